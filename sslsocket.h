@@ -1,0 +1,7912 @@
+/* sslsocket.h - v0.1.0 - nonblocking, allocation-free TLS sockets on BearSSL
+   See end of file for license information.
+
+   >>about
+   =======
+   One header that gives C programs TLS client (and server) sockets which
+   never block and never allocate.  TCP, host lookup, the BearSSL engine
+   loop, certificate verification and a Qt-style state machine live in a
+   struct the caller owns; the caller drives everything by calling
+   sslsocket_poll() (or sslsocket_wait() for many sockets) from its own loop.
+
+   Do this:
+       #define SSLSOCKET_IMPLEMENTATION
+   before you include this file in *one* C or C++ file to create the
+   implementation.  Every other file includes the bare header.  Link with
+   -lbearssl (BearSSL 0.6, Debian package libbearssl-dev).
+
+       #include ...
+       #include ...
+       #define SSLSOCKET_IMPLEMENTATION
+       #include "sslsocket.h"
+
+   >>quickstart
+   ============
+   A complete HTTPS request (error handling shortened):
+
+       static unsigned char store[256 * 1024];    // trust anchors live here
+       sslsocket_config cfg;
+       sslsocket s;
+       char buf[4096];
+
+       sslsocket_config_init(&cfg, store, sizeof store);
+       sslsocket_config_use_system_ca(&cfg);     // honours SSL_CERT_FILE/DIR
+       sslsocket_init(&s, &cfg);
+       sslsocket_connect_encrypted(&s, "example.com", 443, SSLSOCKET_READ_WRITE);
+       sslsocket_write_string(&s, "GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
+       while (sslsocket_state(&s) != SSLSOCKET_UNCONNECTED) {
+           sslsocket *list[1] = { &s };
+           sslsocket_wait(list, 1, 1000);           // poll(2) on what s wants
+           unsigned ev = sslsocket_poll(&s);        // advance; get event bits
+           if (ev & SSLSOCKET_EV_READY_READ) {
+               ptrdiff_t n = sslsocket_read(&s, buf, sizeof buf);
+               fwrite(buf, 1, (size_t)n, stdout);
+           }
+           if (ev & SSLSOCKET_EV_ERROR)
+               fprintf(stderr, "%s\n", sslsocket_error_string(&s));
+       }
+
+   >>principles
+   ============
+   - NEVER BLOCKS.  No call waits on the network: not connect, not the host
+     lookup (literals need none, /etc/hosts is read, other names go to a
+     built-in nonblocking UDP resolver), not the handshake, not close.  Only
+     sslsocket_wait() sleeps, and only up to its timeout.
+   - NEVER ALLOCATES.  No malloc/free, no stdio, no getaddrinfo.  Everything
+     lives in the caller's sslsocket and sslsocket_config structs and in the
+     storage buffer handed to sslsocket_config_init().
+   - POLLED.  sslsocket_poll() advances lookup, connect, handshake, I/O and
+     shutdown as far as possible and returns event bits; the events are also
+     available one by one, in order, with sslsocket_next_event().
+   - SECURE BY DEFAULT.  Clients verify the chain and the host name (and
+     iPAddress SANs for IP literals, and serverAuth EKU); TLS 1.2 minimum;
+     ECDHE with AES-GCM or ChaCha20-Poly1305; close_notify on disconnect and
+     truncation reported.
+   - CLEAR ERRORS.  Every failure leaves an error code (Qt numbering) and a
+     sentence naming the cause in sslsocket_error_string().
+
+   >>conventions
+   =============
+   - Objects are caller-owned and MUST NOT be moved or copied after init.
+     A config MUST outlive every socket that uses it; the storage given to
+     sslsocket_config_init() MUST outlive the config.
+   - Fields of the structs are private: use the accessor functions.
+   - Functions that can fail return 0 (or a count) on success and -1 on
+     failure; the socket's (or config's) error code and string tell why.
+     "Would block" is never a failure.
+   - Bad input (NULL, out-of-range numbers, calls in the wrong state) never
+     crashes: it returns -1 with SSLSOCKET_ERR_OPERATION and a message that
+     names the function, and leaves the socket as it was.
+
+   >>states
+   ========
+   state         value  entered by                         left by
+   UNCONNECTED   0      init, close, failure               connect*, listen
+   HOST_LOOKUP   1      connect* with a host name          addresses found / lookup failed
+   CONNECTING    2      addresses known                    TCP up / every address failed
+   CONNECTED     3      TCP established                    disconnect, peer close, error
+   BOUND         4      sslsocket_bind                     connect*
+   LISTENING     5      sslsocket_listen (server)          close
+   CLOSING       6      disconnect or peer close           fd closed -> UNCONNECTED
+
+   Normal client path (one line per event, in the order they are queued):
+
+       connect_encrypted("host", 443)
+         STATE_CHANGED(HOST_LOOKUP)
+         STATE_CHANGED(CONNECTING), HOST_FOUND
+         STATE_CHANGED(CONNECTED), MODE_CHANGED(SSL_CLIENT), CONNECTED
+         [SSL_ERRORS]                      only when problems were found
+         ENCRYPTED
+         READY_READ / BYTES_WRITTEN ...
+       disconnect()
+         STATE_CHANGED(CLOSING)            queued data flushed, close_notify sent
+         STATE_CHANGED(UNCONNECTED), DISCONNECTED
+
+   STARTTLS path: connect() gives CONNECTED in UNENCRYPTED mode; after the
+   plaintext exchange start_client_encryption() gives MODE_CHANGED(SSL_CLIENT)
+   and later ENCRYPTED.  Plaintext received but unread at that moment is
+   discarded (a man in the middle could have injected it) and counted in
+   sslsocket_discarded_plaintext().
+
+   Invariants: mode is SSL_CLIENT/SSL_SERVER only while CONNECTED or CLOSING
+   (it is reset by the next connect); the error code is sticky until the
+   next connect; DISCONNECTED follows STATE_CHANGED(UNCONNECTED) and fires
+   only if CONNECTED was reached; a refused connection or failed lookup gives
+   STATE_CHANGED(UNCONNECTED) then ERROR, no DISCONNECTED.  Bytes received
+   before a close stay readable after it.
+
+   >>polling
+   =========
+   sslsocket_poll() never waits.  It returns the OR of SSLSOCKET_EV_* bits for
+   everything that happened since the previous poll (including events caused
+   by API calls such as connect).  sslsocket_next_event() returns those same
+   events one at a time in order, with their value (new state, new mode,
+   error code, bytes written).  To sleep until there is work, use
+   sslsocket_wait() or put sslsocket_fds() into your own poll/epoll set with
+   the readiness sslsocket_wants() asks for, and wake up no later than
+   sslsocket_timeout_ms() for the deadlines.
+
+   >>verification
+   ==============
+   The chain is checked by BearSSL's X.509 engine (signatures, DN chaining,
+   basic constraints, key usage, validity, RSA >= 2048 bits by default).
+   The library adds: host names matched against dNSName SANs only (no CN
+   fallback; wildcard only as the whole left-most label and never directly
+   under a single label such as "*.com"), iPAddress SANs for IP literals (no
+   SNI is sent for literals), the serverAuth/clientAuth Extended Key Usage,
+   the verify depth, SHA-256 SPKI pinning, and collection of every problem
+   rather than only the first.  Problems are reported as SSLSOCKET_SSLERR_*
+   codes in sslsocket_ssl_errors().
+
+   Verify modes: VERIFY_NONE (no check, still encrypted), QUERY_PEER (check,
+   record problems, continue), VERIFY_PEER (fail on any problem that is not
+   ignored), AUTO_VERIFY_PEER (QUERY_PEER for servers, VERIFY_PEER for
+   clients; the default).  With sslsocket_set_decide_ssl_errors(s, 1) a
+   VERIFY_PEER socket that finds problems stops after the handshake's
+   cryptography, queues SSLSOCKET_EV_SSL_ERRORS and waits: call
+   sslsocket_ignore_ssl_errors() before the next poll to continue, otherwise
+   the connection ends with SSL_HANDSHAKE_FAILED and none of the queued
+   application data is sent.
+*/
+#ifndef SSLSOCKET_H_INCLUDED
+#define SSLSOCKET_H_INCLUDED
+
+#define SSLSOCKET_VERSION_MAJOR 0
+#define SSLSOCKET_VERSION_MINOR 1
+#define SSLSOCKET_VERSION_PATCH 0
+#define SSLSOCKET_VERSION_STRING "0.1.0"
+
+/* >>config =================================================================
+   Compile-time configuration.  Size macros change struct layout: they MUST
+   be identical in every translation unit that includes this header.
+
+   macro                          default     meaning
+   SSLSOCKET_IMPLEMENTATION       -           define in exactly one TU
+   SSLSOCKET_STATIC               -           make every function static
+   SSLSOCKET_API                  extern      linkage of the public API
+   SSLSOCKET_ASSERT(x)            assert(x)   internal invariants only
+   SSLSOCKET_IOBUF_SIZE           33178       BearSSL record buffer (bidi)
+   SSLSOCKET_READ_BUFFER_SIZE     4096        decrypted/plain bytes buffered
+   SSLSOCKET_WRITE_BUFFER_SIZE    4096        bytes queued before encryption
+   SSLSOCKET_MAX_ADDRS            8           addresses kept from a lookup
+   SSLSOCKET_MAX_HOSTNAME         256         host name buffer (with NUL)
+   SSLSOCKET_ERROR_STRING_SIZE    256         error message buffer
+   SSLSOCKET_MAX_EVENTS           32          events queued between polls
+   SSLSOCKET_MAX_SSL_ERRORS       16          certificate problems recorded
+   SSLSOCKET_MAX_CHAIN            8           own certificate chain length
+   SSLSOCKET_MAX_PINS             8           SPKI pins per config
+   SSLSOCKET_MAX_ALPN             8           ALPN protocols per config
+   SSLSOCKET_MAX_NAMESERVERS      3           resolver servers per config
+*/
+#ifndef SSLSOCKET_IOBUF_SIZE
+#define SSLSOCKET_IOBUF_SIZE 33178 /* BR_SSL_BUFSIZE_BIDI */
+#endif
+#ifndef SSLSOCKET_READ_BUFFER_SIZE
+#define SSLSOCKET_READ_BUFFER_SIZE 4096
+#endif
+#ifndef SSLSOCKET_WRITE_BUFFER_SIZE
+#define SSLSOCKET_WRITE_BUFFER_SIZE 4096
+#endif
+#ifndef SSLSOCKET_MAX_ADDRS
+#define SSLSOCKET_MAX_ADDRS 8
+#endif
+#ifndef SSLSOCKET_MAX_HOSTNAME
+#define SSLSOCKET_MAX_HOSTNAME 256
+#endif
+#ifndef SSLSOCKET_ERROR_STRING_SIZE
+#define SSLSOCKET_ERROR_STRING_SIZE 256
+#endif
+#ifndef SSLSOCKET_MAX_EVENTS
+#define SSLSOCKET_MAX_EVENTS 32
+#endif
+#ifndef SSLSOCKET_MAX_SSL_ERRORS
+#define SSLSOCKET_MAX_SSL_ERRORS 16
+#endif
+#ifndef SSLSOCKET_MAX_CHAIN
+#define SSLSOCKET_MAX_CHAIN 8
+#endif
+#ifndef SSLSOCKET_MAX_PINS
+#define SSLSOCKET_MAX_PINS 8
+#endif
+#ifndef SSLSOCKET_MAX_ALPN
+#define SSLSOCKET_MAX_ALPN 8
+#endif
+#ifndef SSLSOCKET_MAX_NAMESERVERS
+#define SSLSOCKET_MAX_NAMESERVERS 3
+#endif
+
+#if SSLSOCKET_IOBUF_SIZE < 837
+#error "SSLSOCKET_IOBUF_SIZE is below BearSSL's minimum (512-byte fragments + overhead)"
+#endif
+#if SSLSOCKET_READ_BUFFER_SIZE < 512 || SSLSOCKET_WRITE_BUFFER_SIZE < 512
+#error "SSLSOCKET_READ_BUFFER_SIZE and SSLSOCKET_WRITE_BUFFER_SIZE must be >= 512"
+#endif
+
+#ifndef SSLSOCKET_API
+#ifdef SSLSOCKET_STATIC
+#define SSLSOCKET_API static
+#else
+#define SSLSOCKET_API extern
+#endif
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <bearssl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* >>types ==================================================================*/
+
+/* Socket states (values shared with the Lua binding; see >>states). */
+enum {
+    SSLSOCKET_UNCONNECTED = 0,
+    SSLSOCKET_HOST_LOOKUP = 1,
+    SSLSOCKET_CONNECTING = 2,
+    SSLSOCKET_CONNECTED = 3,
+    SSLSOCKET_BOUND = 4,
+    SSLSOCKET_LISTENING = 5,
+    SSLSOCKET_CLOSING = 6
+};
+
+/* Encryption modes. */
+enum {
+    SSLSOCKET_UNENCRYPTED = 0,
+    SSLSOCKET_SSL_CLIENT = 1,
+    SSLSOCKET_SSL_SERVER = 2
+};
+
+/* Peer verification modes (see >>verification). */
+enum {
+    SSLSOCKET_VERIFY_NONE = 0,      /* DANGEROUS: no check of the peer */
+    SSLSOCKET_QUERY_PEER = 1,       /* check and record, never fail */
+    SSLSOCKET_VERIFY_PEER = 2,      /* fail on problems not ignored */
+    SSLSOCKET_AUTO_VERIFY_PEER = 3  /* QUERY_PEER server, VERIFY_PEER client */
+};
+
+/* Open modes (Stream).  APPEND and TRUNCATE mean nothing for sockets. */
+enum {
+    SSLSOCKET_NOT_OPEN = 0x00,
+    SSLSOCKET_READ_ONLY = 0x01,
+    SSLSOCKET_WRITE_ONLY = 0x02,
+    SSLSOCKET_READ_WRITE = 0x03,
+    SSLSOCKET_APPEND = 0x04,
+    SSLSOCKET_TRUNCATE = 0x08
+};
+
+/* Error codes: Qt's QAbstractSocket numbering, shared with the Lua binding.
+   One X-macro gives the enum and the default sentences. */
+#define SSLSOCKET__ERRORS(X)                                                  \
+    X(CONNECTION_REFUSED, 0, "connection refused")                            \
+    X(REMOTE_HOST_CLOSED, 1, "remote host closed the connection")             \
+    X(HOST_NOT_FOUND, 2, "host not found")                                    \
+    X(SOCKET_ACCESS, 3, "permission denied")                                  \
+    X(SOCKET_RESOURCE, 4, "out of resources")                                 \
+    X(SOCKET_TIMEOUT, 5, "operation timed out")                               \
+    X(DATAGRAM_TOO_LARGE, 6, "datagram too large")                            \
+    X(NETWORK, 7, "network error")                                            \
+    X(ADDRESS_IN_USE, 8, "address in use")                                    \
+    X(SOCKET_ADDRESS_NOT_AVAILABLE, 9, "address not available")               \
+    X(UNSUPPORTED_SOCKET_OPERATION, 10, "unsupported operation")              \
+    X(UNFINISHED_SOCKET_OPERATION, 11, "operation still in progress")        \
+    X(SSL_HANDSHAKE_FAILED, 13, "TLS handshake failed")                       \
+    X(OPERATION, 19, "operation not permitted")                               \
+    X(SSL_INTERNAL, 20, "TLS internal error")                                 \
+    X(SSL_INVALID_USERDATA, 21, "invalid TLS data")                           \
+    X(TEMPORARY, 22, "temporary error")                                       \
+    X(UNKNOWN, -1, "unknown error")
+#define SSLSOCKET__ERR_ENUM(name, value, text) SSLSOCKET_ERR_##name = value,
+enum { SSLSOCKET__ERRORS(SSLSOCKET__ERR_ENUM) SSLSOCKET_ERR_NONE_ = -2 };
+#undef SSLSOCKET__ERR_ENUM
+
+/* Event bits returned by sslsocket_poll(). */
+#define SSLSOCKET_EV_HOST_FOUND     0x0001u /* lookup done, connecting */
+#define SSLSOCKET_EV_CONNECTED      0x0002u /* TCP connection established */
+#define SSLSOCKET_EV_MODE_CHANGED   0x0004u /* value: the new mode */
+#define SSLSOCKET_EV_ENCRYPTED      0x0008u /* handshake complete */
+#define SSLSOCKET_EV_READY_READ     0x0010u /* new bytes to read */
+#define SSLSOCKET_EV_BYTES_WRITTEN  0x0020u /* value: bytes that left */
+#define SSLSOCKET_EV_STATE_CHANGED  0x0040u /* value: the new state */
+#define SSLSOCKET_EV_ERROR          0x0080u /* value: the error code */
+#define SSLSOCKET_EV_DISCONNECTED   0x0100u /* connection closed */
+#define SSLSOCKET_EV_NEW_CONNECTION 0x0200u /* listening socket: accept */
+#define SSLSOCKET_EV_SSL_ERRORS     0x0400u /* certificate problems found */
+
+/* Readiness bits for sslsocket_wants() / sslsocket_fds(). */
+#define SSLSOCKET_WANT_READ  0x1u
+#define SSLSOCKET_WANT_WRITE 0x2u
+
+/* Protocol versions (BearSSL's values). */
+#define SSLSOCKET_TLS10 0x0301
+#define SSLSOCKET_TLS11 0x0302
+#define SSLSOCKET_TLS12 0x0303
+
+/* Certificate problems (Qt's QSslError in spirit).  The *_ALL mask bit of a
+   code is (1u << code). */
+#define SSLSOCKET__SSLERRORS(X)                                               \
+    X(NONE, 0, "no error")                                                    \
+    X(UNTRUSTED, 1, "certificate is not trusted (unknown issuer)")           \
+    X(EXPIRED, 2, "certificate expired")                                      \
+    X(NOT_YET_VALID, 3, "certificate is not yet valid")                       \
+    X(HOST_MISMATCH, 4, "host name mismatch")                                 \
+    X(IP_MISMATCH, 5, "IP address not in certificate")                        \
+    X(WILDCARD, 6, "wildcard not allowed here")                               \
+    X(NO_SAN, 7, "certificate has no subject alternative name")              \
+    X(EKU, 8, "certificate not allowed for this purpose (extended key usage)")\
+    X(CHAIN_TOO_LONG, 9, "certificate chain too long")                        \
+    X(INVALID_CHAIN, 10, "certificate chain is invalid")                      \
+    X(BAD_SIGNATURE, 11, "certificate signature is invalid")                  \
+    X(CRITICAL_EXTENSION, 12, "unsupported critical extension")               \
+    X(WEAK_KEY, 13, "certificate key is too weak")                            \
+    X(PIN_MISMATCH, 14, "public key pin mismatch")                            \
+    X(NO_PEER_CERTIFICATE, 15, "peer sent no certificate")                    \
+    X(TOO_LARGE, 16, "certificate too large to inspect")                      \
+    X(NOT_CA, 17, "issuer is not a CA")                                       \
+    X(KEY_USAGE, 18, "certificate key usage forbids this use")               \
+    X(MALFORMED, 19, "certificate is malformed")
+#define SSLSOCKET__SSLERR_ENUM(name, value, text) SSLSOCKET_SSLERR_##name = value,
+enum { SSLSOCKET__SSLERRORS(SSLSOCKET__SSLERR_ENUM) SSLSOCKET_SSLERR_COUNT_ };
+#undef SSLSOCKET__SSLERR_ENUM
+#define SSLSOCKET_SSLERR_MASK(code) (1u << (code))
+#define SSLSOCKET_SSLERR_ALL 0xFFFFFFFEu
+
+/* A network address without system headers: family 4 or 6 (0 = none),
+   address bytes in network order, port in host order. */
+typedef struct sslsocket_address {
+    unsigned char family;
+    unsigned char bytes[16];
+    unsigned short port;
+} sslsocket_address;
+
+/* A saved TLS session for resumption (see sslsocket_get_session). */
+typedef struct sslsocket_session {
+    br_ssl_session_parameters params;
+    char host[SSLSOCKET_MAX_HOSTNAME]; /* the peer name it belongs to */
+    int valid;
+} sslsocket_session;
+
+/* Key-log callback: one NSS key-log line without the newline. */
+typedef void (*sslsocket_keylog_fn)(void *user, const char *line);
+
+/*:private types (layout only; do not touch the fields) */
+typedef struct sslsocket__arena {
+    unsigned char *base;
+    size_t size, lo, hi, n_anchors;
+} sslsocket__arena;
+
+typedef struct sslsocket__key {
+    int type; /* BR_KEYTYPE_RSA, BR_KEYTYPE_EC, 0 = none */
+    br_rsa_private_key rsa;
+    br_ec_private_key ec;
+} sslsocket__key;
+
+#ifndef SSLSOCKET__MAX_NAME
+#define SSLSOCKET__MAX_NAME 254             /* host name bytes incl. NUL (253 + NUL) */
+#endif
+#ifndef SSLSOCKET__RESOLVE_MAX_NS
+#define SSLSOCKET__RESOLVE_MAX_NS 3         /* name servers used, like glibc's MAXNS */
+#endif
+#ifndef SSLSOCKET__RESOLVE_MAX_PER_FAMILY
+#define SSLSOCKET__RESOLVE_MAX_PER_FAMILY 2 /* addresses kept per family (+20 bytes each) */
+#endif
+#define SSLSOCKET__RESOLVE_DELAY_MS 50      /* RFC 8305 resolution delay */
+#define SSLSOCKET__RESOLVE_MAX_READS 64     /* datagrams read per step, so a flood cannot stall */
+#define SSLSOCKET__DNS_MAX_PACKET 1232      /* largest response accepted over UDP */
+#define SSLSOCKET__DNS_MAX_WIRE_NAME 255    /* RFC 1035 2.3.4 */
+#define SSLSOCKET__DNS_MAX_HOPS 128         /* compression pointers followed per name */
+#define SSLSOCKET__DNS_MAX_CNAME 16         /* CNAME links followed per answer */
+#define SSLSOCKET__LINE_MAX 1024            /* longest hosts/resolv.conf line parsed */
+#define SSLSOCKET__FILE_MAX_BYTES (32L * 1024 * 1024)  /* read no more of a config file */
+
+#if SSLSOCKET__RESOLVE_MAX_NS > 8 || SSLSOCKET__RESOLVE_MAX_PER_FAMILY > 255
+#error "SSLSOCKET__RESOLVE_MAX_NS must be <= 8 and SSLSOCKET__RESOLVE_MAX_PER_FAMILY <= 255"
+#endif
+
+/* State of one lookup. Fixed size, no pointers: it may be copied while idle. */
+typedef struct sslsocket__resolver {
+    int64_t timer_ms;           /* next retransmission, or end of the resolution delay */
+    int64_t deadline_ms;        /* give up at this time whatever happens */
+    int fd;                     /* nonblocking UDP socket, -1 when none */
+    unsigned short timeout_ms;  /* per try, 1..60000 */
+    unsigned short id[2];       /* random query ids: [0] A, [1] AAAA */
+    unsigned char state;        /* SSLSOCKET__RSTATE_* */
+    unsigned char flags;        /* SSLSOCKET__RFLAG_* */
+    unsigned char n_ns;         /* servers in ns[] */
+    unsigned char tries;        /* tries started; try k goes to ns[k % n_ns] */
+    unsigned char max_tries;    /* attempts * n_ns */
+    unsigned char sent;         /* bit i: ns[i] was queried through fd (replies accepted) */
+    unsigned char answered;     /* SSLSOCKET__RQ_DONE(q) / SSLSOCKET__RQ_NX(q) bits */
+    unsigned char n4, n6;       /* addresses in v4[] and v6[] */
+    unsigned char why;          /* last failure: rcode 1..15 or SSLSOCKET__RWHY_* */
+    unsigned char err;          /* errno of the last local failure, if any (clamped) */
+    unsigned char why_ns;       /* server of the last failure (low nibble) and of the
+                                 * final answer (high nibble) */
+    sslsocket_address ns[SSLSOCKET__RESOLVE_MAX_NS];
+    unsigned char v6[SSLSOCKET__RESOLVE_MAX_PER_FAMILY][16];
+    unsigned char v4[SSLSOCKET__RESOLVE_MAX_PER_FAMILY][4];
+    char name[SSLSOCKET__MAX_NAME];
+} sslsocket__resolver;
+
+#ifndef SSLSOCKET_CERT_NAME_SIZE
+#define SSLSOCKET_CERT_NAME_SIZE 256
+#endif
+#ifndef SSLSOCKET_CERT_SAN_SIZE
+#define SSLSOCKET_CERT_SAN_SIZE 512
+#endif
+
+/* A compact summary of a peer certificate.  Every string is NUL-terminated; a string that
+ * does not fit ends with "...". */
+typedef struct sslsocket_cert_info {
+    char subject[SSLSOCKET_CERT_NAME_SIZE]; /* "CN=example.com,O=Example" (RFC 2253 order) */
+    char issuer[SSLSOCKET_CERT_NAME_SIZE];
+    char common_name[128];                  /* last CN of the subject, "" if none */
+    char subject_alt_names[SSLSOCKET_CERT_SAN_SIZE]; /* "DNS:a.example, IP:127.0.0.1, IP:::1" */
+    int64_t not_before, not_after;          /* Unix seconds */
+    char serial[130];                       /* uppercase hex, as openssl x509 -serial */
+    unsigned char sha256[32];               /* of the whole DER */
+    unsigned char spki_sha256[32];          /* of the SubjectPublicKeyInfo DER (pinning) */
+    int key_type;                           /* BR_KEYTYPE_RSA, BR_KEYTYPE_EC, 0 unknown */
+    int key_bits;                           /* RSA modulus bits, EC curve bits, 0 unknown */
+    int is_ca;                              /* basicConstraints cA */
+    int version;                            /* 1..3 */
+    char sig_alg[32];                       /* "sha256WithRSAEncryption", "ecdsa-with-SHA256" */
+} sslsocket_cert_info;
+
+/* The configuration shared by many sockets (see sslsocket_config_init). */
+typedef struct sslsocket_config {
+    sslsocket__arena arena;
+    int verify_mode, verify_depth;
+    unsigned version_min, version_max;
+    uint16_t suites[32];
+    size_t n_suites;
+    const char *alpn[SSLSOCKET_MAX_ALPN];
+    char alpn_store[128];
+    size_t n_alpn;
+    br_x509_certificate chain[SSLSOCKET_MAX_CHAIN];
+    size_t n_chain;
+    sslsocket__key key;
+    unsigned char pins[SSLSOCKET_MAX_PINS][32];
+    size_t n_pins;
+    int lookup_ms, connect_ms, handshake_ms, idle_ms, close_ms;
+    sslsocket_address nameservers[SSLSOCKET_MAX_NAMESERVERS];
+    int n_nameservers, dns_attempts;
+    const char *hosts_path;   /* default /etc/hosts */
+    const char *resolv_path;  /* default /etc/resolv.conf */
+    int64_t fixed_time;       /* 0 = real clock */
+    unsigned ignore_mask;
+    int allow_renegotiation;
+    sslsocket_keylog_fn keylog;
+    void *keylog_user;
+    int error;
+    char error_string[SSLSOCKET_ERROR_STRING_SIZE];
+} sslsocket_config;
+
+
+/* The X.509 wrapper that sits between the engine and br_x509_minimal. */
+typedef struct sslsocket__x509 {
+    const br_x509_class *vtable;
+    br_x509_minimal_context minimal;
+    struct sslsocket *sock;
+    int n_certs, capture_len, capture_overflow, pkey_ok;
+    br_x509_pkey pkey;
+    unsigned char pkey_buf[520];
+    unsigned usages;
+} sslsocket__x509;
+
+typedef struct sslsocket__eventrec {
+    unsigned short type;
+    int value;
+} sslsocket__eventrec;
+
+/* A socket: client, server connection or listener.  About 45 KiB with the
+   default sizes, almost all of it BearSSL's record buffer. */
+typedef struct sslsocket {
+    const sslsocket_config *cfg;
+    int state, mode, open_mode;
+    unsigned flags;
+    int fd;
+    int attempt_fd[2];              /* happy eyeballs: attempts in flight */
+    int attempt_addr[2];
+    int next_addr, n_addrs;
+    sslsocket_address addrs[SSLSOCKET_MAX_ADDRS];
+    sslsocket_address local, remote, bind_addr;
+    char host[SSLSOCKET_MAX_HOSTNAME];
+    char verify_name[SSLSOCKET_MAX_HOSTNAME];
+    int64_t deadline, next_attempt_at, idle_since;
+    sslsocket__resolver resolver;
+    int error;
+    char error_string[SSLSOCKET_ERROR_STRING_SIZE];
+    int br_err, sys_errno;
+    sslsocket__eventrec events[SSLSOCKET_MAX_EVENTS];
+    int n_events, n_delivered, next_event;
+    unsigned lost_events;
+    int verify_mode;                /* resolved for this connection */
+    int verify_mode_override;       /* -1: the config's */
+    unsigned ignore_mask;
+    int ssl_errors[SSLSOCKET_MAX_SSL_ERRORS];
+    int n_ssl_errors;
+    sslsocket_cert_info peer;
+    int have_peer;
+    sslsocket_session session;
+    size_t discarded;
+    size_t rstart, rend, wlen, unflushed;
+    unsigned char rbuf[SSLSOCKET_READ_BUFFER_SIZE];
+    unsigned char wbuf[SSLSOCKET_WRITE_BUFFER_SIZE];
+    sslsocket__x509 x509;
+    union {
+        br_ssl_client_context client;
+        br_ssl_server_context server;
+    } ctx;
+    unsigned char iobuf[SSLSOCKET_IOBUF_SIZE];
+} sslsocket;
+
+/* >>api ====================================================================*/
+
+/*-- configuration --------------------------------------------------------*/
+
+/* Fill `cfg` with secure defaults: AUTO_VERIFY_PEER, TLS 1.2 only, ECDHE +
+   AEAD suites, depth 8, lookup 10 s, connect 30 s, handshake 30 s, no idle
+   timeout, close 10 s, the system resolver configuration.  `storage` (may
+   be NULL if size is 0) receives every certificate and key loaded later;
+   it MUST outlive the config.  Returns 0, or -1 for NULL `cfg`. */
+SSLSOCKET_API int sslsocket_config_init(sslsocket_config *cfg, void *storage, size_t size);
+
+/* Trust anchors from memory (PEM with any number of certificates, or one
+   DER certificate), a file, a directory of PEM files, or the system store
+   (SSL_CERT_FILE, SSL_CERT_DIR, then the usual bundle paths).  Return the
+   number of anchors added, or -1 with sslsocket_config_error_string(). */
+SSLSOCKET_API int sslsocket_config_add_ca_mem(sslsocket_config *cfg, const void *data, size_t len);
+SSLSOCKET_API int sslsocket_config_add_ca_file(sslsocket_config *cfg, const char *path);
+SSLSOCKET_API int sslsocket_config_add_ca_dir(sslsocket_config *cfg, const char *path);
+SSLSOCKET_API int sslsocket_config_use_system_ca(sslsocket_config *cfg);
+/* Number of trust anchors loaded so far. */
+SSLSOCKET_API size_t sslsocket_config_ca_count(const sslsocket_config *cfg);
+
+/* Own certificate chain (leaf first) and private key (RSA or EC; PEM or
+   DER; PKCS#1, SEC1 or unencrypted PKCS#8).  The key is checked against the
+   leaf certificate.  Return 0 or -1 with the reason. */
+SSLSOCKET_API int sslsocket_config_set_certificate_mem(sslsocket_config *cfg,
+    const void *chain, size_t chain_len, const void *key, size_t key_len);
+SSLSOCKET_API int sslsocket_config_set_certificate_file(sslsocket_config *cfg,
+    const char *chain_path, const char *key_path);
+
+/* Peer verification mode (SSLSOCKET_VERIFY_*) and maximum chain length
+   (1..16).  VERIFY_NONE is DANGEROUS: anyone can impersonate the peer. */
+SSLSOCKET_API int sslsocket_config_set_peer_verify_mode(sslsocket_config *cfg, int mode);
+SSLSOCKET_API int sslsocket_config_set_peer_verify_depth(sslsocket_config *cfg, int depth);
+/* Protocol range, SSLSOCKET_TLS10..SSLSOCKET_TLS12 (min <= max). */
+SSLSOCKET_API int sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max);
+/* Cipher suites by IANA name, separated by ':' or ',' (e.g.
+   "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
+   or "DEFAULT".  Unknown names are an error. */
+SSLSOCKET_API int sslsocket_config_set_ciphers(sslsocket_config *cfg, const char *list);
+/* ALPN protocols in preference order, comma separated ("h2,http/1.1");
+   NULL or "" clears the list. */
+SSLSOCKET_API int sslsocket_config_set_alpn(sslsocket_config *cfg, const char *list);
+/* Pin a peer public key: "sha256/BASE64" (as curl) or 64 hex digits of the
+   SHA-256 of the SubjectPublicKeyInfo.  With pins set, a peer whose key
+   matches a pin passes even if the chain is untrusted; one that matches
+   none fails with PIN_MISMATCH. */
+SSLSOCKET_API int sslsocket_config_add_pin(sslsocket_config *cfg, const char *pin);
+/* Deadlines in milliseconds; 0 keeps the default, -1 disables (idle only
+   is disabled by default). */
+SSLSOCKET_API int sslsocket_config_set_timeouts(sslsocket_config *cfg, int lookup_ms,
+    int connect_ms, int handshake_ms, int idle_ms);
+/* Name server for host lookups ("127.0.0.1:5353", "[::1]:53"; the port
+   defaults to 53), replacing /etc/resolv.conf's.  May be called up to
+   SSLSOCKET_MAX_NAMESERVERS times.  `attempts` (>= 1) per server. */
+SSLSOCKET_API int sslsocket_config_add_nameserver(sslsocket_config *cfg, const char *addr);
+SSLSOCKET_API int sslsocket_config_set_dns_attempts(sslsocket_config *cfg, int attempts);
+/* Use another hosts file / resolv.conf (tests; NULL restores defaults).
+   The strings MUST outlive the config. */
+SSLSOCKET_API void sslsocket_config_set_resolver_files(sslsocket_config *cfg,
+    const char *hosts_path, const char *resolv_conf_path);
+/* Certificate validity is checked against this Unix time instead of the
+   clock (tests).  0 restores the real clock. */
+SSLSOCKET_API void sslsocket_config_set_time(sslsocket_config *cfg, int64_t unix_time);
+/* Problems (SSLSOCKET_SSLERR_MASK bits) that never fail a handshake. */
+SSLSOCKET_API void sslsocket_config_set_ignored_ssl_errors(sslsocket_config *cfg, unsigned mask);
+/* Key logging for Wireshark (DEBUGGING ONLY).  Without a callback, lines
+   are appended to the file named by $SSLKEYLOGFILE when that is set. */
+SSLSOCKET_API void sslsocket_config_set_keylog(sslsocket_config *cfg, sslsocket_keylog_fn fn, void *user);
+/* Last configuration error (code and sentence). */
+SSLSOCKET_API int sslsocket_config_error(const sslsocket_config *cfg);
+SSLSOCKET_API const char *sslsocket_config_error_string(const sslsocket_config *cfg);
+
+/*-- socket lifecycle -----------------------------------------------------*/
+
+/* Initialise `s` (UNCONNECTED, UNENCRYPTED).  `cfg` may be NULL: then a
+   built-in default configuration (secure defaults, no trust anchors) is
+   used.  Must be called once before anything else. */
+SSLSOCKET_API void sslsocket_init(sslsocket *s, const sslsocket_config *cfg);
+/* Replace the configuration; takes effect at the next handshake. */
+SSLSOCKET_API int sslsocket_set_config(sslsocket *s, const sslsocket_config *cfg);
+/* Bind outgoing connections to a local address ("0.0.0.0", "::", or NULL
+   for any) and port (0 = any).  State becomes BOUND. */
+SSLSOCKET_API int sslsocket_bind(sslsocket *s, const char *address, unsigned port);
+/* Start a plaintext connection (state HOST_LOOKUP or CONNECTING).  `host`
+   is a name or an IPv4/IPv6 literal, `port` 1..65535, `open_mode` one of
+   SSLSOCKET_READ_ONLY/WRITE_ONLY/READ_WRITE.  Allowed in UNCONNECTED or
+   BOUND.  Returns 0 or -1 (nothing changed). */
+SSLSOCKET_API int sslsocket_connect(sslsocket *s, const char *host, unsigned port, int open_mode);
+/* The same, then the TLS handshake starts as soon as TCP is up. */
+SSLSOCKET_API int sslsocket_connect_encrypted(sslsocket *s, const char *host, unsigned port, int open_mode);
+/* STARTTLS: start the client handshake on a CONNECTED, UNENCRYPTED socket.
+   Otherwise returns -1 with SSLSOCKET_ERR_OPERATION and changes nothing. */
+SSLSOCKET_API int sslsocket_start_client_encryption(sslsocket *s);
+/* Start the server handshake on an accepted, UNENCRYPTED socket. */
+SSLSOCKET_API int sslsocket_start_server_encryption(sslsocket *s);
+/* Orderly close: flush queued data, send close_notify, close.  Before the
+   connection is up, the close waits until it is (and queued data sent). */
+SSLSOCKET_API int sslsocket_disconnect(sslsocket *s);
+/* Close at once, discarding queued output.  Ends in UNCONNECTED. */
+SSLSOCKET_API void sslsocket_abort(sslsocket *s);
+
+/*-- polling --------------------------------------------------------------*/
+
+/* Advance the socket without waiting; returns SSLSOCKET_EV_* bits. */
+SSLSOCKET_API unsigned sslsocket_poll(sslsocket *s);
+/* The events of the last poll, one at a time, in order: returns 1 and
+   fills `type` (one SSLSOCKET_EV_* bit) and `value`, or 0 when done. */
+SSLSOCKET_API int sslsocket_next_event(sslsocket *s, unsigned *type, int *value);
+/* The main file descriptor (-1 if none) and what it waits for. */
+SSLSOCKET_API int sslsocket_fd(const sslsocket *s);
+SSLSOCKET_API unsigned sslsocket_wants(const sslsocket *s);
+/* Every descriptor the socket waits on (the resolver's UDP socket, two
+   connection attempts while racing IPv6 and IPv4): fills up to `max`
+   entries, returns how many. */
+SSLSOCKET_API int sslsocket_fds(const sslsocket *s, int *fds, unsigned *wants, int max);
+/* Milliseconds until the next deadline (-1 = none, 0 = poll now). */
+SSLSOCKET_API int sslsocket_timeout_ms(const sslsocket *s);
+/* Wait with poll(2) until one of the sockets has something to do, a
+   deadline passes, or `timeout_ms` (-1 = no limit) elapses.  Returns the
+   number of sockets ready (0 on timeout), -1 on a bad argument.  Call
+   sslsocket_poll() on the sockets afterwards. */
+SSLSOCKET_API int sslsocket_wait(sslsocket *const *socks, size_t n, int timeout_ms);
+
+/*-- stream I/O -----------------------------------------------------------*/
+
+/* Read up to `len` bytes.  Returns the count (0 = nothing buffered), or -1
+   on a bad argument or a write-only socket. */
+SSLSOCKET_API ptrdiff_t sslsocket_read(sslsocket *s, void *buf, size_t len);
+/* Like read, but the bytes stay buffered. */
+SSLSOCKET_API ptrdiff_t sslsocket_peek(sslsocket *s, void *buf, size_t len);
+/* Read one line including its '\n', at most `max - 1` bytes, NUL-terminated
+   (a line longer than that is returned in pieces).  Returns the length,
+   0 if no complete line is buffered (and fewer than max-1 bytes wait), -1
+   on a bad argument (max < 2). */
+SSLSOCKET_API ptrdiff_t sslsocket_read_line(sslsocket *s, char *buf, size_t max);
+SSLSOCKET_API int sslsocket_can_read_line(const sslsocket *s);
+SSLSOCKET_API size_t sslsocket_bytes_available(const sslsocket *s);
+/* Queue bytes for sending (encrypted when in a TLS mode; before the
+   handshake ends they wait and go out after ENCRYPTED, in order).  Returns
+   how many were accepted (maybe fewer than `len` when the queue is full; 0
+   is not an error), or -1 for a bad argument (len 0, read-only socket,
+   not connected). */
+SSLSOCKET_API ptrdiff_t sslsocket_write(sslsocket *s, const void *buf, size_t len);
+SSLSOCKET_API ptrdiff_t sslsocket_write_string(sslsocket *s, const char *str);
+/* Bytes accepted by write but not yet on the wire. */
+SSLSOCKET_API size_t sslsocket_bytes_to_write(const sslsocket *s);
+/* True when the socket is closed and nothing is left to read. */
+SSLSOCKET_API int sslsocket_at_end(const sslsocket *s);
+
+/*-- inspection -----------------------------------------------------------*/
+
+SSLSOCKET_API int sslsocket_state(const sslsocket *s);
+SSLSOCKET_API int sslsocket_mode(const sslsocket *s);
+SSLSOCKET_API int sslsocket_open_mode(const sslsocket *s);
+SSLSOCKET_API int sslsocket_is_encrypted(const sslsocket *s);
+/* Sticky error code (SSLSOCKET_ERR_*, SSLSOCKET_ERR_UNKNOWN when none),
+   its sentence ("" when none), and the raw BearSSL error / errno. */
+SSLSOCKET_API int sslsocket_error(const sslsocket *s);
+SSLSOCKET_API const char *sslsocket_error_string(const sslsocket *s);
+SSLSOCKET_API int sslsocket_bearssl_error(const sslsocket *s);
+SSLSOCKET_API int sslsocket_sys_errno(const sslsocket *s);
+SSLSOCKET_API const char *sslsocket_error_name(int code);
+SSLSOCKET_API const char *sslsocket_state_name(int state);
+/* Addresses as text ("127.0.0.1", "::1") and ports. */
+SSLSOCKET_API const char *sslsocket_local_address(const sslsocket *s, char *buf, size_t len);
+SSLSOCKET_API unsigned sslsocket_local_port(const sslsocket *s);
+SSLSOCKET_API const char *sslsocket_remote_address(const sslsocket *s, char *buf, size_t len);
+SSLSOCKET_API unsigned sslsocket_remote_port(const sslsocket *s);
+/* Negotiated protocol ("TLSv1.2"), suite name ("TLS_ECDHE_..."), ALPN
+   protocol (NULL if none), session resumed; NULL / 0 before ENCRYPTED. */
+SSLSOCKET_API const char *sslsocket_protocol(const sslsocket *s);
+SSLSOCKET_API const char *sslsocket_cipher(const sslsocket *s);
+SSLSOCKET_API const char *sslsocket_alpn(const sslsocket *s);
+SSLSOCKET_API int sslsocket_session_resumed(const sslsocket *s);
+/* Peer certificate summary, NULL when none was received. */
+SSLSOCKET_API const sslsocket_cert_info *sslsocket_peer_certificate(const sslsocket *s);
+/* Certificate problems found during the last handshake: count, and the
+   code / message of entry i. */
+SSLSOCKET_API int sslsocket_ssl_error_count(const sslsocket *s);
+SSLSOCKET_API int sslsocket_ssl_error_code(const sslsocket *s, int i);
+SSLSOCKET_API const char *sslsocket_ssl_error_message(int code);
+/* Ignore these problems (mask of SSLSOCKET_SSLERR_MASK bits; ALL for any)
+   for this socket's handshakes (Qt's ignoreSslErrors). */
+SSLSOCKET_API void sslsocket_ignore_ssl_errors(sslsocket *s, unsigned mask);
+/* Let the caller decide about problems after SSLSOCKET_EV_SSL_ERRORS. */
+SSLSOCKET_API void sslsocket_set_decide_ssl_errors(sslsocket *s, int on);
+/* The name checked against the certificate and sent as SNI (default: the
+   host given to connect).  Set before the handshake starts. */
+SSLSOCKET_API int sslsocket_set_peer_verify_name(sslsocket *s, const char *name);
+/* Per-socket verify mode override (-1 = use the config's). */
+SSLSOCKET_API int sslsocket_set_peer_verify_mode(sslsocket *s, int mode);
+SSLSOCKET_API int sslsocket_peer_verify_mode(const sslsocket *s);
+/* Save the session of an encrypted socket; offer a saved session at the
+   next client handshake (used only if its host matches). */
+SSLSOCKET_API int sslsocket_get_session(const sslsocket *s, sslsocket_session *out);
+SSLSOCKET_API int sslsocket_set_session(sslsocket *s, const sslsocket_session *in);
+/* Plaintext bytes discarded by the last start_*_encryption (STARTTLS). */
+SSLSOCKET_API size_t sslsocket_discarded_plaintext(const sslsocket *s);
+
+/*-- in-memory transport --------------------------------------------------*/
+/* (declared with the implementation of >>memory) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SSLSOCKET_H_INCLUDED */
+
+/* ==========================================================================
+   >>implementation
+   ========================================================================== */
+#ifdef SSLSOCKET_IMPLEMENTATION
+#ifndef SSLSOCKET__IMPLEMENTATION_DONE
+#define SSLSOCKET__IMPLEMENTATION_DONE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>  /* vsnprintf only: formats into caller memory, no buffering */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#ifndef SSLSOCKET_ASSERT
+#include <assert.h>
+#define SSLSOCKET_ASSERT(x) assert(x)
+#endif
+
+#ifndef SSLSOCKET__PRIVATE
+#if defined(__GNUC__) || defined(__clang__)
+#define SSLSOCKET__PRIVATE __attribute__((unused)) static
+#else
+#define SSLSOCKET__PRIVATE static
+#endif
+#endif
+
+#if defined(__linux__) || defined(__unix__) || defined(__APPLE__)
+#define SSLSOCKET__POSIX 1
+#else
+#define SSLSOCKET__POSIX 0
+#endif
+#if !SSLSOCKET__POSIX
+#error "sslsocket.h: platform not supported (POSIX sockets required)"
+#endif
+
+#ifdef SSLSOCKET_STATIC
+#define SSLSOCKET__DEF static
+#else
+#define SSLSOCKET__DEF
+#endif
+
+/* internal flags of sslsocket.flags */
+#define SSLSOCKET__F_ENCRYPT_ON_CONNECT 0x0001u /* connect_encrypted */
+#define SSLSOCKET__F_HS_DONE            0x0002u /* handshake complete: encrypted */
+#define SSLSOCKET__F_DISCONNECT_PENDING 0x0004u /* disconnect asked before up */
+#define SSLSOCKET__F_ENGINE_CLOSING     0x0008u /* br_ssl_engine_close called */
+#define SSLSOCKET__F_EOF                0x0010u /* peer closed TCP */
+#define SSLSOCKET__F_ENGINE_LIVE        0x0020u /* engine may hold readable data */
+#define SSLSOCKET__F_HOLD               0x0040u /* waiting for the ssl-errors decision */
+#define SSLSOCKET__F_DECIDE             0x0080u /* caller decides on problems */
+#define SSLSOCKET__F_WAS_CONNECTED      0x0100u /* CONNECTED was reached */
+#define SSLSOCKET__F_SERVER             0x0200u /* accepted connection */
+#define SSLSOCKET__F_WANT_READ          0x0400u /* last I/O stopped on EAGAIN (read) */
+#define SSLSOCKET__F_WANT_WRITE         0x0800u /* last I/O stopped on EAGAIN (write) */
+#define SSLSOCKET__F_RESUMED            0x1000u
+#define SSLSOCKET__F_READ_EVENT         0x2000u /* READY_READ already queued this poll */
+#define SSLSOCKET__F_BOUND              0x4000u
+#define SSLSOCKET__F_IP_LITERAL         0x8000u /* peer named by an IP literal */
+
+#define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
+#define SSLSOCKET__WAIT_MAX_FDS 1024
+
+/* snprintf through a va_list: truncating messages is intended, and this
+   keeps -Wformat-truncation quiet in the caller's -Werror builds. */
+SSLSOCKET__PRIVATE void
+sslsocket__fmt(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+/* ==========================================================================
+   >>strings
+   ========================================================================== */
+
+SSLSOCKET__DEF const char *
+sslsocket_error_name(int code)
+{
+#define SSLSOCKET__ERR_NAME(name, value, text) case value: return #name;
+    switch (code) {
+        SSLSOCKET__ERRORS(SSLSOCKET__ERR_NAME)
+    default: return "UNKNOWN";
+    }
+#undef SSLSOCKET__ERR_NAME
+}
+
+SSLSOCKET__PRIVATE const char *
+sslsocket__error_text(int code)
+{
+#define SSLSOCKET__ERR_TEXT(name, value, text) case value: return text;
+    switch (code) {
+        SSLSOCKET__ERRORS(SSLSOCKET__ERR_TEXT)
+    default: return "unknown error";
+    }
+#undef SSLSOCKET__ERR_TEXT
+}
+
+SSLSOCKET__DEF const char *
+sslsocket_ssl_error_message(int code)
+{
+#define SSLSOCKET__SSLERR_TEXT(name, value, text) case value: return text;
+    switch (code) {
+        SSLSOCKET__SSLERRORS(SSLSOCKET__SSLERR_TEXT)
+    default: return "unknown certificate problem";
+    }
+#undef SSLSOCKET__SSLERR_TEXT
+}
+
+SSLSOCKET__DEF const char *
+sslsocket_state_name(int state)
+{
+    static const char *const names[] = {
+        "UNCONNECTED", "HOST_LOOKUP", "CONNECTING", "CONNECTED",
+        "BOUND", "LISTENING", "CLOSING"
+    };
+    return state >= 0 && state <= 6 ? names[state] : "INVALID";
+}
+
+/* BearSSL error codes as names and phrases (bearssl_ssl.h, bearssl_x509.h). */
+static const struct { short code; const char *name, *text; } sslsocket__br_errors[] = {
+    { 1, "BR_ERR_BAD_PARAM", "bad parameter" },
+    { 2, "BR_ERR_BAD_STATE", "bad engine state" },
+    { 3, "BR_ERR_UNSUPPORTED_VERSION", "peer does not support the allowed protocol versions" },
+    { 4, "BR_ERR_BAD_VERSION", "peer changed protocol version" },
+    { 5, "BR_ERR_BAD_LENGTH", "bad record length" },
+    { 6, "BR_ERR_TOO_LARGE", "record too large" },
+    { 7, "BR_ERR_BAD_MAC", "record authentication failed (bad MAC)" },
+    { 8, "BR_ERR_NO_RANDOM", "no random source" },
+    { 9, "BR_ERR_UNKNOWN_TYPE", "unknown record type" },
+    { 10, "BR_ERR_UNEXPECTED", "unexpected message" },
+    { 12, "BR_ERR_BAD_CCS", "bad ChangeCipherSpec" },
+    { 13, "BR_ERR_BAD_ALERT", "bad alert" },
+    { 14, "BR_ERR_BAD_HANDSHAKE", "malformed handshake message" },
+    { 15, "BR_ERR_OVERSIZED_ID", "session ID too long" },
+    { 16, "BR_ERR_BAD_CIPHER_SUITE", "no shared cipher suite" },
+    { 17, "BR_ERR_BAD_COMPRESSION", "unsupported compression" },
+    { 18, "BR_ERR_BAD_FRAGLEN", "bad maximum fragment length" },
+    { 19, "BR_ERR_BAD_SECRENEG", "secure renegotiation failed" },
+    { 20, "BR_ERR_EXTRA_EXTENSION", "unexpected extension" },
+    { 21, "BR_ERR_BAD_SNI", "bad server name" },
+    { 22, "BR_ERR_BAD_HELLO_DONE", "bad ServerHelloDone" },
+    { 23, "BR_ERR_LIMIT_EXCEEDED", "internal limit exceeded" },
+    { 24, "BR_ERR_BAD_FINISHED", "bad Finished message" },
+    { 25, "BR_ERR_RESUME_MISMATCH", "session resumption mismatch" },
+    { 26, "BR_ERR_INVALID_ALGORITHM", "unsupported algorithm" },
+    { 27, "BR_ERR_BAD_SIGNATURE", "bad handshake signature" },
+    { 28, "BR_ERR_WRONG_KEY_USAGE", "certificate key usage does not allow this cipher suite" },
+    { 29, "BR_ERR_NO_CLIENT_AUTH", "client certificate required but not sent" },
+    { 31, "BR_ERR_IO", "I/O error" },
+    { 33, "BR_ERR_X509_INVALID_VALUE", "invalid value in certificate" },
+    { 34, "BR_ERR_X509_TRUNCATED", "truncated certificate" },
+    { 35, "BR_ERR_X509_EMPTY_CHAIN", "empty certificate chain" },
+    { 36, "BR_ERR_X509_INNER_TRUNC", "truncated certificate element" },
+    { 37, "BR_ERR_X509_BAD_TAG_CLASS", "bad tag class in certificate" },
+    { 38, "BR_ERR_X509_BAD_TAG_VALUE", "bad tag in certificate" },
+    { 39, "BR_ERR_X509_INDEFINITE_LENGTH", "indefinite length in certificate" },
+    { 40, "BR_ERR_X509_EXTRA_ELEMENT", "extra element in certificate" },
+    { 41, "BR_ERR_X509_UNEXPECTED", "unexpected element in certificate" },
+    { 42, "BR_ERR_X509_NOT_CONSTRUCTED", "bad certificate encoding" },
+    { 43, "BR_ERR_X509_NOT_PRIMITIVE", "bad certificate encoding" },
+    { 44, "BR_ERR_X509_PARTIAL_BYTE", "bad bit string in certificate" },
+    { 45, "BR_ERR_X509_BAD_BOOLEAN", "bad boolean in certificate" },
+    { 46, "BR_ERR_X509_OVERFLOW", "value overflow in certificate" },
+    { 47, "BR_ERR_X509_BAD_DN", "bad distinguished name" },
+    { 48, "BR_ERR_X509_BAD_TIME", "bad time in certificate" },
+    { 49, "BR_ERR_X509_UNSUPPORTED", "unsupported certificate feature" },
+    { 50, "BR_ERR_X509_LIMIT_EXCEEDED", "certificate chain too long" },
+    { 51, "BR_ERR_X509_WRONG_KEY_TYPE", "wrong key type" },
+    { 52, "BR_ERR_X509_BAD_SIGNATURE", "certificate signature is invalid" },
+    { 53, "BR_ERR_X509_TIME_UNKNOWN", "current time unknown" },
+    { 54, "BR_ERR_X509_EXPIRED", "certificate expired or not yet valid" },
+    { 55, "BR_ERR_X509_DN_MISMATCH", "issuer name mismatch in chain" },
+    { 56, "BR_ERR_X509_BAD_SERVER_NAME", "host name mismatch" },
+    { 57, "BR_ERR_X509_CRITICAL_EXTENSION", "unsupported critical extension" },
+    { 58, "BR_ERR_X509_NOT_CA", "issuer is not a CA" },
+    { 59, "BR_ERR_X509_FORBIDDEN_KEY_USAGE", "key usage forbids this use" },
+    { 60, "BR_ERR_X509_WEAK_PUBLIC_KEY", "public key too weak" },
+    { 62, "BR_ERR_X509_NOT_TRUSTED", "certificate is not trusted" },
+};
+
+/* TLS alert descriptions (RFC 5246 section 7.2). */
+static const struct { unsigned char code; const char *name; } sslsocket__alerts[] = {
+    { 0, "close_notify" }, { 10, "unexpected_message" }, { 20, "bad_record_mac" },
+    { 21, "decryption_failed" }, { 22, "record_overflow" }, { 30, "decompression_failure" },
+    { 40, "handshake_failure" }, { 41, "no_certificate" }, { 42, "bad_certificate" },
+    { 43, "unsupported_certificate" }, { 44, "certificate_revoked" },
+    { 45, "certificate_expired" }, { 46, "certificate_unknown" },
+    { 47, "illegal_parameter" }, { 48, "unknown_ca" }, { 49, "access_denied" },
+    { 50, "decode_error" }, { 51, "decrypt_error" }, { 60, "export_restriction" },
+    { 70, "protocol_version" }, { 71, "insufficient_security" }, { 80, "internal_error" },
+    { 86, "inappropriate_fallback" }, { 90, "user_canceled" },
+    { 100, "no_renegotiation" }, { 110, "unsupported_extension" },
+    { 112, "unrecognized_name" }, { 116, "certificate_required" },
+    { 120, "no_application_protocol" },
+};
+
+SSLSOCKET__PRIVATE const char *
+sslsocket__alert_name(int alert)
+{
+    size_t i;
+    for (i = 0; i < sizeof sslsocket__alerts / sizeof sslsocket__alerts[0]; i++)
+        if (sslsocket__alerts[i].code == alert)
+            return sslsocket__alerts[i].name;
+    return "unknown";
+}
+
+/* Format a BearSSL error as "phrase (BR_ERR_NAME)" or an alert sentence. */
+SSLSOCKET__PRIVATE void
+sslsocket__br_error_text(int err, char *buf, size_t len)
+{
+    size_t i;
+    if (err >= BR_ERR_SEND_FATAL_ALERT) {
+        sslsocket__fmt(buf, len, "sent alert %d %s", err - BR_ERR_SEND_FATAL_ALERT,
+                 sslsocket__alert_name(err - BR_ERR_SEND_FATAL_ALERT));
+        return;
+    }
+    if (err >= BR_ERR_RECV_FATAL_ALERT) {
+        sslsocket__fmt(buf, len, "peer sent alert %d %s", err - BR_ERR_RECV_FATAL_ALERT,
+                 sslsocket__alert_name(err - BR_ERR_RECV_FATAL_ALERT));
+        return;
+    }
+    for (i = 0; i < sizeof sslsocket__br_errors / sizeof sslsocket__br_errors[0]; i++) {
+        if (sslsocket__br_errors[i].code == err) {
+            sslsocket__fmt(buf, len, "%s (%s)", sslsocket__br_errors[i].text,
+                     sslsocket__br_errors[i].name);
+            return;
+        }
+    }
+    sslsocket__fmt(buf, len, "BearSSL error %d", err);
+}
+
+/* Cipher suites BearSSL implements, with their IANA names. */
+static const struct { uint16_t id; const char *name; } sslsocket__suites[] = {
+    { 0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
+    { 0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
+    { 0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
+    { 0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
+    { 0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
+    { 0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+    { 0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM" },
+    { 0xC0AD, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM" },
+    { 0xC0AE, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8" },
+    { 0xC0AF, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8" },
+    { 0xC023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256" },
+    { 0xC027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256" },
+    { 0xC024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384" },
+    { 0xC028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" },
+    { 0xC009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" },
+    { 0xC013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" },
+    { 0xC00A, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA" },
+    { 0xC014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" },
+    { 0xC02D, "TLS_ECDH_ECDSA_WITH_AES_128_GCM_SHA256" },
+    { 0xC031, "TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256" },
+    { 0xC02E, "TLS_ECDH_ECDSA_WITH_AES_256_GCM_SHA384" },
+    { 0xC032, "TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384" },
+    { 0xC025, "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256" },
+    { 0xC029, "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256" },
+    { 0xC026, "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384" },
+    { 0xC02A, "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384" },
+    { 0xC004, "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA" },
+    { 0xC00E, "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA" },
+    { 0xC005, "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA" },
+    { 0xC00F, "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA" },
+    { 0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256" },
+    { 0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384" },
+    { 0xC09C, "TLS_RSA_WITH_AES_128_CCM" },
+    { 0xC09D, "TLS_RSA_WITH_AES_256_CCM" },
+    { 0xC0A0, "TLS_RSA_WITH_AES_128_CCM_8" },
+    { 0xC0A1, "TLS_RSA_WITH_AES_256_CCM_8" },
+    { 0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256" },
+    { 0x003D, "TLS_RSA_WITH_AES_256_CBC_SHA256" },
+    { 0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA" },
+    { 0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA" },
+    { 0xC008, "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA" },
+    { 0xC012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA" },
+    { 0x000A, "TLS_RSA_WITH_3DES_EDE_CBC_SHA" },
+};
+#define SSLSOCKET__N_SUITES (sizeof sslsocket__suites / sizeof sslsocket__suites[0])
+
+/* ==========================================================================
+   >>platform
+   All system calls go through these wrappers.
+   ========================================================================== */
+
+SSLSOCKET__PRIVATE int64_t
+sslsocket__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Fill `buf` from the kernel's CSPRNG.  getrandom() on Linux never blocks
+   once the pool is initialised (always true after early boot). */
+SSLSOCKET__PRIVATE int
+sslsocket__sys_random(void *buf, size_t len)
+{
+    unsigned char *p = (unsigned char *)buf;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__sys_close(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+SSLSOCKET__PRIVATE socklen_t
+sslsocket__to_sockaddr(const sslsocket_address *a, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (a->family == 6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(a->port);
+        memcpy(&s6->sin6_addr, a->bytes, 16);
+        return sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(a->port);
+        memcpy(&s4->sin_addr, a->bytes, 4);
+        return sizeof *s4;
+    }
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__from_sockaddr(const struct sockaddr_storage *ss, sslsocket_address *a)
+{
+    memset(a, 0, sizeof *a);
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        a->family = 6;
+        a->port = ntohs(s6->sin6_port);
+        memcpy(a->bytes, &s6->sin6_addr, 16);
+    } else if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        a->family = 4;
+        a->port = ntohs(s4->sin_port);
+        memcpy(a->bytes, &s4->sin_addr, 4);
+    }
+}
+
+SSLSOCKET__PRIVATE const char *
+sslsocket__addr_text(const sslsocket_address *a, char *buf, size_t len)
+{
+    if (len == 0)
+        return buf;
+    buf[0] = 0;
+    if (a->family == 4 || a->family == 6)
+        inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->bytes, buf, (socklen_t)len);
+    return buf;
+}
+
+/* A nonblocking, close-on-exec TCP socket for `family` (4 or 6). */
+SSLSOCKET__PRIVATE int
+sslsocket__sys_tcp_socket(int family)
+{
+    int fd = socket(family == 6 ? AF_INET6 : AF_INET,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#ifdef SO_NOSIGPIPE
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+    }
+#endif
+    return fd;
+}
+
+/* send() that never raises SIGPIPE and retries EINTR.  Returns bytes sent,
+   0 when the kernel buffer is full, -1 on error (errno set). */
+SSLSOCKET__PRIVATE ptrdiff_t
+sslsocket__sys_send(int fd, const void *buf, size_t len)
+{
+    for (;;) {
+#ifdef MSG_NOSIGNAL
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+#else
+        ssize_t n = send(fd, buf, len, 0);
+#endif
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        return -1;
+    }
+}
+
+/* recv() retrying EINTR.  Returns bytes, 0 on EOF, -2 when nothing is
+   waiting, -1 on error. */
+SSLSOCKET__PRIVATE ptrdiff_t
+sslsocket__sys_recv(int fd, void *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n = recv(fd, buf, len, 0);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return -2;
+        return -1;
+    }
+}
+
+/* Map an errno from socket/connect/send/recv to an error code. */
+SSLSOCKET__PRIVATE int
+sslsocket__errno_code(int e)
+{
+    switch (e) {
+    case ECONNREFUSED: return SSLSOCKET_ERR_CONNECTION_REFUSED;
+    case ECONNRESET: case EPIPE: return SSLSOCKET_ERR_REMOTE_HOST_CLOSED;
+    case EACCES: case EPERM: return SSLSOCKET_ERR_SOCKET_ACCESS;
+    case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
+        return SSLSOCKET_ERR_SOCKET_RESOURCE;
+    case ETIMEDOUT: return SSLSOCKET_ERR_SOCKET_TIMEOUT;
+    case EADDRINUSE: return SSLSOCKET_ERR_ADDRESS_IN_USE;
+    case EADDRNOTAVAIL: return SSLSOCKET_ERR_SOCKET_ADDRESS_NOT_AVAILABLE;
+    case EAFNOSUPPORT: case EPROTONOSUPPORT: case EOPNOTSUPP:
+        return SSLSOCKET_ERR_UNSUPPORTED_SOCKET_OPERATION;
+    default: return SSLSOCKET_ERR_NETWORK;
+    }
+}
+
+/* wip/resolver.h: the >>resolver section of sslsocket.h (merged later).
+ *
+ * Host lookup that never blocks and never allocates: numeric literals,
+ * /etc/hosts, /etc/resolv.conf and a small UDP DNS client that sends the A and
+ * AAAA queries together and is driven by polling. Everything a DNS server
+ * sends is treated as hostile. */
+
+
+/* System headers this section needs (move them to the header's include block
+ * when merging). Builds with or without feature macros (-std=c99 alone hides
+ * O_CLOEXEC, handled below). */
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/random.h>
+
+/* O_CLOEXEC is POSIX 2008: without feature macros it is hidden, and then the
+ * descriptor is only short-lived anyway. */
+#ifdef O_CLOEXEC
+#define SSLSOCKET__O_CLOEXEC O_CLOEXEC
+#else
+#define SSLSOCKET__O_CLOEXEC 0
+#endif
+
+// ==== >>resolver: host lookup (literals, /etc/hosts, resolv.conf, UDP DNS) ====
+/*
+ * Order of a lookup: sslsocket__parse_ip_literal(), else
+ * sslsocket__hosts_lookup(), else DNS with the servers from
+ * sslsocket__resolv_conf():
+ *
+ *     sslsocket__resolver_init(&r);                     once, before anything else
+ *     sslsocket__resolver_start(&r, name, ns, n_ns, now, timeout_ms, attempts, deadline);
+ *     do {
+ *         poll sslsocket__resolver_fd(&r) for POLLIN (skip it when -1) until
+ *         sslsocket__resolver_next_timer(&r) at the latest;
+ *         rc = sslsocket__resolver_step(&r, now, out, max, &n, msg, sizeof msg);
+ *     } while (rc == SSLSOCKET__RESOLVE_PENDING);
+ *
+ * Fetch the fd again after every step: it changes when the next server is of
+ * the other family. A final result (anything but PENDING) is returned once;
+ * the resolver is then idle with its socket closed. The A and AAAA queries
+ * leave together; try k goes to ns[k % n_ns], each try lasts timeout_ms and
+ * re-sends only the unanswered queries; an error answer (SERVFAIL, REFUSED,
+ * TC, ICMP unreachable) moves to the next server at once. Once one family
+ * has addresses (or NXDOMAIN) the other gets SSLSOCKET__RESOLVE_DELAY_MS more
+ * (RFC 8305 sec. 3). Addresses come out IPv6 first, families alternating
+ * (RFC 8305 sec. 4), with port 0. Nothing here allocates, sleeps or waits.
+ */
+
+/* Results of sslsocket__resolver_step(). */
+#define SSLSOCKET__RESOLVE_PENDING    0     /* still waiting */
+#define SSLSOCKET__RESOLVE_DONE       1     /* addresses available */
+#define SSLSOCKET__RESOLVE_NOTFOUND (-1)    /* NXDOMAIN or no A/AAAA records */
+#define SSLSOCKET__RESOLVE_TIMEOUT  (-2)    /* no usable answer in time (EAI_AGAIN-like) */
+#define SSLSOCKET__RESOLVE_ERROR    (-3)    /* local failure: socket, bad name, no server */
+
+/* Negative results of sslsocket__dns_parse_response(). */
+#define SSLSOCKET__DNS_EMALFORMED (-1)      /* broken packet: ignore it */
+#define SSLSOCKET__DNS_EMISMATCH  (-2)      /* not the answer to our query: ignore it */
+#define SSLSOCKET__DNS_ETRUNCATED (-3)      /* TC bit: this server cannot answer over UDP */
+
+#define SSLSOCKET__DNS_TYPE_A      1
+#define SSLSOCKET__DNS_TYPE_CNAME  5
+#define SSLSOCKET__DNS_TYPE_AAAA  28
+
+
+#define SSLSOCKET__RSTATE_IDLE    0
+#define SSLSOCKET__RSTATE_RUNNING 1
+#define SSLSOCKET__RSTATE_FAILED  2     /* start failed; the next step reports why */
+
+#define SSLSOCKET__RFLAG_SETTLING 0x01  /* one family answered; waiting for the other */
+#define SSLSOCKET__RFLAG_SENT     0x02  /* at least one query left this host */
+#define SSLSOCKET__RFLAG_V6SOCK   0x04  /* fd is an AF_INET6 socket */
+
+#define SSLSOCKET__RQ_DONE(q) (1u << (q))   /* query q (0 = A, 1 = AAAA) has its answer */
+#define SSLSOCKET__RQ_NX(q)   (4u << (q))   /* ... and it was NXDOMAIN */
+#define SSLSOCKET__RQ_DONE_BOTH 3u
+#define SSLSOCKET__RQ_NX_ANY    12u
+
+#define SSLSOCKET__RWHY_NONE      0
+#define SSLSOCKET__RWHY_TRUNCATED 16    /* TC bit from why_ns */
+#define SSLSOCKET__RWHY_SOCKET    17    /* socket() failed for why_ns's family */
+#define SSLSOCKET__RWHY_SEND      18    /* connect/send to why_ns failed, or ICMP error */
+#define SSLSOCKET__RWHY_BADNAME   19
+#define SSLSOCKET__RWHY_NONS      20
+#define SSLSOCKET__RWHY_RANDOM    21
+
+/* ---- small helpers ---- */
+
+SSLSOCKET__PRIVATE int
+sslsocket__res_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* ASCII-only, case-insensitive: DNS and /etc/hosts names ignore case, nothing else. */
+SSLSOCKET__PRIVATE int
+sslsocket__res_ieq(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = (const unsigned char *)a;
+    const unsigned char *y = (const unsigned char *)b;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (sslsocket__res_lower(x[i]) != sslsocket__res_lower(y[i]))
+            return 0;
+    }
+    return 1;
+}
+
+/* strnlen is POSIX 2008, not C99. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__res_strnlen(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    while (n < max && s[n] != '\0')
+        n++;
+    return n;
+}
+
+SSLSOCKET__PRIVATE unsigned
+sslsocket__res_get16(const unsigned char *p)
+{
+    return ((unsigned)p[0] << 8) | p[1];
+}
+
+/* inet_pton for both families; no brackets, no zone ids ("fe80::1%eth0"). */
+SSLSOCKET__PRIVATE int
+sslsocket__res_pton(const char *s, sslsocket_address *out)
+{
+    unsigned char b[16];
+    int family;
+
+    if (inet_pton(AF_INET, s, b) == 1)
+        family = 4;
+    else if (inet_pton(AF_INET6, s, b) == 1)
+        family = 6;
+    else
+        return 0;
+    if (out != NULL) {
+        memset(out, 0, sizeof *out);
+        out->family = (unsigned char)family;
+        memcpy(out->bytes, b, family == 4 ? 4 : 16);
+    }
+    return 1;
+}
+
+/* 1 and *out (port 0) if s is an IPv4 or IPv6 literal, "[v6]" included; else 0.
+ * out may be NULL. Strict forms only (inet_pton: no "1.2.3", no octal). */
+SSLSOCKET__PRIVATE int
+sslsocket__parse_ip_literal(const char *s, sslsocket_address *out)
+{
+    char tmp[48];   /* the longest IPv6 text form has 45 characters */
+    size_t n;
+
+    if (s == NULL)
+        return 0;
+    n = sslsocket__res_strnlen(s, sizeof tmp + 2);
+    if (s[0] == '[') {
+        sslsocket_address a;
+
+        /* "[v6]" as written in URLs; only IPv6 goes in brackets */
+        if (n < 4 || n - 2 >= sizeof tmp || s[n - 1] != ']')
+            return 0;
+        memcpy(tmp, s + 1, n - 2);
+        tmp[n - 2] = '\0';
+        if (!sslsocket__res_pton(tmp, &a) || a.family != 6)
+            return 0;
+        if (out != NULL)
+            *out = a;
+        return 1;
+    }
+    if (n == 0 || n >= sizeof tmp)
+        return 0;
+    return sslsocket__res_pton(s, out);
+}
+
+/* ---- line-oriented config files (/etc/hosts, /etc/resolv.conf) ---- */
+
+/* Called with one NUL-terminated line (comments not yet removed); returns 1 to stop. */
+typedef int (*sslsocket__res_line_fn)(void *ctx, char *line, size_t len);
+
+/* Reads a regular file line by line through a stack buffer; lines that do not
+ * fit are skipped whole. Returns 0, or -1 if the file cannot be read. */
+SSLSOCKET__PRIVATE int
+sslsocket__res_read_lines(const char *path, sslsocket__res_line_fn fn, void *ctx)
+{
+    char buf[SSLSOCKET__LINE_MAX];
+    size_t have = 0, start, total = 0;
+    int fd, skipping = 0, stop = 0, rc = 0;
+    struct stat st;
+
+    if (path == NULL)
+        return -1;
+    /* O_NONBLOCK: a FIFO planted at the path must not hang us in open() */
+    fd = open(path, O_RDONLY | SSLSOCKET__O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    while (!stop) {
+        ssize_t got = read(fd, buf + have, sizeof buf - 1 - have);
+        char *nl;
+
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -1;
+            break;
+        }
+        if (got == 0) {
+            /* last line without a newline */
+            if (have > 0 && !skipping) {
+                buf[have] = '\0';
+                if (memchr(buf, '\0', have) == NULL)
+                    fn(ctx, buf, have);
+            }
+            break;
+        }
+        total += (size_t)got;
+        if (total > (size_t)SSLSOCKET__FILE_MAX_BYTES)
+            break;
+        have += (size_t)got;
+        start = 0;
+        while (!stop && (nl = (char *)memchr(buf + start, '\n', have - start)) != NULL) {
+            size_t len = (size_t)(nl - (buf + start));
+
+            *nl = '\0';
+            /* lines with NUL bytes are not text: skip rather than half-parse */
+            if (!skipping && memchr(buf + start, '\0', len) == NULL)
+                stop = fn(ctx, buf + start, len);
+            skipping = 0;
+            start += len + 1;
+        }
+        memmove(buf, buf + start, have - start);
+        have -= start;
+        if (have == sizeof buf - 1) {
+            /* no newline in a full buffer: drop this line up to its end */
+            skipping = 1;
+            have = 0;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+/* Next whitespace-separated token of [*p, end), NUL-terminated in place, or NULL. */
+SSLSOCKET__PRIVATE char *
+sslsocket__res_token(char **p, char *end)
+{
+    char *s = *p, *tok;
+
+    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\f' || *s == '\v'))
+        s++;
+    if (s >= end)
+        return NULL;
+    tok = s;
+    while (s < end && *s != ' ' && *s != '\t' && *s != '\r' && *s != '\f' && *s != '\v')
+        s++;
+    if (s < end)
+        *s++ = '\0';
+    *p = s;
+    return tok;
+}
+
+/* Cuts the line at the first comment character found in chars. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__res_strip_comment(char *line, size_t len, const char *chars)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (strchr(chars, line[i]) != NULL) {
+            line[i] = '\0';
+            return i;
+        }
+    }
+    return len;
+}
+
+typedef struct sslsocket__res_hosts_ctx {
+    const char *name;
+    size_t name_len;
+    sslsocket_address *out;
+    int max, n;
+} sslsocket__res_hosts_ctx;
+
+SSLSOCKET__PRIVATE int
+sslsocket__res_hosts_line(void *vctx, char *line, size_t len)
+{
+    sslsocket__res_hosts_ctx *c = (sslsocket__res_hosts_ctx *)vctx;
+    char *p = line, *end, *tok;
+    sslsocket_address a;
+    int i;
+
+    end = line + sslsocket__res_strip_comment(line, len, "#");
+    tok = sslsocket__res_token(&p, end);
+    if (tok == NULL || !sslsocket__res_pton(tok, &a))
+        return 0;
+    while ((tok = sslsocket__res_token(&p, end)) != NULL) {
+        size_t n = strlen(tok);
+
+        if (n > 1 && tok[n - 1] == '.')
+            n--;
+        if (n != c->name_len || !sslsocket__res_ieq(tok, c->name, n))
+            continue;
+        for (i = 0; i < c->n; i++) {
+            if (c->out[i].family == a.family && memcmp(c->out[i].bytes, a.bytes, 16) == 0)
+                return 0;   /* listed twice: keep the first */
+        }
+        c->out[c->n++] = a;
+        break;
+    }
+    return c->n >= c->max;
+}
+
+/* Addresses for name in an /etc/hosts-format file, both families, in file
+ * order, duplicates dropped, port 0. Names and aliases match without regard
+ * to case or a trailing dot. Returns how many (<= max), 0 if none, -1 if the
+ * file cannot be read. Unordered: see sslsocket__order_addresses(). */
+SSLSOCKET__PRIVATE int
+sslsocket__hosts_lookup(const char *path, const char *name, sslsocket_address *out, int max)
+{
+    sslsocket__res_hosts_ctx c;
+
+    if (name == NULL || out == NULL || max <= 0)
+        return 0;
+    c.name = name;
+    c.name_len = sslsocket__res_strnlen(name, SSLSOCKET__MAX_NAME);
+    /* "localhost." names the same host as "localhost" */
+    if (c.name_len > 1 && name[c.name_len - 1] == '.')
+        c.name_len--;
+    if (c.name_len == 0 || c.name_len >= SSLSOCKET__MAX_NAME)
+        return 0;
+    c.out = out;
+    c.max = max;
+    c.n = 0;
+    if (sslsocket__res_read_lines(path, sslsocket__res_hosts_line, &c) < 0 && c.n == 0)
+        return -1;
+    return c.n;
+}
+
+typedef struct sslsocket__res_conf_ctx {
+    sslsocket_address *ns;
+    int max, n;
+    int attempts, timeout_s;
+} sslsocket__res_conf_ctx;
+
+/* Small decimal for "timeout:N"; -1 if not all digits. */
+SSLSOCKET__PRIVATE int
+sslsocket__res_small_uint(const char *s)
+{
+    int v = 0;
+
+    if (*s == '\0')
+        return -1;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        if (v < 10000)
+            v = v * 10 + (*s - '0');
+    }
+    return v;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__res_conf_line(void *vctx, char *line, size_t len)
+{
+    sslsocket__res_conf_ctx *c = (sslsocket__res_conf_ctx *)vctx;
+    char *p = line, *end, *tok;
+    sslsocket_address a;
+    int v;
+
+    end = line + sslsocket__res_strip_comment(line, len, "#;");
+    tok = sslsocket__res_token(&p, end);
+    if (tok == NULL)
+        return 0;
+    if (strcmp(tok, "nameserver") == 0) {
+        tok = sslsocket__res_token(&p, end);
+        /* scoped addresses (fe80::1%eth0) cannot be represented: skipped */
+        if (tok != NULL && c->n < c->max && sslsocket__res_pton(tok, &a)) {
+            a.port = 53;
+            c->ns[c->n++] = a;
+        }
+    } else if (strcmp(tok, "options") == 0) {
+        while ((tok = sslsocket__res_token(&p, end)) != NULL) {
+            /* glibc's limits: RES_MAXRETRANS 30 s, RES_MAXRETRY 5 */
+            if (strncmp(tok, "timeout:", 8) == 0 && (v = sslsocket__res_small_uint(tok + 8)) >= 0)
+                c->timeout_s = v < 1 ? 1 : v > 30 ? 30 : v;
+            else if (strncmp(tok, "attempts:", 9) == 0
+                     && (v = sslsocket__res_small_uint(tok + 9)) >= 0)
+                c->attempts = v < 1 ? 1 : v > 5 ? 5 : v;
+        }
+    }
+    return 0;
+}
+
+/* Name servers (port 53) and "options timeout:N attempts:N" from a
+ * resolv.conf-format file; glibc's defaults and limits (5 s, 2 attempts;
+ * 1..30 s, 1..5). No server or no file gives 127.0.0.1:53. Returns the number
+ * of servers (<= max; 0 only when max is 0). attempts, timeout_s may be NULL.
+ * "search", "domain", "ndots" and "rotate" are ignored. */
+SSLSOCKET__PRIVATE int
+sslsocket__resolv_conf(const char *path, sslsocket_address *ns, int max, int *attempts,
+                       int *timeout_s)
+{
+    sslsocket__res_conf_ctx c;
+
+    c.ns = ns;
+    c.max = ns != NULL && max > 0 ? max : 0;
+    c.n = 0;
+    c.attempts = 2;     /* glibc's RES_DFLRETRY */
+    c.timeout_s = 5;    /* glibc's RES_TIMEOUT */
+    /* an unreadable file means defaults, as in glibc */
+    (void)sslsocket__res_read_lines(path, sslsocket__res_conf_line, &c);
+    if (c.n == 0 && c.max > 0) {
+        memset(&ns[0], 0, sizeof ns[0]);
+        ns[0].family = 4;
+        ns[0].bytes[0] = 127;
+        ns[0].bytes[3] = 1;
+        ns[0].port = 53;
+        c.n = 1;
+    }
+    if (attempts != NULL)
+        *attempts = c.attempts;
+    if (timeout_s != NULL)
+        *timeout_s = c.timeout_s;
+    return c.n;
+}
+
+/* ---- DNS messages (RFC 1035) ---- */
+
+/* Host name to wire format. Letters, digits, '-' and '_' only; one trailing
+ * dot allowed. Returns the wire length or -1. */
+SSLSOCKET__PRIVATE int
+sslsocket__dns_encode_name(const char *name, unsigned char *wire, size_t cap)
+{
+    size_t n, i, w = 1, lenpos = 0, label = 0;
+
+    if (name == NULL)
+        return -1;
+    n = sslsocket__res_strnlen(name, SSLSOCKET__MAX_NAME + 1);
+    if (n > 0 && name[n - 1] == '.')
+        n--;
+    if (n == 0 || n > SSLSOCKET__MAX_NAME - 1 || n + 2 > cap)
+        return -1;
+    for (i = 0; i < n; i++) {
+        int ch = (unsigned char)name[i];
+
+        if (ch == '.') {
+            if (label == 0)
+                return -1;
+            wire[lenpos] = (unsigned char)label;
+            lenpos = w++;
+            label = 0;
+            continue;
+        }
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+              || ch == '-' || ch == '_'))
+            return -1;
+        if (++label > 63)
+            return -1;
+        wire[w++] = (unsigned char)ch;
+    }
+    if (label == 0)
+        return -1;
+    wire[lenpos] = (unsigned char)label;
+    wire[w++] = 0;
+    return (int)w;
+}
+
+/* A standard query with RD set for name (class IN). Returns its length, or -1
+ * for an invalid name (see above) or a buffer too small (271 bytes always do). */
+SSLSOCKET__PRIVATE int
+sslsocket__dns_build_query(unsigned char *buf, size_t cap, unsigned short id, const char *name,
+                           int qtype)
+{
+    int w;
+    size_t len;
+
+    if (buf == NULL || cap < 12 + 4 || qtype < 0 || qtype > 0xFFFF)
+        return -1;
+    w = sslsocket__dns_encode_name(name, buf + 12, cap - 12 - 4);
+    if (w < 0)
+        return -1;
+    memset(buf, 0, 12);
+    buf[0] = (unsigned char)(id >> 8);
+    buf[1] = (unsigned char)id;
+    buf[2] = 0x01;      /* RD: the server recurses for us */
+    buf[5] = 1;         /* QDCOUNT */
+    len = 12 + (size_t)w;
+    buf[len++] = (unsigned char)(qtype >> 8);
+    buf[len++] = (unsigned char)qtype;
+    buf[len++] = 0;
+    buf[len++] = 1;     /* class IN */
+    return (int)len;
+}
+
+/* Reads a possibly compressed name at *pos into name (wire form, lower case,
+ * at most 255 bytes) and moves *pos past it. Returns its length or -1. */
+SSLSOCKET__PRIVATE int
+sslsocket__dns_read_name(const unsigned char *pkt, size_t len, size_t *pos, unsigned char *name)
+{
+    size_t p = *pos, w = 0, end = 0, i;
+    int jumped = 0, hops = 0;
+
+    for (;;) {
+        unsigned c;
+
+        if (p >= len)
+            return -1;
+        c = pkt[p];
+        if ((c & 0xC0) == 0xC0) {
+            size_t target;
+
+            if (p + 1 >= len)
+                return -1;
+            target = ((size_t)(c & 0x3F) << 8) | pkt[p + 1];
+            if (!jumped)
+                end = p + 2;
+            jumped = 1;
+            /* bounded: a pointer loop must end; names never live in the header */
+            if (++hops > SSLSOCKET__DNS_MAX_HOPS || target < 12 || target >= len)
+                return -1;
+            p = target;
+            continue;
+        }
+        if ((c & 0xC0) != 0)
+            return -1;  /* 0x40/0x80 label types: obsolete or reserved */
+        if (c == 0)
+            break;
+        if (c > len - p - 1 || w + 1 + c + 1 > SSLSOCKET__DNS_MAX_WIRE_NAME)
+            return -1;
+        name[w++] = (unsigned char)c;
+        for (i = 0; i < c; i++)
+            name[w++] = (unsigned char)sslsocket__res_lower(pkt[p + 1 + i]);
+        p += 1 + c;
+    }
+    name[w++] = 0;
+    *pos = jumped ? end : p + 1;
+    return (int)w;
+}
+
+/* One resource record header: owner name, type, class, and where its data is. */
+SSLSOCKET__PRIVATE int
+sslsocket__dns_read_rr(const unsigned char *pkt, size_t len, size_t *pos, unsigned char *owner,
+                       int *owner_len, unsigned *type, unsigned *klass, size_t *rdlen)
+{
+    size_t p = *pos;
+
+    *owner_len = sslsocket__dns_read_name(pkt, len, &p, owner);
+    if (*owner_len < 0 || len - p < 10)
+        return -1;
+    *type = sslsocket__res_get16(pkt + p);
+    *klass = sslsocket__res_get16(pkt + p + 2);
+    *rdlen = sslsocket__res_get16(pkt + p + 8);
+    p += 10;
+    if (*rdlen > len - p)
+        return -1;
+    *pos = p;   /* at the record data */
+    return 0;
+}
+
+/* Checks that pkt answers our query (id, QR, opcode, the one question,
+ * class IN) and takes the qtype (A or AAAA) addresses of the name at the end
+ * of its CNAME chain. Returns how many went to out (<= max, port 0) with
+ * *rcode set (addresses only with rcode 0), or SSLSOCKET__DNS_E*: MISMATCH and
+ * MALFORMED packets are to be ignored, TRUNCATED means "ask another server". */
+SSLSOCKET__PRIVATE int
+sslsocket__dns_parse_response(const unsigned char *pkt, size_t len, unsigned short id,
+                              const char *name, int qtype, sslsocket_address *out, int max,
+                              int *rcode)
+{
+    unsigned char want[256], cur[256], got[256];
+    int want_len, cur_len, got_len, hops, n = 0, i, k;
+    unsigned qd, an, type, klass, rc;
+    size_t pos, an_start, rdlen;
+
+    if (rcode != NULL)
+        *rcode = -1;
+    if (pkt == NULL || len < 12)
+        return SSLSOCKET__DNS_EMALFORMED;
+    if (sslsocket__res_get16(pkt) != id)
+        return SSLSOCKET__DNS_EMISMATCH;
+    /* a response (QR) to a standard query (opcode 0) with our one question */
+    qd = sslsocket__res_get16(pkt + 4);
+    an = sslsocket__res_get16(pkt + 6);
+    if ((pkt[2] & 0x80) == 0 || (pkt[2] & 0x78) != 0 || qd != 1)
+        return SSLSOCKET__DNS_EMISMATCH;
+    want_len = sslsocket__dns_encode_name(name, want, sizeof want);
+    if (want_len < 0)
+        return SSLSOCKET__DNS_EMISMATCH;
+    for (i = 0; i < want_len; i++)
+        want[i] = (unsigned char)sslsocket__res_lower(want[i]);
+    pos = 12;
+    got_len = sslsocket__dns_read_name(pkt, len, &pos, got);
+    if (got_len < 0 || len - pos < 4)
+        return SSLSOCKET__DNS_EMALFORMED;
+    if (got_len != want_len || memcmp(got, want, (size_t)want_len) != 0
+        || sslsocket__res_get16(pkt + pos) != (unsigned)qtype
+        || sslsocket__res_get16(pkt + pos + 2) != 1)
+        return SSLSOCKET__DNS_EMISMATCH;
+    pos += 4;
+    rc = pkt[3] & 0x0Fu;
+    if (rcode != NULL)
+        *rcode = (int)rc;
+    if (pkt[2] & 0x02)
+        return SSLSOCKET__DNS_ETRUNCATED;
+    if (rc != 0)
+        return 0;
+
+    /* Validate the whole answer section first: a count that promises more
+     * records than the packet holds is a lie, and the packet is dropped. */
+    an_start = pos;
+    for (k = 0; k < (int)an; k++) {
+        if (sslsocket__dns_read_rr(pkt, len, &pos, got, &got_len, &type, &klass, &rdlen) < 0)
+            return SSLSOCKET__DNS_EMALFORMED;
+        if (klass == 1 && ((type == SSLSOCKET__DNS_TYPE_A && rdlen != 4)
+                           || (type == SSLSOCKET__DNS_TYPE_AAAA && rdlen != 16)))
+            return SSLSOCKET__DNS_EMALFORMED;
+        if (klass == 1 && type == SSLSOCKET__DNS_TYPE_CNAME) {
+            size_t p2 = pos;
+
+            if (sslsocket__dns_read_name(pkt, len, &p2, cur) < 0 || p2 != pos + rdlen)
+                return SSLSOCKET__DNS_EMALFORMED;
+        }
+        pos += rdlen;
+    }
+
+    /* Follow the CNAME chain from the question name (bounded: a loop ends). */
+    memcpy(cur, want, (size_t)want_len);
+    cur_len = want_len;
+    for (hops = 0; hops < SSLSOCKET__DNS_MAX_CNAME; hops++) {
+        int found = 0;
+
+        pos = an_start;
+        for (k = 0; k < (int)an && !found; k++) {
+            (void)sslsocket__dns_read_rr(pkt, len, &pos, got, &got_len, &type, &klass, &rdlen);
+            if (klass == 1 && type == SSLSOCKET__DNS_TYPE_CNAME && got_len == cur_len
+                && memcmp(got, cur, (size_t)cur_len) == 0) {
+                size_t p2 = pos;
+
+                cur_len = sslsocket__dns_read_name(pkt, len, &p2, cur);
+                found = 1;
+            }
+            pos += rdlen;
+        }
+        if (!found)
+            break;
+    }
+
+    /* Only records owned by the end of the chain count: anything else in the
+     * answer section is unrequested and may be an attempt at poisoning. */
+    pos = an_start;
+    for (k = 0; k < (int)an; k++) {
+        int dup = 0;
+        sslsocket_address a;
+
+        (void)sslsocket__dns_read_rr(pkt, len, &pos, got, &got_len, &type, &klass, &rdlen);
+        if (klass == 1 && type == (unsigned)qtype && got_len == cur_len
+            && memcmp(got, cur, (size_t)cur_len) == 0 && n < max && out != NULL
+            && (type == SSLSOCKET__DNS_TYPE_A || type == SSLSOCKET__DNS_TYPE_AAAA)) {
+            memset(&a, 0, sizeof a);
+            a.family = type == SSLSOCKET__DNS_TYPE_A ? 4 : 6;
+            memcpy(a.bytes, pkt + pos, rdlen);
+            for (i = 0; i < n; i++)
+                dup |= memcmp(out[i].bytes, a.bytes, 16) == 0;
+            if (!dup)
+                out[n++] = a;
+        }
+        pos += rdlen;
+    }
+    return n;
+}
+
+/* ---- the polled resolver ---- */
+
+/* Happy eyeballs order (RFC 8305 sec. 4): interleave families, IPv6 first.
+ * Stable within each family; in place. */
+SSLSOCKET__PRIVATE void
+sslsocket__order_addresses(sslsocket_address *a, int n)
+{
+    int i, j;
+    unsigned char want = 6;
+
+    for (i = 0; i < n; i++) {
+        for (j = i; j < n && a[j].family != want; j++)
+            ;
+        if (j < n && j != i) {
+            sslsocket_address t = a[j];
+
+            memmove(&a[i + 1], &a[i], (size_t)(j - i) * sizeof *a);
+            a[i] = t;
+        }
+        if (j < n)
+            want = want == 6 ? 4 : 6;
+    }
+}
+
+/* Bounded message builder: never overflows, always NUL-terminated. */
+typedef struct sslsocket__res_msg {
+    char *p;
+    size_t cap, len;
+} sslsocket__res_msg;
+
+SSLSOCKET__PRIVATE void
+sslsocket__res_msg_put(sslsocket__res_msg *m, const char *s)
+{
+    if (m->cap == 0)
+        return;
+    for (; *s != '\0' && m->len + 1 < m->cap; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        /* the host name came from the caller: keep control bytes out of logs */
+        m->p[m->len++] = (c < 0x20 || c >= 0x7F) ? '?' : (char)c;
+    }
+    m->p[m->len] = '\0';
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__res_msg_uint(sslsocket__res_msg *m, unsigned v)
+{
+    char t[12];
+    size_t i = sizeof t - 1;
+
+    t[i] = '\0';
+    do {
+        t[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0 && i > 0);
+    sslsocket__res_msg_put(m, t + i);
+}
+
+/* "192.0.2.1:53" or "[2001:db8::1]:53" */
+SSLSOCKET__PRIVATE void
+sslsocket__res_msg_addr(sslsocket__res_msg *m, const sslsocket_address *a)
+{
+    char t[INET6_ADDRSTRLEN];
+
+    if (inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->bytes, t, sizeof t) == NULL)
+        t[0] = '\0';
+    if (a->family == 6)
+        sslsocket__res_msg_put(m, "[");
+    sslsocket__res_msg_put(m, t);
+    sslsocket__res_msg_put(m, a->family == 6 ? "]:" : ":");
+    sslsocket__res_msg_uint(m, a->port);
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__res_msg_errno(sslsocket__res_msg *m, int e)
+{
+    /* a few words instead of strerror(), which is not thread-safe everywhere */
+    switch (e) {
+    case ENETUNREACH: sslsocket__res_msg_put(m, "network unreachable"); break;
+    case EHOSTUNREACH: sslsocket__res_msg_put(m, "host unreachable"); break;
+    case EACCES: case EPERM: sslsocket__res_msg_put(m, "permission denied"); break;
+    case EAFNOSUPPORT: sslsocket__res_msg_put(m, "address family not supported"); break;
+    case EMFILE: case ENFILE: sslsocket__res_msg_put(m, "too many open files"); break;
+    case ENOBUFS: case ENOMEM: sslsocket__res_msg_put(m, "out of buffer space"); break;
+    case EAGAIN: sslsocket__res_msg_put(m, "send buffer full"); break;
+    case ECONNREFUSED: sslsocket__res_msg_put(m, "connection refused"); break;
+    case EADDRNOTAVAIL: sslsocket__res_msg_put(m, "address not available"); break;
+    default:
+        sslsocket__res_msg_put(m, "system error ");
+        sslsocket__res_msg_uint(m, (unsigned)e);
+        break;
+    }
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__res_msg_rcode(sslsocket__res_msg *m, unsigned rc)
+{
+    static const char *const names[] = {
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"
+    };
+
+    if (rc < sizeof names / sizeof names[0]) {
+        sslsocket__res_msg_put(m, names[rc]);
+    } else {
+        sslsocket__res_msg_put(m, "RCODE ");
+        sslsocket__res_msg_uint(m, rc);
+    }
+}
+
+/* Idle, no socket. Required once before any other resolver call. */
+SSLSOCKET__PRIVATE void
+sslsocket__resolver_init(sslsocket__resolver *r)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    r->state = SSLSOCKET__RSTATE_IDLE;
+}
+
+/* Stops a lookup and closes its socket; idempotent. */
+SSLSOCKET__PRIVATE void
+sslsocket__resolver_cancel(sslsocket__resolver *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+    r->state = SSLSOCKET__RSTATE_IDLE;
+}
+
+/* The socket to poll for POLLIN while a lookup runs, else -1. */
+SSLSOCKET__PRIVATE int
+sslsocket__resolver_fd(const sslsocket__resolver *r)
+{
+    return r->state == SSLSOCKET__RSTATE_RUNNING ? r->fd : -1;
+}
+
+/* When step must run again at the latest (same clock as now_ms); INT64_MAX
+ * when idle. */
+SSLSOCKET__PRIVATE int64_t
+sslsocket__resolver_next_timer(const sslsocket__resolver *r)
+{
+    if (r->state == SSLSOCKET__RSTATE_FAILED)
+        return r->timer_ms;     /* the start time: report the failure at once */
+    if (r->state != SSLSOCKET__RSTATE_RUNNING)
+        return INT64_MAX;
+    return r->timer_ms < r->deadline_ms ? r->timer_ms : r->deadline_ms;
+}
+
+/* Kernel randomness for query ids, without blocking (early boot fails instead). */
+SSLSOCKET__PRIVATE int
+sslsocket__res_random(unsigned char *buf, size_t len)
+{
+    ssize_t got;
+    int fd;
+
+    do {
+        got = getrandom(buf, len, GRND_NONBLOCK);
+    } while (got < 0 && errno == EINTR);
+    if (got == (ssize_t)len)
+        return 0;
+    /* kernels before 3.17 lack getrandom(): fall back to the device */
+    fd = open("/dev/urandom", O_RDONLY | SSLSOCKET__O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return -1;
+    got = read(fd, buf, len);
+    close(fd);
+    return got == (ssize_t)len ? 0 : -1;
+}
+
+typedef union sslsocket__res_sockaddr {
+    struct sockaddr sa;
+    struct sockaddr_in in4;
+    struct sockaddr_in6 in6;
+} sslsocket__res_sockaddr;
+
+SSLSOCKET__PRIVATE socklen_t
+sslsocket__res_to_sockaddr(const sslsocket_address *a, sslsocket__res_sockaddr *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    if (a->family == 6) {
+        sa->in6.sin6_family = AF_INET6;
+        sa->in6.sin6_port = htons(a->port);
+        memcpy(&sa->in6.sin6_addr, a->bytes, 16);
+        return (socklen_t)sizeof sa->in6;
+    }
+    sa->in4.sin_family = AF_INET;
+    sa->in4.sin_port = htons(a->port);
+    memcpy(&sa->in4.sin_addr, a->bytes, 4);
+    return (socklen_t)sizeof sa->in4;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__res_sockaddr_is(const sslsocket__res_sockaddr *sa, socklen_t len,
+                           const sslsocket_address *a)
+{
+    if (a->family == 6)
+        return len >= (socklen_t)sizeof sa->in6 && sa->sa.sa_family == AF_INET6
+               && ntohs(sa->in6.sin6_port) == a->port
+               && memcmp(&sa->in6.sin6_addr, a->bytes, 16) == 0;
+    return len >= (socklen_t)sizeof sa->in4 && sa->sa.sa_family == AF_INET
+           && ntohs(sa->in4.sin_port) == a->port && memcmp(&sa->in4.sin_addr, a->bytes, 4) == 0;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__resolver_fail(sslsocket__resolver *r, unsigned why, int idx, int err)
+{
+    r->why = (unsigned char)why;
+    r->why_ns = (unsigned char)((r->why_ns & 0xF0u) | ((unsigned)idx & 0x0Fu));
+    r->err = (unsigned char)(err < 0 || err > 255 ? 255 : err);
+}
+
+/* Makes fd a UDP socket of the given family, reopening it when the family
+ * changes. Late replies from earlier servers are lost either way, since the
+ * socket is connected to the current one (glibc does the same). */
+SSLSOCKET__PRIVATE int
+sslsocket__resolver_socket(sslsocket__resolver *r, int family)
+{
+    int fd, v6 = family == 6, fl;
+
+    if (r->fd >= 0 && ((r->flags & SSLSOCKET__RFLAG_V6SOCK) != 0) == v6)
+        return 0;
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+    r->sent = 0;
+    fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0)
+        return -1;
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        int e = errno;
+
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    r->fd = fd;
+    r->flags = (unsigned char)(v6 ? r->flags | SSLSOCKET__RFLAG_V6SOCK
+                                  : r->flags & ~SSLSOCKET__RFLAG_V6SOCK);
+    return 0;
+}
+
+/* Starts the next try: every query still unanswered goes to the next server
+ * in turn. A server we cannot even send to is skipped at once. */
+SSLSOCKET__PRIVATE void
+sslsocket__resolver_send_try(sslsocket__resolver *r, int64_t now_ms)
+{
+    unsigned char pkt[12 + SSLSOCKET__DNS_MAX_WIRE_NAME + 4];
+    sslsocket__res_sockaddr sa;
+    socklen_t salen;
+    int idx = r->tries % r->n_ns, q, ok = 0, err = 0;
+
+    r->tries++;
+    r->timer_ms = now_ms + r->timeout_ms;
+    if (sslsocket__resolver_socket(r, r->ns[idx].family) < 0) {
+        sslsocket__resolver_fail(r, SSLSOCKET__RWHY_SOCKET, idx, errno);
+        r->timer_ms = now_ms;
+        return;
+    }
+    salen = sslsocket__res_to_sockaddr(&r->ns[idx], &sa);
+    /* an ICMP error left over from the previous server is not this one's */
+    {
+        int soerr = 0;
+        socklen_t sl = (socklen_t)sizeof soerr;
+
+        (void)getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+    }
+    /* connected (as glibc does): the kernel drops datagrams from anyone else,
+     * and a closed port comes back as ECONNREFUSED instead of a long silence */
+    if (connect(r->fd, &sa.sa, salen) < 0) {
+        sslsocket__resolver_fail(r, SSLSOCKET__RWHY_SEND, idx, errno);
+        r->timer_ms = now_ms;
+        return;
+    }
+    for (q = 0; q < 2; q++) {
+        int len;
+        ssize_t sent;
+
+        if (r->answered & SSLSOCKET__RQ_DONE(q))
+            continue;
+        len = sslsocket__dns_build_query(pkt, sizeof pkt, r->id[q], r->name,
+                                         q ? SSLSOCKET__DNS_TYPE_AAAA : SSLSOCKET__DNS_TYPE_A);
+        if (len < 0)
+            continue;
+        do {
+            sent = send(r->fd, pkt, (size_t)len, MSG_DONTWAIT);
+        } while (sent < 0 && errno == EINTR);
+        if (sent == (ssize_t)len)
+            ok = 1;
+        else
+            err = sent < 0 ? errno : EMSGSIZE;
+    }
+    if (ok) {
+        r->sent = (unsigned char)(r->sent | (1u << idx));
+        r->flags |= SSLSOCKET__RFLAG_SENT;
+    }
+    if (err != 0) {
+        sslsocket__resolver_fail(r, SSLSOCKET__RWHY_SEND, idx, err);
+        /* on loopback the ICMP for the first query fails the second send */
+        if (!ok || err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH)
+            r->timer_ms = now_ms;
+    }
+}
+
+/* Starts resolving name (copied) with up to SSLSOCKET__RESOLVE_MAX_NS of the
+ * servers ns (copied); any lookup already running is cancelled. timeout_ms is
+ * per try (1..60000), attempts rounds over all servers (1..5), deadline_ms
+ * ends it all. now_ms/deadline_ms: any monotonic millisecond clock. Returns
+ * PENDING, or ERROR (bad name, no server, no randomness): the next step then
+ * reports it with a message. */
+SSLSOCKET__PRIVATE int
+sslsocket__resolver_start(sslsocket__resolver *r, const char *name, const sslsocket_address *ns,
+                          int n_ns, int64_t now_ms, int timeout_ms, int attempts,
+                          int64_t deadline_ms)
+{
+    unsigned char wire[SSLSOCKET__DNS_MAX_WIRE_NAME + 1], rnd[4];
+    size_t n;
+    int i;
+
+    sslsocket__resolver_cancel(r);
+    sslsocket__resolver_init(r);
+    n = name != NULL ? sslsocket__res_strnlen(name, sizeof r->name - 1) : 0;
+    if (n > 0)
+        memcpy(r->name, name, n);
+    r->name[n] = '\0';
+    r->state = SSLSOCKET__RSTATE_FAILED;
+    r->timer_ms = now_ms;
+    r->deadline_ms = deadline_ms;
+    if (sslsocket__dns_encode_name(name, wire, sizeof wire) < 0) {
+        sslsocket__resolver_fail(r, SSLSOCKET__RWHY_BADNAME, 0, 0);
+        return SSLSOCKET__RESOLVE_ERROR;
+    }
+    for (i = 0; ns != NULL && i < n_ns && r->n_ns < SSLSOCKET__RESOLVE_MAX_NS; i++) {
+        if (ns[i].family == 4 || ns[i].family == 6)
+            r->ns[r->n_ns++] = ns[i];
+    }
+    if (r->n_ns == 0) {
+        sslsocket__resolver_fail(r, SSLSOCKET__RWHY_NONS, 0, 0);
+        return SSLSOCKET__RESOLVE_ERROR;
+    }
+    if (sslsocket__res_random(rnd, sizeof rnd) < 0) {
+        sslsocket__resolver_fail(r, SSLSOCKET__RWHY_RANDOM, 0, errno);
+        return SSLSOCKET__RESOLVE_ERROR;
+    }
+    r->id[0] = (unsigned short)sslsocket__res_get16(rnd);
+    r->id[1] = (unsigned short)sslsocket__res_get16(rnd + 2);
+    if (r->id[1] == r->id[0])
+        r->id[1] ^= 1;  /* the id tells the two answers apart */
+    r->timeout_ms = (unsigned short)(timeout_ms < 1 ? 1 : timeout_ms > 60000 ? 60000 : timeout_ms);
+    attempts = attempts < 1 ? 1 : attempts > 5 ? 5 : attempts;
+    r->max_tries = (unsigned char)(attempts * r->n_ns);
+    r->state = SSLSOCKET__RSTATE_RUNNING;
+    sslsocket__resolver_send_try(r, now_ms);
+    return SSLSOCKET__RESOLVE_PENDING;
+}
+
+/* Server idx gave up on the queries in qmask (error rcode, truncation, ICMP). */
+SSLSOCKET__PRIVATE void
+sslsocket__resolver_gave_up(sslsocket__resolver *r, unsigned qmask, unsigned why, int idx, int err,
+                            int64_t now_ms)
+{
+    sslsocket__resolver_fail(r, why, idx, err);
+    if (r->flags & SSLSOCKET__RFLAG_SETTLING)
+        r->answered = (unsigned char)(r->answered | qmask);  /* use what we have */
+    else if (idx == (r->tries - 1) % r->n_ns)
+        r->timer_ms = now_ms;   /* the server we are asking gave up: ask the next one now */
+}
+
+/* One datagram from ns[idx]. Anything that is not a well-formed answer to one
+ * of our two queries is ignored: the real answer may still come. */
+SSLSOCKET__PRIVATE void
+sslsocket__resolver_datagram(sslsocket__resolver *r, const unsigned char *pkt, size_t len,
+                             int idx, int64_t now_ms)
+{
+    sslsocket_address got[SSLSOCKET__RESOLVE_MAX_PER_FAMILY];
+    int q, k, i, rc;
+
+    for (q = 0; q < 2; q++) {
+        if (len < 2 || sslsocket__res_get16(pkt) != r->id[q])
+            continue;
+        if (r->answered & SSLSOCKET__RQ_DONE(q))
+            return;     /* e.g. the answer to a retransmission */
+        k = sslsocket__dns_parse_response(pkt, len, r->id[q], r->name,
+                                          q ? SSLSOCKET__DNS_TYPE_AAAA : SSLSOCKET__DNS_TYPE_A,
+                                          got, SSLSOCKET__RESOLVE_MAX_PER_FAMILY, &rc);
+        if (k == SSLSOCKET__DNS_ETRUNCATED) {
+            sslsocket__resolver_gave_up(r, SSLSOCKET__RQ_DONE(q), SSLSOCKET__RWHY_TRUNCATED, idx, 0,
+                                        now_ms);
+            return;
+        }
+        if (k < 0)
+            return;
+        if (rc != 0 && rc != 3) {
+            sslsocket__resolver_gave_up(r, SSLSOCKET__RQ_DONE(q), (unsigned)rc, idx, 0, now_ms);
+            return;
+        }
+        r->answered = (unsigned char)(r->answered | SSLSOCKET__RQ_DONE(q)
+                                      | (rc == 3 ? SSLSOCKET__RQ_NX(q) : 0u));
+        r->why_ns = (unsigned char)((r->why_ns & 0x0Fu) | ((unsigned)idx << 4));
+        for (i = 0; i < k; i++) {
+            if (q == 0)
+                memcpy(r->v4[r->n4++], got[i].bytes, 4);
+            else
+                memcpy(r->v6[r->n6++], got[i].bytes, 16);
+        }
+        /* RFC 8305 sec. 3: once one family has a final answer, give the other
+         * a short grace period instead of the full retransmission schedule */
+        if ((k > 0 || rc == 3) && !(r->flags & SSLSOCKET__RFLAG_SETTLING)) {
+            r->flags |= SSLSOCKET__RFLAG_SETTLING;
+            r->timer_ms = now_ms + SSLSOCKET__RESOLVE_DELAY_MS;
+        }
+        return;
+    }
+}
+
+/* Reads every datagram waiting, without blocking. */
+SSLSOCKET__PRIVATE void
+sslsocket__resolver_drain(sslsocket__resolver *r, int64_t now_ms)
+{
+    unsigned char pkt[SSLSOCKET__DNS_MAX_PACKET + 1];
+    sslsocket__res_sockaddr from;
+    int k, i;
+
+    for (k = 0; k < SSLSOCKET__RESOLVE_MAX_READS && r->fd >= 0; k++) {
+        socklen_t fromlen = (socklen_t)sizeof from;
+        ssize_t n = recvfrom(r->fd, pkt, sizeof pkt, MSG_DONTWAIT, &from.sa, &fromlen);
+
+        if (n < 0) {
+            int e = errno;
+
+            if (e == EINTR)
+                continue;
+            /* an ICMP error for the server the socket is connected to */
+            if (e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH) {
+                sslsocket__resolver_gave_up(r, SSLSOCKET__RQ_DONE_BOTH, SSLSOCKET__RWHY_SEND,
+                                            (r->tries - 1) % r->n_ns, e, now_ms);
+                continue;
+            }
+            break;      /* EAGAIN: nothing more; anything else: try again next step */
+        }
+        if ((size_t)n > SSLSOCKET__DNS_MAX_PACKET)
+            continue;   /* bigger than any answer we accept: maybe cut short */
+        /* only the servers we asked, from the address and port we asked */
+        for (i = 0; i < r->n_ns; i++) {
+            if ((r->sent & (1u << i)) && sslsocket__res_sockaddr_is(&from, fromlen, &r->ns[i])) {
+                sslsocket__resolver_datagram(r, pkt, (size_t)n, i, now_ms);
+                break;
+            }
+        }
+    }
+}
+
+/* Why the lookup failed, for a resolver that found no address. */
+SSLSOCKET__PRIVATE int
+sslsocket__resolver_explain(const sslsocket__resolver *r, sslsocket__res_msg *m)
+{
+    const sslsocket_address *ans = &r->ns[(r->why_ns >> 4) % SSLSOCKET__RESOLVE_MAX_NS];
+    const sslsocket_address *bad = &r->ns[(r->why_ns & 0x0Fu) % SSLSOCKET__RESOLVE_MAX_NS];
+    const char *what;
+    int code, i;
+
+    if (r->state == SSLSOCKET__RSTATE_FAILED) {
+        what = r->why == SSLSOCKET__RWHY_BADNAME ? " (invalid host name)"
+               : r->why == SSLSOCKET__RWHY_NONS ? " (no name server)"
+               : " (no random numbers for query ids)";
+        sslsocket__res_msg_put(m, "host lookup failed: ");
+        sslsocket__res_msg_put(m, r->name);
+        sslsocket__res_msg_put(m, what);
+        return SSLSOCKET__RESOLVE_ERROR;
+    }
+    if ((r->answered & SSLSOCKET__RQ_NX_ANY)
+        || (r->answered & SSLSOCKET__RQ_DONE_BOTH) == SSLSOCKET__RQ_DONE_BOTH) {
+        what = (r->answered & SSLSOCKET__RQ_NX_ANY) ? " (NXDOMAIN from "
+                                                     : " (no A/AAAA records from ";
+        sslsocket__res_msg_put(m, "host not found: ");
+        sslsocket__res_msg_put(m, r->name);
+        sslsocket__res_msg_put(m, what);
+        sslsocket__res_msg_addr(m, ans);
+        sslsocket__res_msg_put(m, ")");
+        return SSLSOCKET__RESOLVE_NOTFOUND;
+    }
+    /* nothing sent at all is a local problem; otherwise the servers let us down */
+    code = (r->flags & SSLSOCKET__RFLAG_SENT) ? SSLSOCKET__RESOLVE_TIMEOUT
+                                               : SSLSOCKET__RESOLVE_ERROR;
+    if (r->why == SSLSOCKET__RWHY_NONE) {
+        what = (r->answered & SSLSOCKET__RQ_DONE(0)) ? " (no AAAA answer from "
+               : (r->answered & SSLSOCKET__RQ_DONE(1)) ? " (no A answer from "
+               : " (no answer from ";
+        sslsocket__res_msg_put(m, "host lookup timed out: ");
+        sslsocket__res_msg_put(m, r->name);
+        sslsocket__res_msg_put(m, what);
+        for (i = 0; i < r->n_ns && i < r->tries; i++) {
+            if (i > 0)
+                sslsocket__res_msg_put(m, ", ");
+            sslsocket__res_msg_addr(m, &r->ns[i]);
+        }
+    } else if (r->why == SSLSOCKET__RWHY_SOCKET || r->why == SSLSOCKET__RWHY_SEND) {
+        what = r->why == SSLSOCKET__RWHY_SOCKET ? " (no socket for " : " (cannot reach ";
+        sslsocket__res_msg_put(m, "host lookup failed: ");
+        sslsocket__res_msg_put(m, r->name);
+        sslsocket__res_msg_put(m, what);
+        sslsocket__res_msg_addr(m, bad);
+        sslsocket__res_msg_put(m, ": ");
+        sslsocket__res_msg_errno(m, r->err);
+        sslsocket__res_msg_put(m, ",");
+    } else {
+        sslsocket__res_msg_put(m, "host lookup failed: ");
+        sslsocket__res_msg_put(m, r->name);
+        sslsocket__res_msg_put(m, " (");
+        if (r->why == SSLSOCKET__RWHY_TRUNCATED)
+            sslsocket__res_msg_put(m, "truncated answer");
+        else
+            sslsocket__res_msg_rcode(m, r->why);
+        sslsocket__res_msg_put(m, " from ");
+        sslsocket__res_msg_addr(m, bad);
+    }
+    sslsocket__res_msg_put(m, " after ");
+    sslsocket__res_msg_uint(m, r->tries);
+    sslsocket__res_msg_put(m, r->tries == 1 ? " try)" : " tries)");
+    return code;
+}
+
+/* Ends the lookup: fills out, n_out and msg, closes the socket, goes idle. */
+SSLSOCKET__PRIVATE int
+sslsocket__resolver_finish(sslsocket__resolver *r, sslsocket_address *out, int max, int *n_out,
+                           char *msg, size_t msglen)
+{
+    sslsocket__res_msg m;
+    int code = SSLSOCKET__RESOLVE_DONE, i4 = 0, i6 = 0, n = 0;
+
+    m.p = msg;
+    m.cap = msg != NULL ? msglen : 0;
+    m.len = 0;
+    if (m.cap > 0)
+        msg[0] = '\0';
+    if (r->state != SSLSOCKET__RSTATE_RUNNING || r->n4 + r->n6 == 0)
+        code = sslsocket__resolver_explain(r, &m);
+    /* happy eyeballs order (RFC 8305 sec. 4): IPv6 first, then alternate */
+    while (code == SSLSOCKET__RESOLVE_DONE && out != NULL && n < max
+           && (i6 < r->n6 || i4 < r->n4)) {
+        memset(&out[n], 0, sizeof out[n]);
+        if (i6 < r->n6 && (i6 <= i4 || i4 >= r->n4)) {
+            out[n].family = 6;
+            memcpy(out[n].bytes, r->v6[i6++], 16);
+        } else {
+            out[n].family = 4;
+            memcpy(out[n].bytes, r->v4[i4++], 4);
+        }
+        n++;
+    }
+    if (n_out != NULL)
+        *n_out = n;
+    sslsocket__resolver_cancel(r);
+    return code;
+}
+
+/* Reads what has arrived, re-sends when due and returns SSLSOCKET__RESOLVE_*.
+ * Writes only out[0..*n_out) and only on DONE; msg (may be NULL) gets "" on
+ * DONE/PENDING and the reason otherwise, e.g. "host not found: x.test
+ * (NXDOMAIN from 192.0.2.1:53)". Never blocks. */
+SSLSOCKET__PRIVATE int
+sslsocket__resolver_step(sslsocket__resolver *r, int64_t now_ms, sslsocket_address *out, int max,
+                         int *n_out, char *msg, size_t msglen)
+{
+    int guard;
+
+    if (n_out != NULL)
+        *n_out = 0;
+    if (msg != NULL && msglen > 0)
+        msg[0] = '\0';
+    if (r->state == SSLSOCKET__RSTATE_FAILED)
+        return sslsocket__resolver_finish(r, out, max, n_out, msg, msglen);
+    if (r->state != SSLSOCKET__RSTATE_RUNNING) {
+        sslsocket__res_msg m;
+
+        m.p = msg;
+        m.cap = msg != NULL ? msglen : 0;
+        m.len = 0;
+        sslsocket__res_msg_put(&m, "host lookup not started");
+        return SSLSOCKET__RESOLVE_ERROR;
+    }
+    sslsocket__resolver_drain(r, now_ms);
+    /* each pass starts at most one try; a server we cannot send to is
+     * skipped at once, so this loop runs at most max_tries + 1 times */
+    for (guard = 0; guard <= r->max_tries; guard++) {
+        if ((r->answered & SSLSOCKET__RQ_DONE_BOTH) == SSLSOCKET__RQ_DONE_BOTH
+            || now_ms >= r->deadline_ms)
+            return sslsocket__resolver_finish(r, out, max, n_out, msg, msglen);
+        if (now_ms < r->timer_ms)
+            return SSLSOCKET__RESOLVE_PENDING;
+        if ((r->flags & SSLSOCKET__RFLAG_SETTLING) || r->tries >= r->max_tries)
+            return sslsocket__resolver_finish(r, out, max, n_out, msg, msglen);
+        sslsocket__resolver_send_try(r, now_ms);
+    }
+    return SSLSOCKET__RESOLVE_PENDING;
+}
+
+
+/* loaders.h - trust anchors, certificate chains and private keys, without allocation.
+ *
+ * Everything loaded lives in one caller-given arena: byte strings (DNs, key material,
+ * certificate DER) grow up from the bottom, br_x509_trust_anchor structs grow down from
+ * the top so that the anchors always form one contiguous array. Files are read through
+ * small stack buffers and streamed into BearSSL's PEM / X.509 / key decoders.
+ * Linux only for directories (getdents64). Needs _GNU_SOURCE (or _DEFAULT_SOURCE) for
+ * syscall(), openat() and O_CLOEXEC/O_DIRECTORY under -std=c99. */
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* >>credentials */
+
+#ifndef SSLSOCKET_MAX_FILE_SIZE
+#  define SSLSOCKET_MAX_FILE_SIZE (4UL * 1024UL * 1024UL)
+#endif
+
+/* Read chunk; every stack buffer of this module is at most this big. */
+#define SSLSOCKET__LD_CHUNK 4096
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define SSLSOCKET__LD_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define SSLSOCKET__LD_PRINTF(f, a)
+#endif
+
+
+/* C99 has no max_align_t: probe the strictest of the usual suspects. */
+typedef union sslsocket__ld_maxalign {
+    long double ld;
+    long long ll;
+    double d;
+    void *p;
+    void (*f)(void);
+} sslsocket__ld_maxalign;
+
+struct sslsocket__ld_align_max {
+    char c;
+    sslsocket__ld_maxalign u;
+};
+
+struct sslsocket__ld_align_ta {
+    char c;
+    br_x509_trust_anchor ta;
+};
+
+#define SSLSOCKET__LD_ALIGN_MAX offsetof(struct sslsocket__ld_align_max, u)
+#define SSLSOCKET__LD_ALIGN_TA offsetof(struct sslsocket__ld_align_ta, ta)
+
+/* ---------------------------------------------------------------- error messages */
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_errf(char *err, size_t errlen, const char *fmt, ...) SSLSOCKET__LD_PRINTF(3, 4);
+
+/* Formats into the caller's buffer (if any) and returns -1 so callers can "return errf()". */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err != NULL && errlen > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Bounded copy that always terminates (no format analysis, no truncation warnings). */
+SSLSOCKET__PRIVATE void
+sslsocket__ld_strcpy(char *dst, size_t dstlen, const char *src)
+{
+    size_t i;
+
+    if (dst == NULL || dstlen == 0) {
+        return;
+    }
+    for (i = 0; i + 1 < dstlen && src[i] != '\0'; i++) {
+        dst[i] = src[i];
+    }
+    dst[i] = '\0';
+}
+
+/* Own table: strerror() is not thread-safe everywhere and strerror_r() has two ABIs. */
+SSLSOCKET__PRIVATE const char *
+sslsocket__ld_strerror(int e, char *tmp, size_t tmplen)
+{
+    switch (e) {
+    case ENOENT: return "no such file or directory";
+    case EACCES: return "permission denied";
+    case EPERM: return "operation not permitted";
+    case ENOTDIR: return "a component of the path is not a directory";
+    case EISDIR: return "is a directory";
+    case ELOOP: return "too many levels of symbolic links";
+    case ENAMETOOLONG: return "file name too long";
+    case EMFILE: return "too many open files in this process";
+    case ENFILE: return "too many open files in the system";
+    case ENOMEM: return "out of kernel memory";
+    case EIO: return "input/output error";
+    case ENXIO: return "no such device or address";
+    case ENODEV: return "no such device";
+    case EOVERFLOW: return "file too large for this process";
+    case EFBIG: return "file too large";
+    case EINVAL: return "invalid argument";
+    case EAGAIN: return "resource temporarily unavailable";
+    default: break;
+    }
+    sslsocket__ld_errf(tmp, tmplen, "errno %d", e);
+    return tmp;
+}
+
+/* The BR_ERR_X509_* codes that the decoders can return, as "NAME: meaning". */
+SSLSOCKET__PRIVATE const char *
+sslsocket__ld_brerr(int code, char *tmp, size_t tmplen)
+{
+    switch (code) {
+    case BR_ERR_X509_INVALID_VALUE:
+        return "BR_ERR_X509_INVALID_VALUE: invalid value in an ASN.1 structure";
+    case BR_ERR_X509_TRUNCATED:
+        return "BR_ERR_X509_TRUNCATED: the data ends too early";
+    case BR_ERR_X509_EMPTY_CHAIN:
+        return "BR_ERR_X509_EMPTY_CHAIN: empty certificate chain";
+    case BR_ERR_X509_INNER_TRUNC:
+        return "BR_ERR_X509_INNER_TRUNC: an inner element extends beyond its outer element";
+    case BR_ERR_X509_BAD_TAG_CLASS:
+        return "BR_ERR_X509_BAD_TAG_CLASS: unsupported ASN.1 tag class";
+    case BR_ERR_X509_BAD_TAG_VALUE:
+        return "BR_ERR_X509_BAD_TAG_VALUE: unsupported ASN.1 tag value";
+    case BR_ERR_X509_INDEFINITE_LENGTH:
+        return "BR_ERR_X509_INDEFINITE_LENGTH: indefinite length (not DER)";
+    case BR_ERR_X509_EXTRA_ELEMENT:
+        return "BR_ERR_X509_EXTRA_ELEMENT: extraneous ASN.1 element";
+    case BR_ERR_X509_UNEXPECTED:
+        return "BR_ERR_X509_UNEXPECTED: unexpected ASN.1 element";
+    case BR_ERR_X509_NOT_CONSTRUCTED:
+        return "BR_ERR_X509_NOT_CONSTRUCTED: expected a constructed element";
+    case BR_ERR_X509_NOT_PRIMITIVE:
+        return "BR_ERR_X509_NOT_PRIMITIVE: expected a primitive element";
+    case BR_ERR_X509_PARTIAL_BYTE:
+        return "BR_ERR_X509_PARTIAL_BYTE: BIT STRING length is not a multiple of 8";
+    case BR_ERR_X509_BAD_BOOLEAN:
+        return "BR_ERR_X509_BAD_BOOLEAN: invalid BOOLEAN";
+    case BR_ERR_X509_OVERFLOW:
+        return "BR_ERR_X509_OVERFLOW: value out of range";
+    case BR_ERR_X509_BAD_DN:
+        return "BR_ERR_X509_BAD_DN: invalid distinguished name";
+    case BR_ERR_X509_BAD_TIME:
+        return "BR_ERR_X509_BAD_TIME: invalid date/time";
+    case BR_ERR_X509_UNSUPPORTED:
+        return "BR_ERR_X509_UNSUPPORTED: unsupported algorithm or feature";
+    case BR_ERR_X509_LIMIT_EXCEEDED:
+        return "BR_ERR_X509_LIMIT_EXCEEDED: key too large for BearSSL (RSA above 4096 bits?)";
+    case BR_ERR_X509_WRONG_KEY_TYPE:
+        return "BR_ERR_X509_WRONG_KEY_TYPE: unexpected key type";
+    case BR_ERR_X509_BAD_SIGNATURE:
+        return "BR_ERR_X509_BAD_SIGNATURE: invalid signature";
+    case BR_ERR_X509_CRITICAL_EXTENSION:
+        return "BR_ERR_X509_CRITICAL_EXTENSION: unknown critical extension";
+    case BR_ERR_X509_WEAK_PUBLIC_KEY:
+        return "BR_ERR_X509_WEAK_PUBLIC_KEY: public key too small";
+    default:
+        break;
+    }
+    sslsocket__ld_errf(tmp, tmplen, "BearSSL error %d", code);
+    return tmp;
+}
+
+/* Appends "item" to a ':'-separated list in buf (used for the `used` output). */
+SSLSOCKET__PRIVATE void
+sslsocket__ld_append(char *buf, size_t buflen, const char *item)
+{
+    size_t len;
+
+    if (buf == NULL || buflen == 0) {
+        return;
+    }
+    len = strlen(buf);
+    if (len > 0 && len + 1 < buflen) {
+        buf[len++] = ':';
+        buf[len] = '\0';
+    }
+    if (len < buflen) {
+        sslsocket__ld_strcpy(buf + len, buflen - len, item);
+    }
+}
+
+/* ---------------------------------------------------------------- arena */
+
+/* Align the base for anything, and the top for the anchor array. */
+SSLSOCKET__PRIVATE void
+sslsocket__arena_init(sslsocket__arena *a, void *mem, size_t size)
+{
+    size_t pad;
+
+    memset(a, 0, sizeof *a);
+    if (mem == NULL) {
+        return;
+    }
+    pad = (SSLSOCKET__LD_ALIGN_MAX
+        - (size_t)((uintptr_t)mem % SSLSOCKET__LD_ALIGN_MAX)) % SSLSOCKET__LD_ALIGN_MAX;
+    if (size <= pad) {
+        return;
+    }
+    a->base = (unsigned char *)mem + pad;
+    a->size = size - pad;
+    a->lo = 0;
+    a->hi = a->size - a->size % SSLSOCKET__LD_ALIGN_TA;
+    a->n_anchors = 0;
+}
+
+SSLSOCKET__PRIVATE const br_x509_trust_anchor *
+sslsocket__arena_anchors(const sslsocket__arena *a, size_t *n)
+{
+    if (n != NULL) {
+        *n = a->n_anchors;
+    }
+    if (a->n_anchors == 0) {
+        return NULL;
+    }
+    return (const br_x509_trust_anchor *)(const void *)(a->base + a->hi);
+}
+
+/* Bytes in use (both ends), e.g. to size a static arena. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__arena_used(const sslsocket__arena *a)
+{
+    return a->lo + (a->size - a->hi);
+}
+
+SSLSOCKET__PRIVATE unsigned char *
+sslsocket__ld_take(sslsocket__arena *a, size_t len)
+{
+    unsigned char *p;
+
+    if (a->base == NULL || a->hi - a->lo < len) {
+        return NULL;
+    }
+    p = a->base + a->lo;
+    a->lo += len;
+    return p;
+}
+
+SSLSOCKET__PRIVATE unsigned char *
+sslsocket__ld_copy(sslsocket__arena *a, const void *src, size_t len)
+{
+    unsigned char *p = sslsocket__ld_take(a, len);
+
+    if (p != NULL && len > 0) {
+        memcpy(p, src, len);
+    }
+    return p;
+}
+
+SSLSOCKET__PRIVATE br_x509_trust_anchor *
+sslsocket__ld_take_anchor(sslsocket__arena *a)
+{
+    if (a->base == NULL || a->hi - a->lo < sizeof(br_x509_trust_anchor)) {
+        return NULL;
+    }
+    a->hi -= sizeof(br_x509_trust_anchor);
+    a->n_anchors++;
+    return (br_x509_trust_anchor *)(void *)(a->base + a->hi);
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_oom(const sslsocket__arena *a, char *err, size_t errlen)
+{
+    sslsocket__ld_errf(err, errlen,
+        "out of space in the certificate storage (need more than %zu bytes)", a->size);
+    return -2;
+}
+
+/* ---------------------------------------------------------------- DER helpers */
+
+/* Finds where the first DER object of a stream ends, so that "TRUSTED CERTIFICATE"
+ * trailers are not fed to the decoder and chain certificates are stored exactly. */
+typedef struct sslsocket__ld_der {
+    int state;          /* 0 tag, 1 length, 2 long length, 3 content, 4 done, 5 not DER */
+    unsigned nlen;
+    size_t left;
+} sslsocket__ld_der;
+
+/* How many of the len bytes still belong to the first object; the rest is trailing.
+ * A malformed header passes everything on, for the decoder to report. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__ld_der_take(sslsocket__ld_der *d, const unsigned char *buf, size_t len)
+{
+    size_t i = 0;
+    size_t k;
+    unsigned char c;
+
+    while (i < len) {
+        c = buf[i];
+        switch (d->state) {
+        case 0:
+            d->state = (c == 0x30) ? 1 : 5;
+            i++;
+            break;
+        case 1:
+            i++;
+            if (c < 0x80) {
+                d->left = c;
+                d->state = c ? 3 : 4;
+            } else if (c >= 0x81 && c <= 0x84) {
+                d->nlen = c & 0x7F;
+                d->left = 0;
+                d->state = 2;
+            } else {
+                d->state = 5;
+            }
+            break;
+        case 2:
+            i++;
+            if (d->left > (((size_t)-1) >> 8)) {
+                d->state = 5;
+                break;
+            }
+            d->left = (d->left << 8) | c;
+            if (--d->nlen == 0) {
+                d->state = d->left ? 3 : 4;
+            }
+            break;
+        case 3:
+            k = len - i;
+            if (k > d->left) {
+                k = d->left;
+            }
+            i += k;
+            d->left -= k;
+            if (d->left == 0) {
+                d->state = 4;
+            }
+            break;
+        case 4:
+            return i;
+        default:
+            return len;
+        }
+    }
+    return i;
+}
+
+/* Reads one TLV header from a (possibly cut) prefix; content may run past `end`. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_tlv(const unsigned char **p, const unsigned char *end, unsigned *tag,
+    size_t *len)
+{
+    const unsigned char *q = *p;
+    size_t n, l;
+
+    if (end - q < 2) {
+        return 0;
+    }
+    *tag = *q++;
+    l = *q++;
+    if (l >= 0x80) {
+        n = l & 0x7F;
+        if (n == 0 || n > 4 || (size_t)(end - q) < n) {
+            return 0;
+        }
+        for (l = 0; n > 0; n--) {
+            l = (l << 8) | *q++;
+        }
+    }
+    *p = q;
+    *len = l;
+    return 1;
+}
+
+/* Dotted form of a DER OID body, for messages. */
+SSLSOCKET__PRIVATE void
+sslsocket__ld_oid_str(const unsigned char *oid, size_t len, char *out, size_t outlen)
+{
+    unsigned long v = 0, arc;
+    size_t i, o = 0;
+    int first = 1;
+
+    out[0] = '\0';
+    for (i = 0; i < len && o + 1 < outlen; i++) {
+        if (v > (ULONG_MAX >> 7)) {
+            sslsocket__ld_errf(out + o, outlen - o, "...");
+            return;
+        }
+        v = (v << 7) | (oid[i] & 0x7F);
+        if (oid[i] & 0x80) {
+            continue;
+        }
+        if (first) {
+            arc = v < 40 ? 0 : (v < 80 ? 1 : 2);
+            sslsocket__ld_errf(out + o, outlen - o, "%lu.%lu", arc, v - 40 * arc);
+            first = 0;
+        } else {
+            sslsocket__ld_errf(out + o, outlen - o, ".%lu", v);
+        }
+        o += strlen(out + o);
+        v = 0;
+    }
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_oid_is(const unsigned char *oid, size_t len, const char *ref, size_t reflen)
+{
+    return len == reflen && memcmp(oid, ref, len) == 0;
+}
+
+#define SSLSOCKET__LD_OID(p, l, lit) sslsocket__ld_oid_is(p, l, lit, sizeof(lit) - 1)
+
+/* Names the curve of an OID that BearSSL cannot use; NULL for P-256/P-384/P-521. */
+SSLSOCKET__PRIVATE const char *
+sslsocket__ld_bad_curve(const unsigned char *oid, size_t len)
+{
+    if (SSLSOCKET__LD_OID(oid, len, "\x2A\x86\x48\xCE\x3D\x03\x01\x07")
+        || SSLSOCKET__LD_OID(oid, len, "\x2B\x81\x04\x00\x22")
+        || SSLSOCKET__LD_OID(oid, len, "\x2B\x81\x04\x00\x23")) {
+        return NULL;
+    }
+    if (SSLSOCKET__LD_OID(oid, len, "\x2B\x81\x04\x00\x0A")) {
+        return "secp256k1";
+    }
+    if (SSLSOCKET__LD_OID(oid, len, "\x2B\x81\x04\x00\x21")) {
+        return "P-224";
+    }
+    if (SSLSOCKET__LD_OID(oid, len, "\x2A\x86\x48\xCE\x3D\x03\x01\x01")) {
+        return "P-192";
+    }
+    if (len > 8 && memcmp(oid, "\x2B\x24\x03\x03\x02\x08\x01\x01", 8) == 0) {
+        return "brainpool";
+    }
+    if (SSLSOCKET__LD_OID(oid, len, "\x2A\x81\x1C\xCF\x55\x01\x82\x2D")) {
+        return "SM2";
+    }
+    return "unknown";
+}
+
+/* After the key decoder failed: a precise reason from the first bytes, if there is one. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_key_diag(const unsigned char *head, size_t hlen, const char *what,
+    char *err, size_t errlen)
+{
+    const unsigned char *p = head, *end = head + hlen, *inner;
+    unsigned tag, version = 0;
+    size_t len;
+    char oid[64];
+    const char *curve;
+
+    if (!sslsocket__ld_tlv(&p, end, &tag, &len) || tag != 0x30
+        || !sslsocket__ld_tlv(&p, end, &tag, &len)) {
+        return 0;
+    }
+    if (tag == 0x30) {
+        /* SEQUENCE { SEQUENCE ...: EncryptedPrivateKeyInfo or a certificate */
+        inner = p;
+        if (sslsocket__ld_tlv(&inner, end, &tag, &len) && tag == 0x06
+            && (size_t)(end - inner) >= len && len >= 8
+            && memcmp(inner, "\x2A\x86\x48\x86\xF7\x0D\x01\x05", 8) == 0) {
+            return sslsocket__ld_errf(err, errlen, "%s holds an encrypted private key: "
+                "encrypted private keys are not supported: decrypt with openssl pkey", what);
+        }
+        return sslsocket__ld_errf(err, errlen,
+            "%s is not a private key (it looks like a certificate)", what);
+    }
+    if (tag != 0x02 || len != 1 || p >= end) {
+        return 0;
+    }
+    version = *p++;
+    if (!sslsocket__ld_tlv(&p, end, &tag, &len)) {
+        return 0;
+    }
+    if (tag == 0x30 && version <= 1) {
+        /* PKCS#8: AlgorithmIdentifier { OID, parameters } */
+        if (!sslsocket__ld_tlv(&p, end, &tag, &len) || tag != 0x06
+            || (size_t)(end - p) < len) {
+            return 0;
+        }
+        sslsocket__ld_oid_str(p, len, oid, sizeof oid);
+        if (SSLSOCKET__LD_OID(p, len, "\x2A\x86\x48\x86\xF7\x0D\x01\x01\x01")) {
+            return 0;
+        }
+        if (SSLSOCKET__LD_OID(p, len, "\x2A\x86\x48\xCE\x38\x04\x01")) {
+            return sslsocket__ld_errf(err, errlen,
+                "%s: DSA keys are not supported by BearSSL (use an RSA or EC key)", what);
+        }
+        if (SSLSOCKET__LD_OID(p, len, "\x2B\x65\x70")
+            || SSLSOCKET__LD_OID(p, len, "\x2B\x65\x71")) {
+            return sslsocket__ld_errf(err, errlen, "%s: Ed25519/Ed448 keys are not supported "
+                "by BearSSL (use an RSA or EC P-256/P-384/P-521 key)", what);
+        }
+        if (SSLSOCKET__LD_OID(p, len, "\x2B\x65\x6E")
+            || SSLSOCKET__LD_OID(p, len, "\x2B\x65\x6F")) {
+            return sslsocket__ld_errf(err, errlen, "%s: X25519/X448 keys cannot sign; "
+                "use an RSA or EC P-256/P-384/P-521 key", what);
+        }
+        if (SSLSOCKET__LD_OID(p, len, "\x2A\x86\x48\x86\xF7\x0D\x01\x01\x0A")) {
+            return sslsocket__ld_errf(err, errlen,
+                "%s: RSA-PSS keys (OID %s) are not supported by BearSSL", what, oid);
+        }
+        if (!SSLSOCKET__LD_OID(p, len, "\x2A\x86\x48\xCE\x3D\x02\x01")) {
+            return sslsocket__ld_errf(err, errlen,
+                "%s: unsupported private key algorithm (OID %s)", what, oid);
+        }
+        p += len;
+    } else if (tag == 0x04 && version == 1) {
+        /* SEC1 ECPrivateKey: skip the private value, find parameters [0] */
+        if ((size_t)(end - p) < len) {
+            return 0;
+        }
+        p += len;
+        if (!sslsocket__ld_tlv(&p, end, &tag, &len) || tag != 0xA0) {
+            return 0;
+        }
+    } else {
+        return 0;
+    }
+    /* EC parameters: a named curve OID, or explicit parameters */
+    if (!sslsocket__ld_tlv(&p, end, &tag, &len)) {
+        return 0;
+    }
+    if (tag == 0x30) {
+        return sslsocket__ld_errf(err, errlen, "%s: EC keys with explicit curve parameters "
+            "are not supported (convert with openssl ec -param_enc named_curve)", what);
+    }
+    if (tag != 0x06 || (size_t)(end - p) < len) {
+        return 0;
+    }
+    curve = sslsocket__ld_bad_curve(p, len);
+    if (curve == NULL) {
+        return 0;
+    }
+    sslsocket__ld_oid_str(p, len, oid, sizeof oid);
+    return sslsocket__ld_errf(err, errlen, "%s: unsupported elliptic curve %s (OID %s); "
+        "BearSSL supports P-256, P-384 and P-521", what, curve, oid);
+}
+
+/* Clears secrets; volatile so that the compiler cannot drop it. */
+SSLSOCKET__PRIVATE void
+sslsocket__ld_wipe(void *p, size_t len)
+{
+    volatile unsigned char *v = (volatile unsigned char *)p;
+
+    while (len-- > 0) {
+        *v++ = 0;
+    }
+}
+
+/* Feed a decoder only while it runs: BearSSL 0.6's key decoder crashes (NULL T0 ip) when
+ * pushed more bytes after it failed. The fields read are the ones its inline getters use. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_skey_running(const br_skey_decoder_context *dc)
+{
+    return dc->err == 0 && dc->key_type == 0;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_x509_running(const br_x509_decoder_context *dc)
+{
+    return dc->err == 0 && !dc->decoded;
+}
+
+/* ---------------------------------------------------------------- input and PEM walker */
+
+typedef struct sslsocket__ld_input {
+    int is_fd;
+    int fd;
+    const unsigned char *mem;
+    size_t len;         /* memory size */
+    size_t pos;         /* bytes delivered so far */
+} sslsocket__ld_input;
+
+/* Receiver of the objects found in an input (PEM blocks, or the whole input if DER). */
+typedef struct sslsocket__ld_sink sslsocket__ld_sink;
+struct sslsocket__ld_sink {
+    /* name: PEM label, or NULL for raw DER. 1 = want the bytes, 0 = skip, -1 = stop */
+    int (*begin)(sslsocket__ld_sink *s, const char *name);
+    void (*data)(void *s, const void *buf, size_t len);
+    int (*end)(sslsocket__ld_sink *s);   /* 0, or -1 to stop (err set) */
+    const char *what;
+    char *err;
+    size_t errlen;
+    int der;            /* the input was raw DER */
+    size_t total;       /* input size */
+    size_t other;       /* PEM blocks of other types */
+    char other_name[48];
+};
+
+SSLSOCKET__PRIVATE void
+sslsocket__ld_sink_other(sslsocket__ld_sink *s, const char *name)
+{
+    if (s->other++ == 0) {
+        sslsocket__ld_strcpy(s->other_name, sizeof s->other_name, name);
+    }
+}
+
+/* " (why nothing was found)", for "no certificate found in X" and friends. */
+SSLSOCKET__PRIVATE const char *
+sslsocket__ld_none_why(const sslsocket__ld_sink *s, char *tmp, size_t tmplen)
+{
+    if (s->total == 0) {
+        return " (it is empty)";
+    }
+    if (s->other > 0) {
+        sslsocket__ld_errf(tmp, tmplen, " (it has %zu PEM block%s of other types, first "
+            "\"%s\")", s->other, s->other > 1 ? "s" : "", s->other_name);
+        return tmp;
+    }
+    if (!s->der) {
+        return " (neither DER nor a PEM \"-----BEGIN\" line)";
+    }
+    return "";
+}
+
+/* Next chunk of the input: >0 bytes at *p, 0 at the end, -1 on error. */
+SSLSOCKET__PRIVATE long
+sslsocket__ld_next(sslsocket__ld_input *in, unsigned char *buf, const unsigned char **p,
+    const char *what, char *err, size_t errlen)
+{
+    size_t n;
+    ssize_t r;
+    char tmp[24];
+
+    if (!in->is_fd) {
+        n = in->len - in->pos;
+        if (n > SSLSOCKET__LD_CHUNK) {
+            n = SSLSOCKET__LD_CHUNK;
+        }
+        *p = in->mem + in->pos;
+        in->pos += n;
+        return (long)n;
+    }
+    do {
+        r = read(in->fd, buf, SSLSOCKET__LD_CHUNK);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        return sslsocket__ld_errf(err, errlen, "cannot read %s: %s", what,
+            sslsocket__ld_strerror(errno, tmp, sizeof tmp));
+    }
+    in->pos += (size_t)r;
+    if (in->pos > SSLSOCKET_MAX_FILE_SIZE) {
+        /* it grew after fstat(): same limit */
+        return sslsocket__ld_errf(err, errlen, "%s is larger than %lu bytes "
+            "(SSLSOCKET_MAX_FILE_SIZE)", what, (unsigned long)SSLSOCKET_MAX_FILE_SIZE);
+    }
+    *p = buf;
+    return (long)r;
+}
+
+/* Streams the input into the sink: raw DER (first byte 0x30) as one object, else PEM. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_walk_inner(sslsocket__ld_sink *s, sslsocket__ld_input *in, unsigned char *buf,
+    br_pem_decoder_context *pc)
+{
+    const unsigned char *p;
+    char name[128], head[16];
+    unsigned long line = 1;
+    size_t col = 0, k, i;
+    long n;
+    int in_obj = 0, want = 0, flushed = 0, proc_type = 0, r;
+
+    s->total = 0;
+    s->der = 0;
+    n = sslsocket__ld_next(in, buf, &p, s->what, s->err, s->errlen);
+    if (n <= 0) {
+        return (int)n;
+    }
+    if (p[0] == 0x30) {
+        s->der = 1;
+        r = s->begin(s, NULL);
+        if (r < 0) {
+            return -1;
+        }
+        do {
+            s->total += (size_t)n;
+            if (r > 0) {
+                s->data(s, p, (size_t)n);
+            }
+            n = sslsocket__ld_next(in, buf, &p, s->what, s->err, s->errlen);
+        } while (n > 0);
+        if (n < 0) {
+            return -1;
+        }
+        return r > 0 ? s->end(s) : 0;
+    }
+    if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+        /* a UTF-8 BOM would hide the first "-----BEGIN" line */
+        s->total += 3;
+        p += 3;
+        n -= 3;
+    }
+    br_pem_decoder_init(pc);
+    name[0] = '\0';
+    for (;;) {
+        s->total += flushed ? 0 : (size_t)n;
+        while (n > 0) {
+            k = br_pem_decoder_push(pc, p, (size_t)n);
+            /* line numbers for messages, and spot RFC 1421 "Proc-Type:" headers */
+            for (i = 0; i < k; i++) {
+                if (p[i] == '\n') {
+                    line++;
+                    col = 0;
+                    continue;
+                }
+                if (col < sizeof head) {
+                    head[col] = (char)p[i];
+                }
+                if (++col == 10 && memcmp(head, "Proc-Type:", 10) == 0) {
+                    proc_type = 1;
+                }
+            }
+            p += k;
+            n -= (long)k;
+            switch (br_pem_decoder_event(pc)) {
+            case BR_PEM_BEGIN_OBJ:
+                sslsocket__ld_strcpy(name, sizeof name, br_pem_decoder_name(pc));
+                /* with CRLF lines BearSSL keeps the trailing dashes: strip them here */
+                for (i = strlen(name); i > 0 && (name[i - 1] == '-' || name[i - 1] == '\r'
+                    || name[i - 1] == ' ' || name[i - 1] == '\t'); i--) {
+                    name[i - 1] = '\0';
+                }
+                in_obj = 1;
+                want = s->begin(s, name);
+                if (want < 0) {
+                    return -1;
+                }
+                br_pem_decoder_setdest(pc, want ? s->data : NULL, s);
+                break;
+            case BR_PEM_END_OBJ:
+                if (in_obj && want && s->end(s) < 0) {
+                    return -1;
+                }
+                in_obj = 0;
+                break;
+            case BR_PEM_ERROR:
+                if (proc_type) {
+                    return sslsocket__ld_errf(s->err, s->errlen, "%s: encrypted PEM "
+                        "(Proc-Type: 4,ENCRYPTED) is not supported: decrypt with openssl pkey",
+                        s->what);
+                }
+                return sslsocket__ld_errf(s->err, s->errlen,
+                    "bad PEM in %s (line %lu: invalid Base64 in a \"%s\" block)", s->what,
+                    col == 0 && line > 1 ? line - 1 : line, name);
+            default:
+                if (k == 0) {
+                    /* cannot happen per the API; never spin */
+                    return sslsocket__ld_errf(s->err, s->errlen, "PEM decoder stalled on %s",
+                        s->what);
+                }
+                break;
+            }
+        }
+        if (flushed) {
+            break;
+        }
+        n = sslsocket__ld_next(in, buf, &p, s->what, s->err, s->errlen);
+        if (n < 0) {
+            return -1;
+        }
+        if (n == 0) {
+            /* a last line without newline still counts */
+            p = (const unsigned char *)"\n";
+            n = 1;
+            flushed = 1;
+        }
+    }
+    if (in_obj) {
+        return sslsocket__ld_errf(s->err, s->errlen,
+            "truncated PEM in %s: no \"-----END %s-----\" line", s->what, name);
+    }
+    return 0;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_walk(sslsocket__ld_sink *s, sslsocket__ld_input *in)
+{
+    unsigned char buf[SSLSOCKET__LD_CHUNK];
+    br_pem_decoder_context pc;
+    int r = sslsocket__ld_walk_inner(s, in, buf, &pc);
+
+    /* the buffers may have held a private key */
+    sslsocket__ld_wipe(buf, sizeof buf);
+    sslsocket__ld_wipe(&pc, sizeof pc);
+    return r;
+}
+
+/* Opens a regular file (relative to dfd), checks it against SSLSOCKET_MAX_FILE_SIZE.
+ * -1 on error; *notreg = 1 when it exists but is not a regular file. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_open(int dfd, const char *path, const char *what, int *notreg, int *eno,
+    char *err, size_t errlen)
+{
+    struct stat st;
+    char tmp[24];
+    int fd;
+
+    *notreg = 0;
+    *eno = 0;
+    if (path == NULL || path[0] == '\0') {
+        *eno = ENOENT;
+        return sslsocket__ld_errf(err, errlen, "no file name given");
+    }
+    /* O_NONBLOCK: opening a FIFO must not hang; regular files ignore it */
+    fd = openat(dfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        *eno = errno;
+        return sslsocket__ld_errf(err, errlen, "cannot open %s: %s", what,
+            sslsocket__ld_strerror(*eno, tmp, sizeof tmp));
+    }
+    if (fstat(fd, &st) != 0) {
+        *eno = errno;
+        close(fd);
+        return sslsocket__ld_errf(err, errlen, "cannot stat %s: %s", what,
+            sslsocket__ld_strerror(*eno, tmp, sizeof tmp));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        *notreg = 1;
+        *eno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        return sslsocket__ld_errf(err, errlen, S_ISDIR(st.st_mode)
+            ? "%s is a directory, not a file" : "%s is not a regular file", what);
+    }
+    if ((unsigned long long)st.st_size > (unsigned long long)SSLSOCKET_MAX_FILE_SIZE) {
+        close(fd);
+        *eno = EFBIG;
+        return sslsocket__ld_errf(err, errlen, "%s is too large (%lld bytes; the limit is %lu,"
+            " see SSLSOCKET_MAX_FILE_SIZE)", what, (long long)st.st_size,
+            (unsigned long)SSLSOCKET_MAX_FILE_SIZE);
+    }
+    return fd;
+}
+
+/* ---------------------------------------------------------------- trust anchors */
+
+typedef struct sslsocket__ld_ta_sink {
+    sslsocket__ld_sink s;
+    sslsocket__arena *a;
+    br_x509_decoder_context dc;
+    sslsocket__ld_der der;
+    size_t start;           /* a->lo when the current certificate began */
+    int trailing_ok, trailing, oom, lenient;
+    unsigned char head[8];  /* to recognise a key given instead of a certificate */
+    size_t head_len;
+    size_t certs, added, dups, bad;
+    size_t first_bad;       /* index of the first skipped certificate (lenient) */
+    int first_bad_code;
+} sslsocket__ld_ta_sink;
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_is_cert_name(const char *name)
+{
+    return name == NULL || strcmp(name, "CERTIFICATE") == 0
+        || strcmp(name, "X509 CERTIFICATE") == 0 || strcmp(name, "TRUSTED CERTIFICATE") == 0;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__ld_ta_dn(void *ctx, const void *buf, size_t len)
+{
+    sslsocket__ld_ta_sink *t = (sslsocket__ld_ta_sink *)ctx;
+
+    if (!t->oom && sslsocket__ld_copy(t->a, buf, len) == NULL) {
+        t->oom = 1;
+    }
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_ta_begin(sslsocket__ld_sink *s, const char *name)
+{
+    sslsocket__ld_ta_sink *t = (sslsocket__ld_ta_sink *)(void *)s;
+
+    if (!sslsocket__ld_is_cert_name(name)) {
+        sslsocket__ld_sink_other(s, name);
+        return 0;
+    }
+    memset(&t->der, 0, sizeof t->der);
+    br_x509_decoder_init(&t->dc, sslsocket__ld_ta_dn, t);
+    t->start = t->a->lo;
+    /* OpenSSL's "TRUSTED CERTIFICATE" = certificate DER + trust settings */
+    t->trailing_ok = name != NULL && strcmp(name, "TRUSTED CERTIFICATE") == 0;
+    t->trailing = 0;
+    t->head_len = 0;
+    return 1;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__ld_ta_data(void *ctx, const void *buf, size_t len)
+{
+    sslsocket__ld_ta_sink *t = (sslsocket__ld_ta_sink *)ctx;
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t k = sslsocket__ld_der_take(&t->der, b, len), i;
+
+    for (i = 0; i < len && t->head_len < sizeof t->head; i++) {
+        t->head[t->head_len++] = b[i];
+    }
+    if (k < len && !t->trailing_ok) {
+        t->trailing = 1;
+    }
+    if (k > 0 && sslsocket__ld_x509_running(&t->dc)) {
+        br_x509_decoder_push(&t->dc, b, k);
+    }
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_same_key(const br_x509_pkey *x, const br_x509_pkey *y)
+{
+    if (x->key_type != y->key_type) {
+        return 0;
+    }
+    if (x->key_type == BR_KEYTYPE_RSA) {
+        return x->key.rsa.nlen == y->key.rsa.nlen && x->key.rsa.elen == y->key.rsa.elen
+            && memcmp(x->key.rsa.n, y->key.rsa.n, x->key.rsa.nlen) == 0
+            && memcmp(x->key.rsa.e, y->key.rsa.e, x->key.rsa.elen) == 0;
+    }
+    return x->key.ec.curve == y->key.ec.curve && x->key.ec.qlen == y->key.ec.qlen
+        && memcmp(x->key.ec.q, y->key.ec.q, x->key.ec.qlen) == 0;
+}
+
+/* "certificate N in X is malformed (...)", with a hint when it is DER of something else. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_cert_error(const sslsocket__ld_sink *s, size_t index, int code, int trailing,
+    const unsigned char *head, size_t head_len)
+{
+    const unsigned char *p = head;
+    unsigned tag;
+    size_t len;
+    char tmp[40];
+
+    if (trailing) {
+        return sslsocket__ld_errf(s->err, s->errlen,
+            "certificate %zu in %s is malformed (unexpected data after its end)", index,
+            s->what);
+    }
+    /* a certificate is SEQUENCE { SEQUENCE ...; a DER private key SEQUENCE { INTEGER ... */
+    if (s->der && sslsocket__ld_tlv(&p, head + head_len, &tag, &len) && p < head + head_len
+        && *p == 0x02) {
+        return sslsocket__ld_errf(s->err, s->errlen, "certificate %zu in %s is malformed "
+            "(%s; it looks like a private key)", index, s->what,
+            sslsocket__ld_brerr(code, tmp, sizeof tmp));
+    }
+    return sslsocket__ld_errf(s->err, s->errlen, "certificate %zu in %s is malformed (%s)",
+        index, s->what, sslsocket__ld_brerr(code, tmp, sizeof tmp));
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_ta_end(sslsocket__ld_sink *s)
+{
+    sslsocket__ld_ta_sink *t = (sslsocket__ld_ta_sink *)(void *)s;
+    sslsocket__arena *a = t->a;
+    const br_x509_pkey *pk;
+    const br_x509_trust_anchor *old;
+    br_x509_trust_anchor ta, *slot;
+    size_t i;
+    int code;
+
+    t->certs++;
+    if (t->oom) {
+        return -1;
+    }
+    code = br_x509_decoder_last_error(&t->dc);
+    if (code != 0 || t->trailing) {
+        a->lo = t->start;
+        if (t->lenient) {
+            if (t->bad++ == 0) {
+                t->first_bad = t->certs;
+                t->first_bad_code = code;
+            }
+            return 0;
+        }
+        return sslsocket__ld_cert_error(s, t->certs, code, code == 0, t->head, t->head_len);
+    }
+    pk = br_x509_decoder_get_pkey(&t->dc);
+    memset(&ta, 0, sizeof ta);
+    ta.dn.data = a->base + t->start;
+    ta.dn.len = a->lo - t->start;
+    /* a non-CA (self-signed) certificate is kept too: BearSSL's "direct trust" */
+    ta.flags = br_x509_decoder_isCA(&t->dc) ? BR_X509_TA_CA : 0;
+    ta.pkey.key_type = pk->key_type;
+    if (pk->key_type == BR_KEYTYPE_RSA) {
+        ta.pkey.key.rsa.nlen = pk->key.rsa.nlen;
+        ta.pkey.key.rsa.elen = pk->key.rsa.elen;
+        ta.pkey.key.rsa.n = sslsocket__ld_copy(a, pk->key.rsa.n, pk->key.rsa.nlen);
+        ta.pkey.key.rsa.e = sslsocket__ld_copy(a, pk->key.rsa.e, pk->key.rsa.elen);
+        t->oom = ta.pkey.key.rsa.n == NULL || ta.pkey.key.rsa.e == NULL;
+    } else {
+        ta.pkey.key.ec.curve = pk->key.ec.curve;
+        ta.pkey.key.ec.qlen = pk->key.ec.qlen;
+        ta.pkey.key.ec.q = sslsocket__ld_copy(a, pk->key.ec.q, pk->key.ec.qlen);
+        t->oom = ta.pkey.key.ec.q == NULL;
+    }
+    if (t->oom) {
+        return -1;
+    }
+    /* same DN and key as an anchor from this or an earlier call: keep one */
+    old = (const br_x509_trust_anchor *)(const void *)(a->base + a->hi);
+    for (i = 0; i < a->n_anchors; i++) {
+        if (old[i].dn.len == ta.dn.len && memcmp(old[i].dn.data, ta.dn.data, ta.dn.len) == 0
+            && sslsocket__ld_same_key(&old[i].pkey, &ta.pkey)) {
+            a->lo = t->start;
+            t->dups++;
+            return 0;
+        }
+    }
+    slot = sslsocket__ld_take_anchor(a);
+    if (slot == NULL) {
+        t->oom = 1;
+        return -1;
+    }
+    *slot = ta;
+    t->added++;
+    return 0;
+}
+
+/* Loads anchors from an input. Returns anchors added (*found: certificates seen, duplicates
+ * included), -1 on error, -2 when out of space; on failure the arena is left as before.
+ * lenient: skip certificates BearSSL cannot decode (trust bundles), noted in `note`. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_anchors(sslsocket__arena *a, sslsocket__ld_input *in, const char *what,
+    int lenient, size_t *found, char *err, size_t errlen, char *note, size_t notelen)
+{
+    sslsocket__ld_ta_sink t;
+    size_t lo = a->lo, hi = a->hi, n = a->n_anchors;
+    char tmp[128];
+    int r;
+
+    memset(&t, 0, sizeof t);
+    t.s.begin = sslsocket__ld_ta_begin;
+    t.s.data = sslsocket__ld_ta_data;
+    t.s.end = sslsocket__ld_ta_end;
+    t.s.what = what;
+    t.s.err = err;
+    t.s.errlen = errlen;
+    t.a = a;
+    t.lenient = lenient;
+    if (found != NULL) {
+        *found = 0;
+    }
+    r = sslsocket__ld_walk(&t.s, in);
+    if (r == 0 && t.certs == 0) {
+        r = sslsocket__ld_errf(err, errlen, "no certificate found in %s%s", what,
+            sslsocket__ld_none_why(&t.s, tmp, sizeof tmp));
+    }
+    if (r == 0 && t.added + t.dups == 0) {
+        r = sslsocket__ld_errf(err, errlen, "no usable certificate in %s (certificate %zu: %s)",
+            what, t.first_bad, sslsocket__ld_brerr(t.first_bad_code, tmp, sizeof tmp));
+    }
+    if (r < 0 || t.oom) {
+        a->lo = lo;
+        a->hi = hi;
+        a->n_anchors = n;
+        return t.oom ? sslsocket__ld_oom(a, err, errlen) : -1;
+    }
+    if (t.bad > 0 && note != NULL && notelen > 0 && note[0] == '\0') {
+        sslsocket__ld_errf(note, notelen, "note: skipped %zu certificate%s that BearSSL cannot "
+            "decode in %s (first: certificate %zu: %s)", t.bad, t.bad > 1 ? "s" : "", what,
+            t.first_bad, sslsocket__ld_brerr(t.first_bad_code, tmp, sizeof tmp));
+    }
+    if (found != NULL) {
+        *found = t.certs;
+    }
+    return t.added > INT_MAX ? INT_MAX : (int)t.added;
+}
+
+/* Same from a file (closes it). *eno gets the open() errno, for "does not exist". */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_anchors_path(sslsocket__arena *a, int dfd, const char *path, const char *what,
+    int lenient, size_t *found, int *eno, char *err, size_t errlen, char *note,
+    size_t notelen)
+{
+    sslsocket__ld_input in;
+    int notreg, r;
+
+    if (found != NULL) {
+        *found = 0;
+    }
+    memset(&in, 0, sizeof in);
+    in.is_fd = 1;
+    in.fd = sslsocket__ld_open(dfd, path, what, &notreg, eno, err, errlen);
+    if (in.fd < 0) {
+        return -1;
+    }
+    r = sslsocket__ld_anchors(a, &in, what, lenient, found, err, errlen, note, notelen);
+    close(in.fd);
+    return r;
+}
+
+/* Anchors from memory: one DER certificate, or PEM with any number of "CERTIFICATE" /
+ * "TRUSTED CERTIFICATE" blocks (other blocks are skipped). Each certificate becomes an
+ * anchor (CA flag from its Basic Constraints). Returns the number of new anchors, 0 only
+ * when all of them were loaded before; -1 with err set, the arena left as it was. */
+SSLSOCKET__PRIVATE int
+sslsocket__load_anchors_mem(sslsocket__arena *a, const void *data, size_t len,
+    const char *what, char *err, size_t errlen)
+{
+    sslsocket__ld_input in;
+    int r;
+
+    if (err != NULL && errlen > 0) {
+        err[0] = '\0';
+    }
+    memset(&in, 0, sizeof in);
+    in.mem = (const unsigned char *)data;
+    in.len = data != NULL ? len : 0;
+    r = sslsocket__ld_anchors(a, &in, what != NULL ? what : "memory buffer", 0, NULL, err,
+        errlen, NULL, 0);
+    return r < 0 ? -1 : r;
+}
+
+/* Anchors from a file (DER or PEM, at most SSLSOCKET_MAX_FILE_SIZE bytes). */
+SSLSOCKET__PRIVATE int
+sslsocket__load_anchors_file(sslsocket__arena *a, const char *path, char *err, size_t errlen)
+{
+    int eno, r;
+
+    if (err != NULL && errlen > 0) {
+        err[0] = '\0';
+    }
+    r = sslsocket__ld_anchors_path(a, AT_FDCWD, path, path != NULL ? path : "(null)", 0, NULL,
+        &eno, err, errlen, NULL, 0);
+    return r < 0 ? -1 : r;
+}
+
+/* One directory: every regular file but dotfiles. Files that do not load are skipped and
+ * counted (reported in `note`); out of space (-2) rolls back the whole directory. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_anchors_dir(sslsocket__arena *a, const char *dir, int lenient, size_t *found,
+    int *eno, char *err, size_t errlen, char *note, size_t notelen)
+{
+    union {
+        uint64_t align;     /* linux_dirent64 records are 8-byte aligned */
+        unsigned char b[2048];
+    } d;
+    char what[512], why[256], first[256], tmp[24];
+    size_t lo = a->lo, hi = a->hi, n = a->n_anchors, files = 0, skipped = 0, seen, total = 0;
+    unsigned short reclen;
+    long nr, off;
+    int dfd, r, e, added = 0;
+    const char *name;
+
+    *found = 0;
+    *eno = 0;
+    if (dir == NULL || dir[0] == '\0') {
+        *eno = ENOENT;
+        return sslsocket__ld_errf(err, errlen, "no directory name given");
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        *eno = errno;
+        return sslsocket__ld_errf(err, errlen, "cannot open directory %s: %s", dir,
+            sslsocket__ld_strerror(*eno, tmp, sizeof tmp));
+    }
+    first[0] = '\0';
+    for (;;) {
+        /* getdents64, not opendir(): opendir() allocates */
+        nr = syscall(SYS_getdents64, dfd, d.b, sizeof d.b);
+        if (nr < 0 && errno == EINTR) {
+            continue;
+        }
+        if (nr <= 0) {
+            break;
+        }
+        for (off = 0; off + 19 < nr; off += reclen) {
+            /* linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
+            memcpy(&reclen, d.b + off + 16, sizeof reclen);
+            if (reclen < 20 || off + reclen > nr) {
+                nr = -1;
+                errno = EIO;
+                break;
+            }
+            name = (const char *)d.b + off + 19;
+            if (name[0] == '.' || d.b[off + 18] == 4 /* DT_DIR */) {
+                continue;
+            }
+            sslsocket__ld_errf(what, sizeof what, "%s/%s", dir, name);
+            r = sslsocket__ld_anchors_path(a, dfd, name, what, lenient, &seen, &e, why,
+                sizeof why, note, notelen);
+            if (r == -2) {
+                close(dfd);
+                a->lo = lo;
+                a->hi = hi;
+                a->n_anchors = n;
+                return sslsocket__ld_oom(a, err, errlen);
+            }
+            if (r < 0 && (e == EISDIR || e == EINVAL)) {
+                continue;       /* not a regular file (FIFO, socket, dir symlink) */
+            }
+            files++;
+            if (r < 0) {
+                if (skipped++ == 0) {
+                    sslsocket__ld_strcpy(first, sizeof first, why);
+                }
+                continue;
+            }
+            added += r;
+            total += seen;
+        }
+        if (nr < 0) {
+            break;
+        }
+    }
+    e = errno;
+    close(dfd);
+    if (nr < 0) {
+        a->lo = lo;
+        a->hi = hi;
+        a->n_anchors = n;
+        *eno = e;
+        return sslsocket__ld_errf(err, errlen, "cannot read directory %s: %s", dir,
+            sslsocket__ld_strerror(e, tmp, sizeof tmp));
+    }
+    *found = total;
+    if (total == 0) {
+        return sslsocket__ld_errf(err, errlen, "no certificate found in directory %s "
+            "(%zu file%s%s%s)", dir, files, files == 1 ? "" : "s",
+            skipped > 0 ? "; first problem: " : "", first);
+    }
+    if (skipped > 0 && note != NULL && notelen > 0 && note[0] == '\0') {
+        sslsocket__ld_errf(note, notelen, "note: skipped %zu of %zu files in %s (first: %s)",
+            skipped, files, dir, first);
+    }
+    return added;
+}
+
+/* Anchors from every regular file of a directory (dotfiles skipped). Files that fail to
+ * load are skipped: then err holds a "note: ..." even on success. Duplicates (same DN and
+ * key, e.g. the hash symlinks of /etc/ssl/certs) are stored once across all calls. */
+SSLSOCKET__PRIVATE int
+sslsocket__load_anchors_dir(sslsocket__arena *a, const char *dir, char *err, size_t errlen)
+{
+    size_t found;
+    int eno, r;
+
+    if (err != NULL && errlen > 0) {
+        err[0] = '\0';
+    }
+    r = sslsocket__ld_anchors_dir(a, dir, 0, &found, &eno, err, errlen, err, errlen);
+    return r < 0 ? -1 : r;
+}
+
+SSLSOCKET__PRIVATE const char *
+sslsocket__ld_getenv(const char *name)
+{
+    const char *v;
+
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    /* a setuid program must not let its caller choose what it trusts */
+    v = secure_getenv(name);
+#else
+    v = getenv(name);
+#endif
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* The system trust store, found like OpenSSL does: $SSL_CERT_FILE and/or $SSL_CERT_DIR
+ * (colon-separated) if set, else the first bundle that exists, else /etc/ssl/certs.
+ * Certificates that BearSSL cannot decode are skipped (err then holds a "note: ...").
+ * `used` receives the path(s) loaded, ':'-separated. Returns the anchors added. */
+SSLSOCKET__PRIVATE int
+sslsocket__load_system_anchors(sslsocket__arena *a, char *err, size_t errlen, char *used,
+    size_t usedlen)
+{
+    static const char *const bundles[] = {
+        "/etc/ssl/certs/ca-certificates.crt",   /* Debian, Ubuntu, Alpine, Arch */
+        "/etc/pki/tls/certs/ca-bundle.crt",     /* Fedora, RHEL */
+        "/etc/ssl/ca-bundle.pem",               /* openSUSE */
+        "/etc/pki/tls/cacert.pem",              /* OpenELEC */
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",    /* CentOS, RHEL 7 */
+        "/etc/ssl/cert.pem",                    /* BSDs, macOS, Alpine */
+        "/usr/local/share/certs/ca-root-nss.crt"    /* FreeBSD */
+    };
+    const char *env_file = sslsocket__ld_getenv("SSL_CERT_FILE");
+    const char *env_dir = sslsocket__ld_getenv("SSL_CERT_DIR");
+    const char *p;
+    char dir[512], why[256];
+    size_t lo = a->lo, hi = a->hi, n = a->n_anchors, found, total = 0, len, i;
+    struct stat st;
+    int r, e, added = 0;
+
+    if (err != NULL && errlen > 0) {
+        err[0] = '\0';
+    }
+    if (used != NULL && usedlen > 0) {
+        used[0] = '\0';
+    }
+    if (env_file == NULL && env_dir == NULL) {
+        for (i = 0; i < sizeof bundles / sizeof bundles[0]; i++) {
+            if (stat(bundles[i], &st) != 0 || !S_ISREG(st.st_mode)) {
+                continue;
+            }
+            r = sslsocket__ld_anchors_path(a, AT_FDCWD, bundles[i], bundles[i], 1, &found, &e,
+                err, errlen, err, errlen);
+            if (r >= 0) {
+                sslsocket__ld_append(used, usedlen, bundles[i]);
+            }
+            return r < 0 ? -1 : r;
+        }
+        r = sslsocket__ld_anchors_dir(a, "/etc/ssl/certs", 1, &found, &e, why, sizeof why, err,
+            errlen);
+        if (r == -2) {
+            sslsocket__ld_errf(err, errlen, "%s", why);
+            return -1;
+        }
+        if (r < 0) {
+            return sslsocket__ld_errf(err, errlen, "no system trust store found (no CA bundle "
+                "such as %s, and %s); set SSL_CERT_FILE or SSL_CERT_DIR", bundles[0], why);
+        }
+        sslsocket__ld_append(used, usedlen, "/etc/ssl/certs");
+        return r;
+    }
+    if (env_file != NULL) {
+        r = sslsocket__ld_anchors_path(a, AT_FDCWD, env_file, env_file, 1, &found, &e, why,
+            sizeof why, err, errlen);
+        if (r < 0) {
+            return sslsocket__ld_errf(err, errlen, "SSL_CERT_FILE: %s", why);
+        }
+        sslsocket__ld_append(used, usedlen, env_file);
+        added += r;
+        total += found;
+    }
+    why[0] = '\0';
+    for (p = env_dir; p != NULL && *p != '\0'; p += len + (p[len] == ':')) {
+        len = strcspn(p, ":");
+        if (len == 0) {
+            continue;
+        }
+        if (len >= sizeof dir) {
+            sslsocket__ld_strcpy(why, sizeof why, "directory name too long in SSL_CERT_DIR");
+            continue;
+        }
+        memcpy(dir, p, len);
+        dir[len] = '\0';
+        /* like OpenSSL, a missing or empty directory is not an error by itself */
+        r = sslsocket__ld_anchors_dir(a, dir, 1, &found, &e, why, sizeof why, err, errlen);
+        if (r == -2) {
+            a->lo = lo;
+            a->hi = hi;
+            a->n_anchors = n;
+            sslsocket__ld_errf(err, errlen, "%s", why);
+            if (used != NULL && usedlen > 0) {
+                used[0] = '\0';
+            }
+            return -1;
+        }
+        if (r >= 0) {
+            sslsocket__ld_append(used, usedlen, dir);
+            added += r;
+            total += found;
+        }
+    }
+    if (total == 0) {
+        return sslsocket__ld_errf(err, errlen, "no trust anchors found in SSL_CERT_DIR=%s (%s)",
+            env_dir, why);
+    }
+    return added;
+}
+
+/* ---------------------------------------------------------------- certificate chain */
+
+typedef struct sslsocket__ld_chain_sink {
+    sslsocket__ld_sink s;
+    sslsocket__arena *a;
+    br_x509_decoder_context dc;
+    sslsocket__ld_der der;
+    br_x509_certificate *chain;
+    size_t max, n, start, head_len;
+    unsigned char head[8];
+    int trailing_ok, trailing, oom;
+} sslsocket__ld_chain_sink;
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_chain_begin(sslsocket__ld_sink *s, const char *name)
+{
+    sslsocket__ld_chain_sink *c = (sslsocket__ld_chain_sink *)(void *)s;
+
+    if (!sslsocket__ld_is_cert_name(name)) {
+        sslsocket__ld_sink_other(s, name);
+        return 0;
+    }
+    if (c->n >= c->max) {
+        return sslsocket__ld_errf(s->err, s->errlen, "too many certificates in %s (at most %zu)",
+            s->what, c->max);
+    }
+    memset(&c->der, 0, sizeof c->der);
+    br_x509_decoder_init(&c->dc, 0, 0);
+    c->start = c->a->lo;
+    c->trailing_ok = name != NULL && strcmp(name, "TRUSTED CERTIFICATE") == 0;
+    c->trailing = 0;
+    c->head_len = 0;
+    return 1;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__ld_chain_data(void *ctx, const void *buf, size_t len)
+{
+    sslsocket__ld_chain_sink *c = (sslsocket__ld_chain_sink *)ctx;
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t k = sslsocket__ld_der_take(&c->der, b, len), i;
+
+    for (i = 0; i < len && c->head_len < sizeof c->head; i++) {
+        c->head[c->head_len++] = b[i];
+    }
+    if (k < len && !c->trailing_ok) {
+        c->trailing = 1;
+    }
+    if (k > 0) {
+        /* store exactly the certificate's DER; the decoder only validates it */
+        if (!c->oom && sslsocket__ld_copy(c->a, b, k) == NULL) {
+            c->oom = 1;
+        }
+        if (sslsocket__ld_x509_running(&c->dc)) {
+            br_x509_decoder_push(&c->dc, b, k);
+        }
+    }
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_chain_end(sslsocket__ld_sink *s)
+{
+    sslsocket__ld_chain_sink *c = (sslsocket__ld_chain_sink *)(void *)s;
+    int code;
+
+    if (c->oom) {
+        return -1;
+    }
+    code = br_x509_decoder_last_error(&c->dc);
+    if (code != 0 || c->trailing) {
+        return sslsocket__ld_cert_error(s, c->n + 1, code, code == 0, c->head, c->head_len);
+    }
+    c->chain[c->n].data = c->a->base + c->start;
+    c->chain[c->n].data_len = c->a->lo - c->start;
+    c->n++;
+    return 0;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_chain(sslsocket__arena *a, sslsocket__ld_input *in, const char *what,
+    br_x509_certificate *chain, size_t max, size_t *n, char *err, size_t errlen)
+{
+    sslsocket__ld_chain_sink c;
+    size_t lo = a->lo;
+    char tmp[128];
+    int r;
+
+    if (err != NULL && errlen > 0) {
+        err[0] = '\0';
+    }
+    memset(&c, 0, sizeof c);
+    c.s.begin = sslsocket__ld_chain_begin;
+    c.s.data = sslsocket__ld_chain_data;
+    c.s.end = sslsocket__ld_chain_end;
+    c.s.what = what;
+    c.s.err = err;
+    c.s.errlen = errlen;
+    c.a = a;
+    c.chain = chain;
+    c.max = chain != NULL ? max : 0;
+    r = sslsocket__ld_walk(&c.s, in);
+    if (r == 0 && c.n == 0) {
+        r = sslsocket__ld_errf(err, errlen, "no certificate found in %s%s", what,
+            sslsocket__ld_none_why(&c.s, tmp, sizeof tmp));
+    }
+    if (r < 0 || c.oom) {
+        a->lo = lo;
+        if (n != NULL) {
+            *n = 0;
+        }
+        if (c.oom) {
+            sslsocket__ld_oom(a, err, errlen);
+        }
+        return -1;
+    }
+    if (n != NULL) {
+        *n = c.n;
+    }
+    return (int)c.n;
+}
+
+/* Certificate chain (leaf first, as in the file) into chain[0..max); the DER is copied
+ * into the arena. Returns the number of certificates (also in *n), or -1. */
+SSLSOCKET__PRIVATE int
+sslsocket__load_chain_mem(sslsocket__arena *a, const void *data, size_t len, const char *what,
+    br_x509_certificate *chain, size_t max, size_t *n, char *err, size_t errlen)
+{
+    sslsocket__ld_input in;
+
+    memset(&in, 0, sizeof in);
+    in.mem = (const unsigned char *)data;
+    in.len = data != NULL ? len : 0;
+    return sslsocket__ld_chain(a, &in, what != NULL ? what : "memory buffer", chain, max, n,
+        err, errlen);
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__load_chain_file(sslsocket__arena *a, const char *path, br_x509_certificate *chain,
+    size_t max, size_t *n, char *err, size_t errlen)
+{
+    sslsocket__ld_input in;
+    int notreg, eno, r;
+
+    if (n != NULL) {
+        *n = 0;
+    }
+    memset(&in, 0, sizeof in);
+    in.is_fd = 1;
+    in.fd = sslsocket__ld_open(AT_FDCWD, path, path != NULL ? path : "(null)", &notreg, &eno,
+        err, errlen);
+    if (in.fd < 0) {
+        return -1;
+    }
+    r = sslsocket__ld_chain(a, &in, path, chain, max, n, err, errlen);
+    close(in.fd);
+    return r;
+}
+
+/* ---------------------------------------------------------------- private key */
+
+typedef struct sslsocket__ld_key_sink {
+    sslsocket__ld_sink s;
+    sslsocket__arena *a;
+    br_skey_decoder_context dc;
+    sslsocket__ld_der der;
+    sslsocket__key *key;
+    unsigned char head[128];    /* start of the DER, to explain a refusal */
+    size_t head_len;
+    int trailing, found, oom;
+} sslsocket__ld_key_sink;
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_key_begin(sslsocket__ld_sink *s, const char *name)
+{
+    sslsocket__ld_key_sink *k = (sslsocket__ld_key_sink *)(void *)s;
+
+    if (name != NULL && strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
+        return sslsocket__ld_errf(s->err, s->errlen, "%s holds an encrypted private key: "
+            "encrypted private keys are not supported: decrypt with openssl pkey", s->what);
+    }
+    if (name != NULL && strcmp(name, "DSA PRIVATE KEY") == 0) {
+        return sslsocket__ld_errf(s->err, s->errlen,
+            "%s: DSA keys are not supported by BearSSL (use an RSA or EC key)", s->what);
+    }
+    if (name != NULL && strcmp(name, "OPENSSH PRIVATE KEY") == 0) {
+        return sslsocket__ld_errf(s->err, s->errlen, "%s is in OpenSSH format, which is not "
+            "supported: convert it with ssh-keygen -p -m PEM", s->what);
+    }
+    if (name != NULL && strcmp(name, "PRIVATE KEY") != 0
+        && strcmp(name, "RSA PRIVATE KEY") != 0 && strcmp(name, "EC PRIVATE KEY") != 0) {
+        /* certificates next to the key, "EC PARAMETERS" before it, ... */
+        sslsocket__ld_sink_other(s, name);
+        return 0;
+    }
+    if (k->found) {
+        return sslsocket__ld_errf(s->err, s->errlen, "%s holds more than one private key",
+            s->what);
+    }
+    br_skey_decoder_init(&k->dc);
+    memset(&k->der, 0, sizeof k->der);
+    k->head_len = 0;
+    k->trailing = 0;
+    return 1;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__ld_key_data(void *ctx, const void *buf, size_t len)
+{
+    sslsocket__ld_key_sink *k = (sslsocket__ld_key_sink *)ctx;
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t n = sslsocket__ld_der_take(&k->der, b, len), i;
+
+    for (i = 0; i < n && k->head_len < sizeof k->head; i++) {
+        k->head[k->head_len++] = b[i];
+    }
+    if (n < len) {
+        k->trailing = 1;
+    }
+    if (n > 0 && sslsocket__ld_skey_running(&k->dc)) {
+        br_skey_decoder_push(&k->dc, b, n);
+    }
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_key_end(sslsocket__ld_sink *s)
+{
+    sslsocket__ld_key_sink *k = (sslsocket__ld_key_sink *)(void *)s;
+    const br_rsa_private_key *rsa;
+    const br_ec_private_key *ec;
+    sslsocket__key *key = k->key;
+    sslsocket__arena *a = k->a;
+    char tmp[40];
+    int code = br_skey_decoder_last_error(&k->dc);
+
+    if (code == 0 && k->trailing) {
+        return sslsocket__ld_errf(s->err, s->errlen,
+            "the private key in %s is malformed (unexpected data after its end)", s->what);
+    }
+    if (code != 0) {
+        if (sslsocket__ld_key_diag(k->head, k->head_len, s->what, s->err, s->errlen) < 0) {
+            return -1;
+        }
+        return sslsocket__ld_errf(s->err, s->errlen, "the private key in %s is malformed or "
+            "not RSA/EC (%s)", s->what, sslsocket__ld_brerr(code, tmp, sizeof tmp));
+    }
+    if (br_skey_decoder_key_type(&k->dc) == BR_KEYTYPE_RSA) {
+        rsa = br_skey_decoder_get_rsa(&k->dc);
+        key->rsa.n_bitlen = rsa->n_bitlen;
+        key->rsa.plen = rsa->plen;
+        key->rsa.qlen = rsa->qlen;
+        key->rsa.dplen = rsa->dplen;
+        key->rsa.dqlen = rsa->dqlen;
+        key->rsa.iqlen = rsa->iqlen;
+        key->rsa.p = sslsocket__ld_copy(a, rsa->p, rsa->plen);
+        key->rsa.q = sslsocket__ld_copy(a, rsa->q, rsa->qlen);
+        key->rsa.dp = sslsocket__ld_copy(a, rsa->dp, rsa->dplen);
+        key->rsa.dq = sslsocket__ld_copy(a, rsa->dq, rsa->dqlen);
+        key->rsa.iq = sslsocket__ld_copy(a, rsa->iq, rsa->iqlen);
+        k->oom = !key->rsa.p || !key->rsa.q || !key->rsa.dp || !key->rsa.dq || !key->rsa.iq;
+        key->type = BR_KEYTYPE_RSA;
+    } else {
+        ec = br_skey_decoder_get_ec(&k->dc);
+        if (ec->curve < 0 || ec->curve > 31
+            || !((br_ec_get_default()->supported_curves >> ec->curve) & 1)) {
+            return sslsocket__ld_errf(s->err, s->errlen, "%s: unsupported elliptic curve "
+                "(BearSSL curve id %d); BearSSL supports P-256, P-384 and P-521", s->what,
+                ec->curve);
+        }
+        key->ec.curve = ec->curve;
+        key->ec.xlen = ec->xlen;
+        key->ec.x = sslsocket__ld_copy(a, ec->x, ec->xlen);
+        k->oom = key->ec.x == NULL;
+        key->type = BR_KEYTYPE_EC;
+    }
+    k->found = 1;
+    return k->oom ? -1 : 0;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__ld_key(sslsocket__arena *a, sslsocket__ld_input *in, const char *what,
+    sslsocket__key *key, char *err, size_t errlen)
+{
+    sslsocket__ld_key_sink k;
+    size_t lo = a->lo;
+    char tmp[128];
+    int r;
+
+    if (err != NULL && errlen > 0) {
+        err[0] = '\0';
+    }
+    memset(key, 0, sizeof *key);
+    memset(&k, 0, sizeof k);
+    k.s.begin = sslsocket__ld_key_begin;
+    k.s.data = sslsocket__ld_key_data;
+    k.s.end = sslsocket__ld_key_end;
+    k.s.what = what;
+    k.s.err = err;
+    k.s.errlen = errlen;
+    k.a = a;
+    k.key = key;
+    r = sslsocket__ld_walk(&k.s, in);
+    if (r == 0 && !k.found) {
+        r = sslsocket__ld_errf(err, errlen, "no private key found in %s%s", what,
+            sslsocket__ld_none_why(&k.s, tmp, sizeof tmp));
+    }
+    if (r < 0 || k.oom) {
+        if (a->lo > lo) {
+            sslsocket__ld_wipe(a->base + lo, a->lo - lo);
+        }
+        a->lo = lo;
+        memset(key, 0, sizeof *key);
+        if (k.oom) {
+            sslsocket__ld_oom(a, err, errlen);
+        }
+        r = -1;
+    }
+    sslsocket__ld_wipe(&k, sizeof k);
+    return r;
+}
+
+/* Private key, RSA or EC: PEM ("RSA PRIVATE KEY", "EC PRIVATE KEY" with or without an
+ * "EC PARAMETERS" block, "PRIVATE KEY" = PKCS#8) or raw DER. Other PEM blocks (e.g. the
+ * certificate in a combined file) are skipped. The components are copied into the arena.
+ * Returns 0, or -1 with a precise refusal (encrypted, DSA, Ed25519, unknown curve...). */
+SSLSOCKET__PRIVATE int
+sslsocket__load_key_mem(sslsocket__arena *a, const void *data, size_t len, const char *what,
+    sslsocket__key *key, char *err, size_t errlen)
+{
+    sslsocket__ld_input in;
+
+    memset(&in, 0, sizeof in);
+    in.mem = (const unsigned char *)data;
+    in.len = data != NULL ? len : 0;
+    return sslsocket__ld_key(a, &in, what != NULL ? what : "memory buffer", key, err, errlen);
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__load_key_file(sslsocket__arena *a, const char *path, sslsocket__key *key,
+    char *err, size_t errlen)
+{
+    sslsocket__ld_input in;
+    int notreg, eno, r;
+
+    memset(key, 0, sizeof *key);
+    memset(&in, 0, sizeof in);
+    in.is_fd = 1;
+    in.fd = sslsocket__ld_open(AT_FDCWD, path, path != NULL ? path : "(null)", &notreg, &eno,
+        err, errlen);
+    if (in.fd < 0) {
+        return -1;
+    }
+    r = sslsocket__ld_key(a, &in, path, key, err, errlen);
+    close(in.fd);
+    return r;
+}
+
+/* Big-endian unsigned integers equal, ignoring leading zeros? */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_same_int(const unsigned char *x, size_t xlen, const unsigned char *y,
+    size_t ylen)
+{
+    while (xlen > 0 && *x == 0) {
+        x++;
+        xlen--;
+    }
+    while (ylen > 0 && *y == 0) {
+        y++;
+        ylen--;
+    }
+    return xlen == ylen && memcmp(x, y, xlen) == 0;
+}
+
+/* Does the private key belong to the leaf certificate? The public key is recomputed
+ * from the private one. 1 match, 0 mismatch (err says why), -1 error. */
+SSLSOCKET__PRIVATE int
+sslsocket__key_matches_cert(const sslsocket__key *key, const br_x509_certificate *leaf,
+    char *err, size_t errlen)
+{
+    br_x509_decoder_context dc;
+    const br_x509_pkey *pk;
+    br_rsa_compute_modulus modulus;
+    unsigned char buf[512];     /* RSA-4096 modulus; EC points need 133 at most */
+    unsigned char ebuf[4];
+    uint32_t e;
+    size_t len;
+    char tmp[40];
+    int code;
+
+    if (err != NULL && errlen > 0) {
+        err[0] = '\0';
+    }
+    if (key == NULL || (key->type != BR_KEYTYPE_RSA && key->type != BR_KEYTYPE_EC)) {
+        return sslsocket__ld_errf(err, errlen, "no private key loaded");
+    }
+    if (leaf == NULL || leaf->data == NULL || leaf->data_len == 0) {
+        return sslsocket__ld_errf(err, errlen, "no certificate loaded");
+    }
+    br_x509_decoder_init(&dc, 0, 0);
+    br_x509_decoder_push(&dc, leaf->data, leaf->data_len);
+    code = br_x509_decoder_last_error(&dc);
+    if (code != 0) {
+        return sslsocket__ld_errf(err, errlen, "the certificate is malformed (%s)",
+            sslsocket__ld_brerr(code, tmp, sizeof tmp));
+    }
+    pk = br_x509_decoder_get_pkey(&dc);
+    if (pk->key_type != key->type) {
+        sslsocket__ld_errf(err, errlen, "the private key is %s but the certificate's key is %s",
+            key->type == BR_KEYTYPE_RSA ? "RSA" : "EC",
+            pk->key_type == BR_KEYTYPE_RSA ? "RSA" : "EC");
+        return 0;
+    }
+    if (key->type == BR_KEYTYPE_RSA) {
+        /* BearSSL 0.6: the i31 code returns 0 for 4096-bit keys, i15 does not */
+        modulus = br_rsa_compute_modulus_get_default();
+        len = modulus(NULL, &key->rsa);
+        if (len == 0) {
+            modulus = br_rsa_i15_compute_modulus;
+            len = modulus(NULL, &key->rsa);
+        }
+        if (len == 0 || len > sizeof buf) {
+            return sslsocket__ld_errf(err, errlen, "cannot compute the RSA modulus from the "
+                "private key (invalid, or larger than 4096 bits)");
+        }
+        modulus(buf, &key->rsa);
+        if (!sslsocket__ld_same_int(buf, len, pk->key.rsa.n, pk->key.rsa.nlen)) {
+            sslsocket__ld_errf(err, errlen, "the private key does not match the certificate "
+                "(different RSA modulus)");
+            return 0;
+        }
+        /* 0 when p or q is not 3 mod 4 (or, in 0.6, for 4096 bits): the modulus
+         * check above is then enough */
+        e = br_rsa_compute_pubexp_get_default()(&key->rsa);
+        if (e != 0) {
+            ebuf[0] = (unsigned char)(e >> 24);
+            ebuf[1] = (unsigned char)(e >> 16);
+            ebuf[2] = (unsigned char)(e >> 8);
+            ebuf[3] = (unsigned char)e;
+            if (!sslsocket__ld_same_int(ebuf, 4, pk->key.rsa.e, pk->key.rsa.elen)) {
+                sslsocket__ld_errf(err, errlen, "the private key does not match the "
+                    "certificate (different RSA public exponent)");
+                return 0;
+            }
+        }
+        return 1;
+    }
+    if (key->ec.curve != pk->key.ec.curve) {
+        sslsocket__ld_errf(err, errlen, "the private key does not match the certificate "
+            "(curve %d vs %d)", key->ec.curve, pk->key.ec.curve);
+        return 0;
+    }
+    len = br_ec_compute_pub(br_ec_get_default(), NULL, buf, &key->ec);
+    if (len == 0) {
+        return sslsocket__ld_errf(err, errlen, "cannot compute the EC public key "
+            "(unsupported curve %d)", key->ec.curve);
+    }
+    if (len != pk->key.ec.qlen || memcmp(buf, pk->key.ec.q, len) != 0) {
+        sslsocket__ld_errf(err, errlen, "the private key does not match the certificate "
+            "(different EC public point)");
+        return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- small files */
+
+/* Reads a whole regular file of at most cap bytes (and SSLSOCKET_MAX_FILE_SIZE) into buf.
+ * 0 with *len set, or -1 (too large, unreadable, not a regular file...). */
+SSLSOCKET__PRIVATE int
+sslsocket__read_file(const char *path, unsigned char *buf, size_t cap, size_t *len,
+    char *err, size_t errlen)
+{
+    unsigned char probe;
+    size_t got = 0;
+    ssize_t r;
+    char tmp[24];
+    int fd, notreg, eno;
+
+    *len = 0;
+    if (err != NULL && errlen > 0) {
+        err[0] = '\0';
+    }
+    fd = sslsocket__ld_open(AT_FDCWD, path, path != NULL ? path : "(null)", &notreg, &eno, err,
+        errlen);
+    if (fd < 0) {
+        return -1;
+    }
+    for (;;) {
+        /* past cap, one byte more tells "too large" from "exactly full" */
+        if (got < cap) {
+            r = read(fd, buf + got, cap - got);
+        } else {
+            r = read(fd, &probe, 1);
+        }
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            eno = errno;
+            close(fd);
+            return sslsocket__ld_errf(err, errlen, "cannot read %s: %s", path,
+                sslsocket__ld_strerror(eno, tmp, sizeof tmp));
+        }
+        if (r == 0) {
+            break;
+        }
+        if (got >= cap) {
+            close(fd);
+            return sslsocket__ld_errf(err, errlen, "%s is larger than %zu bytes", path, cap);
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    *len = got;
+    return 0;
+}
+
+/* <<credentials */
+
+
+/* x509.h - certificate inspection for sslsocket.h (wip module for the >>certificates section).
+ *
+ * BearSSL 0.6's X.509 decoder exposes only the subject DN and the public key, and its
+ * host-name check is too lax (accepts "*.com", falls back to the CN, knows no iPAddress SAN).
+ * So the library verifies the chain with br_x509_minimal without a server name, then runs the
+ * host / IP / EKU checks below on the end-entity DER itself.
+ *
+ * The input is hostile: no allocation, no stdio, no recursion.  A flat cursor walks the fixed
+ * X.509 layout and every length is checked against what is left of its enclosing element.
+ * Needs <string.h> (memcpy, memcmp, memset, memchr, strlen) besides the prelude. */
+#include <string.h>
+
+/* ==== public half: goes into the API part of the header ==== */
+
+
+/* ==== private half ==== */
+
+/* Reasons returned by the sslsocket__cert_check_* functions (0 = acceptable). */
+#define SSLSOCKET__NAME_OK 0
+#define SSLSOCKET__NAME_MISMATCH 1         /* no dNSName SAN matches the host */
+#define SSLSOCKET__NAME_WILDCARD_REFUSED 2 /* only a refused wildcard ("*.com", "f*.x.y") */
+#define SSLSOCKET__NAME_IP_MISMATCH 3      /* no iPAddress SAN equals the address */
+#define SSLSOCKET__NAME_NO_SAN 4           /* no subjectAltName at all: CN-only is refused */
+#define SSLSOCKET__NAME_EKU_MISMATCH 5     /* extendedKeyUsage forbids this role */
+#define SSLSOCKET__NAME_MALFORMED 6        /* the DER does not parse */
+
+#ifndef SSLSOCKET__MAX_DN_ATTRS
+#define SSLSOCKET__MAX_DN_ATTRS 64 /* attributes in one Name; real ones have < 20 */
+#endif
+
+/* An OID's content octets as (pointer, length): OIDs may contain 0x00 octets. */
+#define SSLSOCKET__OID(s) (const unsigned char *)(s), (sizeof(s) - 1)
+
+/* A read cursor: n bytes left at p. */
+typedef struct sslsocket__der {
+    const unsigned char *p;
+    size_t n;
+} sslsocket__der;
+
+/* Read one TLV: its tag in *tag, its content in *val.  Refuses what X.509 never needs and
+ * an attacker would: multi-octet tags, indefinite lengths (0x80), length fields over 4
+ * octets, and any length running past the enclosing element. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_read(sslsocket__der *d, int *tag, sslsocket__der *val)
+{
+    size_t len, hl = 2, k;
+
+    if (d->n < 2 || (d->p[0] & 0x1F) == 0x1F) {
+        return -1;
+    }
+    len = d->p[1];
+    if (len & 0x80) {
+        k = len & 0x7F;
+        if (k == 0 || k > 4 || k > d->n - 2) {
+            return -1;
+        }
+        for (len = 0; k > 0; k--) {
+            len = (len << 8) | d->p[hl++];
+        }
+    }
+    if (len > d->n - hl) {
+        return -1;
+    }
+    *tag = d->p[0];
+    val->p = d->p + hl;
+    val->n = len;
+    d->p += hl + len;
+    d->n -= hl + len;
+    return 0;
+}
+
+/* Read one TLV that must carry the given tag. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_get(sslsocket__der *d, int tag, sslsocket__der *val)
+{
+    int t;
+
+    return sslsocket__der_read(d, &t, val) < 0 || t != tag ? -1 : 0;
+}
+
+/* True when the next element (if any) carries the tag: for OPTIONAL / DEFAULT fields. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_peek(const sslsocket__der *d, int tag)
+{
+    return d->n > 0 && d->p[0] == tag;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__der_eq(const sslsocket__der *d, const unsigned char *s, size_t n)
+{
+    return d->n == n && memcmp(d->p, s, n) == 0;
+}
+
+/* AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }; *ptag is -1
+ * when there are no parameters. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_algid(sslsocket__der alg, sslsocket__der *oid, int *ptag, sslsocket__der *params)
+{
+    *ptag = -1;
+    if (sslsocket__der_get(&alg, 0x06, oid) < 0 || oid->n == 0
+        || (alg.n > 0 && sslsocket__der_read(&alg, ptag, params) < 0)) {
+        return -1;
+    }
+    return alg.n == 0 ? 0 : -1;
+}
+
+/* The top-level pieces of a certificate, each one the content of its TLV. */
+typedef struct sslsocket__cert {
+    sslsocket__der serial, sigalg, issuer, validity, subject, spki, spki_tlv, exts;
+    int version;
+} sslsocket__cert;
+
+/* Split a Certificate into its TBS fields.  The DER must be exactly one Certificate. */
+SSLSOCKET__PRIVATE int
+sslsocket__cert_split(const unsigned char *der, size_t len, sslsocket__cert *c)
+{
+    sslsocket__der d, cert, tbs, sig2, bits, v, ver;
+    int t;
+
+    memset(c, 0, sizeof *c);
+    d.p = der;
+    d.n = der != NULL ? len : 0;
+    if (sslsocket__der_get(&d, 0x30, &cert) < 0 || d.n != 0
+        || sslsocket__der_get(&cert, 0x30, &tbs) < 0
+        || sslsocket__der_get(&cert, 0x30, &sig2) < 0
+        || sslsocket__der_get(&cert, 0x03, &bits) < 0 || cert.n != 0) {
+        return -1;
+    }
+    c->version = 1;
+    if (sslsocket__der_peek(&tbs, 0xA0)) {
+        /* [0] EXPLICIT INTEGER { v1(0), v2(1), v3(2) } */
+        if (sslsocket__der_get(&tbs, 0xA0, &v) < 0 || sslsocket__der_get(&v, 0x02, &ver) < 0
+            || v.n != 0 || ver.n != 1 || ver.p[0] > 2) {
+            return -1;
+        }
+        c->version = ver.p[0] + 1;
+    }
+    if (sslsocket__der_get(&tbs, 0x02, &c->serial) < 0 || c->serial.n == 0
+        || sslsocket__der_get(&tbs, 0x30, &c->sigalg) < 0
+        || sslsocket__der_algid(c->sigalg, &v, &t, &ver) < 0
+        /* RFC 5280 4.1.1.2: the signed algorithm must be the one used */
+        || !sslsocket__der_eq(&c->sigalg, sig2.p, sig2.n)
+        || sslsocket__der_get(&tbs, 0x30, &c->issuer) < 0
+        || sslsocket__der_get(&tbs, 0x30, &c->validity) < 0
+        || sslsocket__der_get(&tbs, 0x30, &c->subject) < 0) {
+        return -1;
+    }
+    c->spki_tlv.p = tbs.p;
+    if (sslsocket__der_get(&tbs, 0x30, &c->spki) < 0) {
+        return -1;
+    }
+    c->spki_tlv.n = (size_t)(tbs.p - c->spki_tlv.p);
+    /* issuerUniqueID [1], subjectUniqueID [2]: skipped */
+    if ((sslsocket__der_peek(&tbs, 0x81) && sslsocket__der_read(&tbs, &t, &v) < 0)
+        || (sslsocket__der_peek(&tbs, 0x82) && sslsocket__der_read(&tbs, &t, &v) < 0)) {
+        return -1;
+    }
+    if (sslsocket__der_peek(&tbs, 0xA3)) {
+        if (sslsocket__der_get(&tbs, 0xA3, &v) < 0
+            || sslsocket__der_get(&v, 0x30, &c->exts) < 0 || v.n != 0) {
+            return -1;
+        }
+    }
+    return tbs.n == 0 ? 0 : -1;
+}
+
+/* Find an extension: 1 found (extnValue content in *val), 0 absent, -1 when the list is
+ * malformed or the extension appears twice (RFC 5280 4.2; two SANs could be read two ways). */
+SSLSOCKET__PRIVATE int
+sslsocket__cert_ext(const sslsocket__cert *c, const unsigned char *oid, size_t oid_len,
+                    sslsocket__der *val)
+{
+    sslsocket__der list = c->exts, ext, id, v;
+    int found = 0;
+
+    while (list.n > 0) {
+        if (sslsocket__der_get(&list, 0x30, &ext) < 0 || sslsocket__der_get(&ext, 0x06, &id) < 0
+            || (sslsocket__der_peek(&ext, 0x01) && sslsocket__der_get(&ext, 0x01, &v) < 0)
+            || sslsocket__der_get(&ext, 0x04, &v) < 0 || ext.n != 0) {
+            return -1;
+        }
+        if (sslsocket__der_eq(&id, oid, oid_len)) {
+            if (found) {
+                return -1;
+            }
+            found = 1;
+            *val = v;
+        }
+    }
+    return found;
+}
+
+/* ---- bounded string output ---- */
+
+typedef struct sslsocket__out {
+    char *buf;
+    size_t size, len, mark; /* mark: last unit boundary that leaves room for "..." */
+    int full;
+} sslsocket__out;
+
+SSLSOCKET__PRIVATE void
+sslsocket__out_init(sslsocket__out *o, char *buf, size_t size)
+{
+    o->buf = buf;
+    o->size = size;
+    o->len = o->mark = 0;
+    o->full = 0;
+    buf[0] = '\0';
+}
+
+/* Append s[0..n) as one unit (a character or an escape, never split).  When it does not fit,
+ * cut back to the last boundary with room for "..." so the reader sees the truncation. */
+SSLSOCKET__PRIVATE void
+sslsocket__out_put(sslsocket__out *o, const char *s, size_t n)
+{
+    if (o->full) {
+        return;
+    }
+    if (n < o->size - o->len) {
+        memcpy(o->buf + o->len, s, n);
+        o->len += n;
+        if (o->len + 4 <= o->size) {
+            o->mark = o->len;
+        }
+    } else {
+        o->full = 1;
+        o->len = o->mark;
+        if (o->size >= 4) {
+            memcpy(o->buf + o->len, "...", 3);
+            o->len += 3;
+        }
+    }
+    o->buf[o->len] = '\0';
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__out_str(sslsocket__out *o, const char *s)
+{
+    sslsocket__out_put(o, s, strlen(s));
+}
+
+/* Unit: optional prefix character then two uppercase hex digits ("\C3", "#", "7F"). */
+SSLSOCKET__PRIVATE void
+sslsocket__out_hex(sslsocket__out *o, const char *prefix, unsigned b)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    char e[3];
+    size_t n = 0;
+
+    if (prefix[0] != '\0') {
+        e[n++] = prefix[0];
+    }
+    e[n++] = hx[(b >> 4) & 15];
+    e[n++] = hx[b & 15];
+    sslsocket__out_put(o, e, n);
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__out_dec(sslsocket__out *o, uint64_t v)
+{
+    char t[20];
+    size_t i = sizeof t;
+
+    do {
+        t[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    sslsocket__out_put(o, t + i, sizeof t - i);
+}
+
+/* Dotted-decimal OID, for attribute types and algorithms without a name here. */
+SSLSOCKET__PRIVATE void
+sslsocket__out_oid(sslsocket__out *o, const sslsocket__der *oid)
+{
+    uint64_t v = 0;
+    size_t i;
+    int first = 1;
+
+    for (i = 0; i < oid->n; i++) {
+        if (v >> 56) {
+            sslsocket__out_str(o, "?"); /* absurd arc: no bignum here */
+            return;
+        }
+        v = (v << 7) | (oid->p[i] & 0x7F);
+        if (oid->p[i] & 0x80) {
+            continue;
+        }
+        if (first) {
+            uint64_t top = v < 80 ? v / 40 : 2;
+            sslsocket__out_dec(o, top);
+            v -= top * 40;
+            first = 0;
+        }
+        sslsocket__out_str(o, ".");
+        sslsocket__out_dec(o, v);
+        v = 0;
+    }
+}
+
+/* Names for OIDs met in DNs (OpenSSL's short names, as -nameopt RFC2253 prints them) and
+ * in signatures (long names, as openssl x509 -text prints them).  Entry: length, OID, name. */
+SSLSOCKET__PRIVATE const char *
+sslsocket__oid_name(const sslsocket__der *oid)
+{
+    static const char *const tab[] = {
+        "\x03\x55\x04\x03" "CN", "\x03\x55\x04\x04" "SN", "\x03\x55\x04\x05" "serialNumber",
+        "\x03\x55\x04\x06" "C", "\x03\x55\x04\x07" "L", "\x03\x55\x04\x08" "ST",
+        "\x03\x55\x04\x09" "street", "\x03\x55\x04\x0A" "O", "\x03\x55\x04\x0B" "OU",
+        "\x03\x55\x04\x0C" "title", "\x03\x55\x04\x0D" "description",
+        "\x03\x55\x04\x0F" "businessCategory", "\x03\x55\x04\x11" "postalCode",
+        "\x03\x55\x04\x29" "name", "\x03\x55\x04\x2A" "GN", "\x03\x55\x04\x2B" "initials",
+        "\x03\x55\x04\x2C" "generationQualifier", "\x03\x55\x04\x2E" "dnQualifier",
+        "\x03\x55\x04\x41" "pseudonym", "\x03\x55\x04\x61" "organizationIdentifier",
+        "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x09\x01" "emailAddress",
+        "\x0A\x09\x92\x26\x89\x93\xF2\x2C\x64\x01\x19" "DC",
+        "\x0A\x09\x92\x26\x89\x93\xF2\x2C\x64\x01\x01" "UID",
+        "\x0B\x2B\x06\x01\x04\x01\x82\x37\x3C\x02\x01\x01" "jurisdictionL",
+        "\x0B\x2B\x06\x01\x04\x01\x82\x37\x3C\x02\x01\x02" "jurisdictionST",
+        "\x0B\x2B\x06\x01\x04\x01\x82\x37\x3C\x02\x01\x03" "jurisdictionC",
+        "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x02" "md2WithRSAEncryption",
+        "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x04" "md5WithRSAEncryption",
+        "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x05" "sha1WithRSAEncryption",
+        "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x0A" "rsassaPss",
+        "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x0B" "sha256WithRSAEncryption",
+        "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x0C" "sha384WithRSAEncryption",
+        "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x0D" "sha512WithRSAEncryption",
+        "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x0E" "sha224WithRSAEncryption",
+        "\x07\x2A\x86\x48\xCE\x3D\x04\x01" "ecdsa-with-SHA1",
+        "\x08\x2A\x86\x48\xCE\x3D\x04\x03\x01" "ecdsa-with-SHA224",
+        "\x08\x2A\x86\x48\xCE\x3D\x04\x03\x02" "ecdsa-with-SHA256",
+        "\x08\x2A\x86\x48\xCE\x3D\x04\x03\x03" "ecdsa-with-SHA384",
+        "\x08\x2A\x86\x48\xCE\x3D\x04\x03\x04" "ecdsa-with-SHA512",
+        "\x07\x2A\x86\x48\xCE\x38\x04\x03" "dsaWithSHA1",
+        "\x03\x2B\x65\x70" "ED25519", "\x03\x2B\x65\x71" "ED448",
+    };
+    size_t i, n;
+
+    for (i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        n = (unsigned char)tab[i][0];
+        if (sslsocket__der_eq(oid, (const unsigned char *)tab[i] + 1, n)) {
+            return tab[i] + 1 + n;
+        }
+    }
+    return NULL;
+}
+
+/* One byte of a value.  plain: raw text for common_name, controls become '?'.  Otherwise
+ * OpenSSL's RFC 2253 escaping: controls and bytes over 0x7E as \XX, ",+\"\\<>;" with a
+ * backslash, and a leading '#' or space / trailing space (OpenSSL checks "last" first). */
+SSLSOCKET__PRIVATE void
+sslsocket__out_vbyte(sslsocket__out *o, unsigned b, int first, int last, int plain)
+{
+    char e[2];
+
+    e[0] = '\\';
+    e[1] = (char)b;
+    if (plain) {
+        sslsocket__out_put(o, b < 0x20 || b == 0x7F ? "?" : e + 1, 1);
+    } else if (b < 0x20 || b > 0x7E) {
+        sslsocket__out_hex(o, "\\", b);
+    } else if (memchr(",+\"\\<>;", (int)b, 7) != NULL
+               || (b == ' ' && (first || last)) || (b == '#' && first && !last)) {
+        sslsocket__out_put(o, e, 2);
+    } else {
+        sslsocket__out_put(o, e + 1, 1);
+    }
+}
+
+/* An attribute value: string types converted to UTF-8 (UTF8String bytes are taken as is, as
+ * OpenSSL does), anything else as "#" and the hex of its whole DER. */
+SSLSOCKET__PRIVATE void
+sslsocket__out_value(sslsocket__out *o, int tag, const sslsocket__der *tlv,
+                     const sslsocket__der *v, int plain)
+{
+    unsigned char u[4];
+    size_t w, i, k, n;
+    uint32_t c;
+
+    switch (tag) {
+    case 0x0C: case 0x12: case 0x13: case 0x14: case 0x16: case 0x17: case 0x18: case 0x1A:
+        w = 1;
+        break;
+    case 0x1E:
+        w = 2;
+        break;
+    case 0x1C:
+        w = 4;
+        break;
+    default:
+        w = 0;
+    }
+    if (w == 0 || v->n % w != 0) {
+        sslsocket__out_str(o, "#");
+        for (i = 0; i < tlv->n; i++) {
+            sslsocket__out_hex(o, "", tlv->p[i]);
+        }
+        return;
+    }
+    for (i = 0; i < v->n; i += w) {
+        for (c = 0, k = 0; k < w; k++) {
+            c = (c << 8) | v->p[i + k];
+        }
+        if (tag == 0x0C || c < 0x80) {
+            n = 1;
+            u[0] = (unsigned char)c;
+        } else {
+            if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+                c = 0xFFFD;
+            }
+            n = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+            for (k = n - 1; k > 0; k--, c >>= 6) {
+                u[k] = (unsigned char)(0x80 | (c & 0x3F));
+            }
+            u[0] = (unsigned char)((n == 2 ? 0xC0 : n == 3 ? 0xE0 : 0xF0) | c);
+        }
+        for (k = 0; k < n; k++) {
+            sslsocket__out_vbyte(o, u[k], i == 0, i + w == v->n, plain);
+        }
+    }
+}
+
+/* Format a Name as OpenSSL's -nameopt RFC2253: attributes in reverse order, "," between RDNs
+ * and "+" inside one.  The last CN also goes to cn (plain text) when cn is not NULL. */
+SSLSOCKET__PRIVATE int
+sslsocket__name_format(sslsocket__der name, char *buf, size_t size, char *cn, size_t cn_size)
+{
+    struct {
+        sslsocket__der atv;
+        int set;
+    } a[SSLSOCKET__MAX_DN_ATTRS];
+    sslsocket__der rdn, oid, tlv, val;
+    sslsocket__out o, oc;
+    const char *nm;
+    int n = 0, set = 0, i, tag;
+
+    while (name.n > 0) {
+        if (sslsocket__der_get(&name, 0x31, &rdn) < 0) {
+            return -1;
+        }
+        for (; rdn.n > 0; n++) {
+            if (n == SSLSOCKET__MAX_DN_ATTRS || sslsocket__der_get(&rdn, 0x30, &a[n].atv) < 0) {
+                return -1;
+            }
+            a[n].set = set;
+        }
+        set++;
+    }
+    sslsocket__out_init(&o, buf, size);
+    for (i = n - 1; i >= 0; i--) {
+        if (sslsocket__der_get(&a[i].atv, 0x06, &oid) < 0 || oid.n == 0) {
+            return -1;
+        }
+        tlv = a[i].atv;
+        if (sslsocket__der_read(&a[i].atv, &tag, &val) < 0 || a[i].atv.n != 0) {
+            return -1;
+        }
+        if (i != n - 1) {
+            sslsocket__out_str(&o, a[i].set == a[i + 1].set ? "+" : ",");
+        }
+        nm = sslsocket__oid_name(&oid);
+        if (nm != NULL) {
+            sslsocket__out_str(&o, nm);
+        } else {
+            sslsocket__out_oid(&o, &oid);
+            tag = -1; /* OpenSSL dumps values of unknown attributes as hex */
+        }
+        sslsocket__out_str(&o, "=");
+        sslsocket__out_value(&o, tag, &tlv, &val, 0);
+        if (cn != NULL && nm != NULL && strcmp(nm, "CN") == 0) {
+            sslsocket__out_init(&oc, cn, cn_size);
+            sslsocket__out_value(&oc, tag, &tlv, &val, 1);
+            cn = NULL; /* the first met backwards is the last CN */
+        }
+    }
+    return 0;
+}
+
+/* UTCTime YYMMDDHHMMSSZ (YY 50-99 => 19YY) or GeneralizedTime YYYYMMDDHHMMSSZ, the only forms
+ * RFC 5280 allows, to Unix seconds. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_time(sslsocket__der *d, int64_t *out)
+{
+    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    sslsocket__der v;
+    int tag, f[7] = {0, 0, 0, 0, 0, 0, 0}, i;
+    int64_t y, era, yoe, doy, m;
+
+    if (sslsocket__der_read(d, &tag, &v) < 0 || !((tag == 0x17 && v.n == 13)
+        || (tag == 0x18 && v.n == 15)) || v.p[v.n - 1] != 'Z') {
+        return -1;
+    }
+    for (i = 0; i < (int)v.n - 1; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9') {
+            return -1;
+        }
+        f[(i + (tag == 0x17 ? 2 : 0)) / 2] = f[(i + (tag == 0x17 ? 2 : 0)) / 2] * 10
+                                              + (v.p[i] - '0');
+    }
+    y = tag == 0x18 ? f[0] * 100 + f[1] : f[1] + (f[1] < 50 ? 2000 : 1900);
+    m = f[2];
+    if (m < 1 || m > 12 || f[3] < 1 || f[4] > 23 || f[5] > 59 || f[6] > 59
+        || f[3] > mdays[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) {
+        return -1;
+    }
+    /* days from civil (H. Hinnant), proleptic Gregorian; y >= 0 so y - 1 >= -1 */
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + f[3] - 1;
+    *out = ((era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468) * 24 + f[4]) * 3600
+           + f[5] * 60 + f[6];
+    return 0;
+}
+
+/* The serial as openssl x509 -serial prints it: uppercase hex of the magnitude without
+ * leading zero octets, "-" first when negative (broken CAs issue those). */
+SSLSOCKET__PRIVATE void
+sslsocket__out_serial(sslsocket__out *o, const sslsocket__der *s)
+{
+    size_t i, last = 0, start = 0;
+    int neg = s->p[0] >= 0x80;
+    unsigned b;
+
+    for (i = 0; i < s->n; i++) {
+        last = s->p[i] != 0 ? i : last;
+    }
+    if (neg) {
+        sslsocket__out_str(o, "-");
+    }
+    for (i = 0; i < s->n; i++) {
+        /* two's complement without a buffer: the +1 carry stops at the last non-zero octet */
+        b = !neg ? s->p[i] : i < last ? (~s->p[i] & 0xFFu) : i == last ? 0x100u - s->p[i] : 0;
+        if (b == 0 && start == i && i + 1 < s->n) {
+            start++;
+            continue;
+        }
+        sslsocket__out_hex(o, "", b);
+    }
+}
+
+/* Key type and size from a SubjectPublicKeyInfo content. */
+SSLSOCKET__PRIVATE int
+sslsocket__spki_key(sslsocket__der spki, int *type, int *bits)
+{
+    sslsocket__der alg, oid, params, key, seq, mod;
+    size_t i;
+    unsigned top;
+    int ptag;
+
+    if (sslsocket__der_get(&spki, 0x30, &alg) < 0
+        || sslsocket__der_algid(alg, &oid, &ptag, &params) < 0
+        || sslsocket__der_get(&spki, 0x03, &key) < 0 || spki.n != 0 || key.n == 0) {
+        return -1;
+    }
+    if (sslsocket__der_eq(&oid, SSLSOCKET__OID("\x2A\x86\x48\x86\xF7\x0D\x01\x01\x01"))) {
+        /* BIT STRING holding RSAPublicKey ::= SEQUENCE { modulus, publicExponent } */
+        key.p++;
+        key.n--;
+        if (key.p[-1] != 0 || sslsocket__der_get(&key, 0x30, &seq) < 0
+            || sslsocket__der_get(&seq, 0x02, &mod) < 0) {
+            return -1;
+        }
+        for (i = 0; i < mod.n && mod.p[i] == 0; i++) {
+        }
+        if (mod.n - i > 8192) {
+            return -1; /* over 65536 bits: not a key anyone uses, and keeps *bits an int */
+        }
+        *type = BR_KEYTYPE_RSA;
+        *bits = 0;
+        if (i < mod.n) {
+            for (top = mod.p[i]; top != 0; top >>= 1) {
+                ++*bits;
+            }
+            *bits += (int)(mod.n - i - 1) * 8;
+        }
+    } else if (sslsocket__der_eq(&oid, SSLSOCKET__OID("\x2A\x86\x48\xCE\x3D\x02\x01"))) {
+        *type = BR_KEYTYPE_EC;
+        *bits = 0;
+        if (ptag == 0x06) { /* namedCurve; explicit parameters stay 0 bits */
+            oid = params;
+            *bits = sslsocket__der_eq(&oid, SSLSOCKET__OID("\x2A\x86\x48\xCE\x3D\x03\x01\x07"))
+                ? 256 : sslsocket__der_eq(&oid, SSLSOCKET__OID("\x2B\x81\x04\x00\x22"))
+                ? 384 : sslsocket__der_eq(&oid, SSLSOCKET__OID("\x2B\x81\x04\x00\x23")) ? 521 : 0;
+        }
+    }
+    return 0;
+}
+
+/* An iPAddress SAN: dotted IPv4, RFC 5952 IPv6 (lowercase, longest zero run as "::"). */
+SSLSOCKET__PRIVATE void
+sslsocket__out_ip(sslsocket__out *o, const sslsocket__der *v)
+{
+    static const char hx[] = "0123456789abcdef";
+    size_t i, run, best = 8, bestlen = 1, k;
+    unsigned g;
+    char t[4];
+
+    if (v->n == 4) {
+        for (i = 0; i < 4; i++) {
+            if (i > 0) {
+                sslsocket__out_str(o, ".");
+            }
+            sslsocket__out_dec(o, v->p[i]);
+        }
+        return;
+    }
+    if (v->n != 16) {
+        sslsocket__out_str(o, "<invalid>");
+        return;
+    }
+    for (i = 0; i < 8; i += run > 0 ? run : 1) {
+        for (run = 0; i + run < 8 && v->p[2 * (i + run)] == 0 && v->p[2 * (i + run) + 1] == 0;
+             run++) {
+        }
+        if (run > bestlen) {
+            best = i;
+            bestlen = run;
+        }
+    }
+    for (i = 0; i < 8; i++) {
+        if (i == best) {
+            sslsocket__out_str(o, "::");
+            i += bestlen - 1;
+            continue;
+        }
+        if (i > 0 && i != best + bestlen) {
+            sslsocket__out_str(o, ":");
+        }
+        g = (unsigned)v->p[2 * i] << 8 | v->p[2 * i + 1];
+        for (k = 4; k > 1 && (g >> (4 * (k - 1))) == 0; k--) {
+        }
+        for (run = 0; run < k; run++) {
+            t[run] = hx[(g >> (4 * (k - 1 - run))) & 15];
+        }
+        sslsocket__out_put(o, t, k);
+    }
+}
+
+/* Locate the subjectAltName GeneralNames: NAME_OK, NAME_NO_SAN or NAME_MALFORMED. */
+SSLSOCKET__PRIVATE int
+sslsocket__cert_san(const sslsocket__cert *c, sslsocket__der *names)
+{
+    sslsocket__der v;
+    int r = sslsocket__cert_ext(c, SSLSOCKET__OID("\x55\x1D\x11"), &v);
+
+    if (r < 0 || (r == 1 && (sslsocket__der_get(&v, 0x30, names) < 0 || v.n != 0))) {
+        return SSLSOCKET__NAME_MALFORMED;
+    }
+    return r == 1 ? SSLSOCKET__NAME_OK : SSLSOCKET__NAME_NO_SAN;
+}
+
+/* The SAN list as "DNS:x, IP:y, email:z, URI:w"; controls, '\\' and non-ASCII shown as \XX. */
+SSLSOCKET__PRIVATE int
+sslsocket__san_format(sslsocket__der names, sslsocket__out *o)
+{
+    sslsocket__der v;
+    const char *pre;
+    int tag, first = 1;
+    size_t i;
+
+    while (names.n > 0) {
+        if (sslsocket__der_read(&names, &tag, &v) < 0) {
+            return -1;
+        }
+        pre = tag == 0x82 ? "DNS:" : tag == 0x87 ? "IP:" : tag == 0x81 ? "email:"
+            : tag == 0x86 ? "URI:" : NULL;
+        if (pre == NULL) {
+            continue;
+        }
+        if (!first) {
+            sslsocket__out_str(o, ", ");
+        }
+        sslsocket__out_str(o, pre);
+        first = 0;
+        if (tag == 0x87) {
+            sslsocket__out_ip(o, &v);
+            continue;
+        }
+        for (i = 0; i < v.n; i++) {
+            if (v.p[i] >= 0x20 && v.p[i] < 0x7F && v.p[i] != '\\') {
+                sslsocket__out_put(o, (const char *)v.p + i, 1);
+            } else {
+                sslsocket__out_hex(o, "\\", v.p[i]);
+            }
+        }
+    }
+    return 0;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__cert_fill(const unsigned char *der, size_t len, sslsocket_cert_info *info)
+{
+    sslsocket__cert c;
+    sslsocket__der v, oid, seq, b;
+    sslsocket__out o;
+    br_sha256_context h;
+    const char *nm;
+    int r;
+
+    if (sslsocket__cert_split(der, len, &c) < 0) {
+        return -1;
+    }
+    info->version = c.version;
+    sslsocket__out_init(&o, info->serial, sizeof info->serial);
+    sslsocket__out_serial(&o, &c.serial);
+    v = c.sigalg;
+    if (sslsocket__der_get(&v, 0x06, &oid) < 0) {
+        return -1;
+    }
+    sslsocket__out_init(&o, info->sig_alg, sizeof info->sig_alg);
+    nm = sslsocket__oid_name(&oid);
+    if (nm != NULL) {
+        sslsocket__out_str(&o, nm);
+    } else {
+        sslsocket__out_oid(&o, &oid);
+    }
+    if (sslsocket__name_format(c.issuer, info->issuer, sizeof info->issuer, NULL, 0) < 0
+        || sslsocket__name_format(c.subject, info->subject, sizeof info->subject,
+                                  info->common_name, sizeof info->common_name) < 0) {
+        return -1;
+    }
+    v = c.validity;
+    if (sslsocket__der_time(&v, &info->not_before) < 0
+        || sslsocket__der_time(&v, &info->not_after) < 0 || v.n != 0
+        || sslsocket__spki_key(c.spki, &info->key_type, &info->key_bits) < 0) {
+        return -1;
+    }
+    /* basicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPTIONAL } */
+    r = sslsocket__cert_ext(&c, SSLSOCKET__OID("\x55\x1D\x13"), &v);
+    if (r < 0 || (r == 1 && (sslsocket__der_get(&v, 0x30, &seq) < 0 || v.n != 0))) {
+        return -1;
+    }
+    if (r == 1 && sslsocket__der_peek(&seq, 0x01)) {
+        if (sslsocket__der_get(&seq, 0x01, &b) < 0) {
+            return -1;
+        }
+        info->is_ca = b.n == 1 && b.p[0] != 0;
+    }
+    sslsocket__out_init(&o, info->subject_alt_names, sizeof info->subject_alt_names);
+    r = sslsocket__cert_san(&c, &v);
+    if (r == SSLSOCKET__NAME_MALFORMED || (r == SSLSOCKET__NAME_OK
+        && sslsocket__san_format(v, &o) < 0)) {
+        return -1;
+    }
+    br_sha256_init(&h);
+    br_sha256_update(&h, der, len);
+    br_sha256_out(&h, info->sha256);
+    br_sha256_init(&h);
+    br_sha256_update(&h, c.spki_tlv.p, c.spki_tlv.n);
+    br_sha256_out(&h, info->spki_sha256);
+    return 0;
+}
+
+/* Parse the summary of one certificate: 0, or -1 (info zeroed) when the DER is malformed. */
+SSLSOCKET__PRIVATE int
+sslsocket__cert_parse(const unsigned char *der, size_t len, sslsocket_cert_info *info)
+{
+    memset(info, 0, sizeof *info);
+    if (sslsocket__cert_fill(der, len, info) < 0) {
+        memset(info, 0, sizeof *info);
+        return -1;
+    }
+    return 0;
+}
+
+/* Locate the SubjectPublicKeyInfo TLV inside a certificate (for pinning). */
+SSLSOCKET__PRIVATE int
+sslsocket__der_spki(const unsigned char *der, size_t len, const unsigned char **spki,
+                    size_t *spki_len)
+{
+    sslsocket__cert c;
+
+    if (sslsocket__cert_split(der, len, &c) < 0) {
+        return -1;
+    }
+    *spki = c.spki_tlv.p;
+    *spki_len = c.spki_tlv.n;
+    return 0;
+}
+
+/* ---- host names ---- */
+
+SSLSOCKET__PRIVATE int
+sslsocket__host_lc(int ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
+}
+
+/* Number of labels of a DNS name (letters, digits, '-', '_', and '*' when star), or 0 when
+ * it is not one: empty labels, labels over 63, names over 253 bytes, NUL or other bytes. */
+SSLSOCKET__PRIVATE int
+sslsocket__host_labels(const unsigned char *s, size_t n, int star)
+{
+    size_t i, lab = 0;
+    int labels = 1;
+    unsigned ch;
+
+    if (n == 0 || n > 253) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        ch = s[i] | 0x20; /* ASCII lower case; digits, '-', '.' are unaffected */
+        if (s[i] == '.') {
+            if (lab == 0) {
+                return 0;
+            }
+            labels++;
+            lab = 0;
+        } else if ((ch >= 'a' && ch <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'
+                   || s[i] == '_' || (star && s[i] == '*')) {
+            if (++lab > 63) {
+                return 0;
+            }
+        } else {
+            return 0;
+        }
+    }
+    return lab > 0 ? labels : 0;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__host_eq(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+    size_t i;
+
+    if (an != bn) {
+        return 0;
+    }
+    for (i = 0; i < an; i++) {
+        if (sslsocket__host_lc(a[i]) != sslsocket__host_lc(b[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Case-insensitive glob of one label ('*' = any run): only to tell "refused wildcard" apart
+ * from a plain mismatch.  Iterative, O(p * s) at worst with both under 64 bytes. */
+SSLSOCKET__PRIVATE int
+sslsocket__host_glob(const unsigned char *p, size_t pn, const unsigned char *s, size_t sn)
+{
+    size_t i = 0, j = 0, si = 0, sj = 0;
+    int star = 0;
+
+    while (j < sn) {
+        if (i < pn && p[i] == '*') {
+            star = 1;
+            si = i++;
+            sj = j;
+        } else if (i < pn && sslsocket__host_lc(p[i]) == sslsocket__host_lc(s[j])) {
+            i++;
+            j++;
+        } else if (star) {
+            i = si + 1;
+            j = ++sj;
+        } else {
+            return 0;
+        }
+    }
+    while (i < pn && p[i] == '*') {
+        i++;
+    }
+    return i == pn;
+}
+
+/* Match one dNSName against a valid host (no trailing dot): 1 match, 2 a refused wildcard
+ * that a lax client would have accepted, 0 no match. */
+SSLSOCKET__PRIVATE int
+sslsocket__host_match(const unsigned char *p, size_t pn, const unsigned char *h, size_t hn)
+{
+    const unsigned char *pd, *hd;
+    size_t pl, hl;
+
+    if (pn > 1 && p[pn - 1] == '.') {
+        pn--;
+    }
+    if (memchr(p, '*', pn) == NULL) {
+        return sslsocket__host_labels(p, pn, 0) > 0 && sslsocket__host_eq(p, pn, h, hn);
+    }
+    pd = (const unsigned char *)memchr(p, '.', pn);
+    hd = (const unsigned char *)memchr(h, '.', hn);
+    if (sslsocket__host_labels(p, pn, 1) == 0 || pd == NULL || hd == NULL) {
+        return 0;
+    }
+    pl = (size_t)(pd - p);
+    hl = (size_t)(hd - h);
+    /* the wildcard may only stand in the left-most label; the rest must match exactly */
+    if (memchr(pd, '*', pn - pl) != NULL || !sslsocket__host_eq(pd, pn - pl, hd, hn - hl)) {
+        return 0;
+    }
+    /* "*" as the whole label, and at least two labels under it ("*.com" refused) */
+    if (pl == 1 && sslsocket__host_labels(pd + 1, pn - pl - 1, 0) >= 2) {
+        return 1;
+    }
+    return sslsocket__host_glob(p, pl, h, hl) ? 2 : 0;
+}
+
+/* Check a DNS host name against the dNSName SANs (never the CN).  Case-insensitive, one
+ * trailing dot ignored, A-labels compared as ASCII; a host that is not an LDH name, or is
+ * an IP literal, matches nothing. */
+SSLSOCKET__PRIVATE int
+sslsocket__cert_check_host(const unsigned char *der, size_t len, const char *host)
+{
+    sslsocket__cert c;
+    sslsocket__der names, v;
+    size_t hn = host != NULL ? strlen(host) : 0, i;
+    int r, tag, best = SSLSOCKET__NAME_MISMATCH;
+    const unsigned char *h = (const unsigned char *)host;
+
+    if (sslsocket__cert_split(der, len, &c) < 0) {
+        return SSLSOCKET__NAME_MALFORMED;
+    }
+    r = sslsocket__cert_san(&c, &names);
+    if (r != SSLSOCKET__NAME_OK) {
+        return r;
+    }
+    if (hn > 1 && h[hn - 1] == '.') {
+        hn--;
+    }
+    if (hn > 0 && sslsocket__host_labels(h, hn, 0) == 0) {
+        hn = 0;
+    }
+    /* an all-digit last label is no host name but an IPv4 literal: that is check_ip's job */
+    for (i = hn; i > 0 && h[i - 1] >= '0' && h[i - 1] <= '9'; i--) {
+    }
+    if (i == 0 || h[i - 1] == '.') {
+        hn = 0;
+    }
+    while (names.n > 0) {
+        if (sslsocket__der_read(&names, &tag, &v) < 0) {
+            return SSLSOCKET__NAME_MALFORMED; /* judge the whole list, not a prefix */
+        }
+        if (tag != 0x82 || hn == 0 || best == SSLSOCKET__NAME_OK) {
+            continue;
+        }
+        r = sslsocket__host_match(v.p, v.n, h, hn);
+        best = r == 1 ? SSLSOCKET__NAME_OK : r == 2 ? SSLSOCKET__NAME_WILDCARD_REFUSED : best;
+    }
+    return best;
+}
+
+/* Check an address against the iPAddress SANs: 4 bytes for IPv4, 16 for IPv6, compared
+ * exactly (an IPv4-mapped IPv6 SAN does not cover the IPv4 address, nor the reverse). */
+SSLSOCKET__PRIVATE int
+sslsocket__cert_check_ip(const unsigned char *der, size_t len, const sslsocket_address *ip)
+{
+    sslsocket__cert c;
+    sslsocket__der names, v;
+    size_t want = ip == NULL ? 0 : ip->family == 4 ? 4 : ip->family == 6 ? 16 : 0;
+    int r, tag, found = 0;
+
+    if (sslsocket__cert_split(der, len, &c) < 0) {
+        return SSLSOCKET__NAME_MALFORMED;
+    }
+    r = sslsocket__cert_san(&c, &names);
+    if (r != SSLSOCKET__NAME_OK) {
+        return r;
+    }
+    while (names.n > 0) {
+        if (sslsocket__der_read(&names, &tag, &v) < 0) {
+            return SSLSOCKET__NAME_MALFORMED;
+        }
+        if (tag == 0x87 && want > 0 && sslsocket__der_eq(&v, ip->bytes, want)) {
+            found = 1;
+        }
+    }
+    return found ? SSLSOCKET__NAME_OK : SSLSOCKET__NAME_IP_MISMATCH;
+}
+
+/* Check extendedKeyUsage, critical or not: absent => OK, else it must list serverAuth
+ * (server != 0) or clientAuth, or anyExtendedKeyUsage. */
+SSLSOCKET__PRIVATE int
+sslsocket__cert_check_eku(const unsigned char *der, size_t len, int server)
+{
+    sslsocket__cert c;
+    sslsocket__der v, list, oid;
+    int r, ok = 0;
+    /* id-kp-serverAuth / id-kp-clientAuth: 1.3.6.1.5.5.7.3.1 / .2 */
+    const unsigned char kp[8] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03,
+                                 (unsigned char)(server ? 1 : 2)};
+
+    if (sslsocket__cert_split(der, len, &c) < 0) {
+        return SSLSOCKET__NAME_MALFORMED;
+    }
+    r = sslsocket__cert_ext(&c, SSLSOCKET__OID("\x55\x1D\x25"), &v);
+    if (r <= 0) {
+        return r < 0 ? SSLSOCKET__NAME_MALFORMED : SSLSOCKET__NAME_OK;
+    }
+    if (sslsocket__der_get(&v, 0x30, &list) < 0 || v.n != 0) {
+        return SSLSOCKET__NAME_MALFORMED;
+    }
+    while (list.n > 0) {
+        if (sslsocket__der_get(&list, 0x06, &oid) < 0) {
+            return SSLSOCKET__NAME_MALFORMED;
+        }
+        if (sslsocket__der_eq(&oid, SSLSOCKET__OID("\x55\x1D\x25\x00"))
+            || sslsocket__der_eq(&oid, kp, sizeof kp)) {
+            ok = 1;
+        }
+    }
+    return ok ? SSLSOCKET__NAME_OK : SSLSOCKET__NAME_EKU_MISMATCH;
+}
+
+SSLSOCKET__PRIVATE const char *
+sslsocket__name_reason(int code)
+{
+    switch (code) {
+    case SSLSOCKET__NAME_OK:
+        return "certificate name ok";
+    case SSLSOCKET__NAME_MISMATCH:
+        return "host name mismatch";
+    case SSLSOCKET__NAME_WILDCARD_REFUSED:
+        return "wildcard not allowed here";
+    case SSLSOCKET__NAME_IP_MISMATCH:
+        return "IP address mismatch";
+    case SSLSOCKET__NAME_NO_SAN:
+        return "certificate has no subjectAltName (CN-only names are refused)";
+    case SSLSOCKET__NAME_EKU_MISMATCH:
+        return "extended key usage forbids this use";
+    case SSLSOCKET__NAME_MALFORMED:
+        return "malformed certificate";
+    default:
+        return "unknown certificate name error";
+    }
+}
+
+
+/* ==========================================================================
+   >>errors
+   The sticky error of a socket and the event queue.
+   ========================================================================== */
+
+SSLSOCKET__PRIVATE void
+sslsocket__event(sslsocket *s, unsigned type, int value)
+{
+    if (s->n_events < SSLSOCKET_MAX_EVENTS) {
+        s->events[s->n_events].type = (unsigned short)type;
+        s->events[s->n_events].value = value;
+        s->n_events++;
+    } else {
+        s->lost_events |= type; /* the bit is still reported by poll */
+    }
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__set_state(sslsocket *s, int state)
+{
+    if (s->state != state) {
+        s->state = state;
+        sslsocket__event(s, SSLSOCKET_EV_STATE_CHANGED, state);
+    }
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__set_mode(sslsocket *s, int mode)
+{
+    if (s->mode != mode) {
+        s->mode = mode;
+        sslsocket__event(s, SSLSOCKET_EV_MODE_CHANGED, mode);
+    }
+}
+
+/* Record an error code and a formatted message (no event). */
+SSLSOCKET__PRIVATE void
+sslsocket__seterr(sslsocket *s, int code, const char *fmt, ...)
+{
+    va_list ap;
+    s->error = code;
+    va_start(ap, fmt);
+    vsnprintf(s->error_string, sizeof s->error_string, fmt, ap);
+    va_end(ap);
+}
+
+/* A caller mistake: error code + message, no event, nothing else changes. */
+#define sslsocket__misuse(s, ...) \
+    (sslsocket__seterr((s), SSLSOCKET_ERR_OPERATION, __VA_ARGS__), -1)
+
+SSLSOCKET__PRIVATE int
+sslsocket__config_misuse(sslsocket_config *cfg, int code, const char *fmt, ...)
+{
+    va_list ap;
+    cfg->error = code;
+    va_start(ap, fmt);
+    vsnprintf(cfg->error_string, sizeof cfg->error_string, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ==========================================================================
+   >>configuration
+   ========================================================================== */
+
+/* Default suites: ECDHE + AEAD.  BearSSL's ChaCha20 runs at about a tenth
+   of its AES-GCM when AES-NI is there, so AES-GCM goes first then. */
+SSLSOCKET__PRIVATE void
+sslsocket__default_suites(sslsocket_config *cfg)
+{
+    static const uint16_t aes_first[] = { 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8 };
+    static const uint16_t chacha_first[] = { 0xCCA9, 0xCCA8, 0xC02B, 0xC02F, 0xC02C, 0xC030 };
+    const uint16_t *src = br_aes_x86ni_cbcenc_get_vtable() ? aes_first : chacha_first;
+    memcpy(cfg->suites, src, sizeof aes_first);
+    cfg->n_suites = sizeof aes_first / sizeof aes_first[0];
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_init(sslsocket_config *cfg, void *storage, size_t size)
+{
+    if (cfg == NULL)
+        return -1;
+    memset(cfg, 0, sizeof *cfg);
+    sslsocket__arena_init(&cfg->arena, storage, storage ? size : 0);
+    cfg->verify_mode = SSLSOCKET_AUTO_VERIFY_PEER;
+    cfg->verify_depth = 8;
+    cfg->version_min = SSLSOCKET_TLS12;
+    cfg->version_max = SSLSOCKET_TLS12;
+    sslsocket__default_suites(cfg);
+    cfg->lookup_ms = 10000;
+    cfg->connect_ms = 30000;
+    cfg->handshake_ms = 30000;
+    cfg->idle_ms = -1;
+    cfg->close_ms = 10000;
+    cfg->dns_attempts = 2;
+    cfg->error = SSLSOCKET_ERR_UNKNOWN;
+    return 0;
+}
+
+/* The configuration of a socket, or the built-in default one.  The default
+   is filled on first use with constant values, so a race is benign. */
+SSLSOCKET__PRIVATE const sslsocket_config *
+sslsocket__cfg(const sslsocket *s)
+{
+    static sslsocket_config def;
+    static int def_ready;
+    if (s->cfg)
+        return s->cfg;
+    if (!def_ready) {
+        sslsocket_config_init(&def, NULL, 0);
+        def_ready = 1;
+    }
+    return &def;
+}
+
+#define SSLSOCKET__CHECK_CFG(cfg, fn)                                          \
+    do {                                                                      \
+        if ((cfg) == NULL)                                                    \
+            return -1;                                                        \
+        (cfg)->error = SSLSOCKET_ERR_UNKNOWN;                                 \
+        (cfg)->error_string[0] = 0;                                           \
+    } while (0)
+
+SSLSOCKET__DEF int
+sslsocket_config_add_ca_mem(sslsocket_config *cfg, const void *data, size_t len)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "add_ca_mem");
+    if (data == NULL || len == 0)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                                         "sslsocket_config_add_ca_mem: no data");
+    if (sslsocket__load_anchors_mem(&cfg->arena, data, len, "memory", cfg->error_string,
+                                    sizeof cfg->error_string) < 0) {
+        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+        return -1;
+    }
+    return (int)cfg->arena.n_anchors;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_add_ca_file(sslsocket_config *cfg, const char *path)
+{
+    int n;
+    SSLSOCKET__CHECK_CFG(cfg, "add_ca_file");
+    if (path == NULL || !*path)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                                        "sslsocket_config_add_ca_file: no path");
+    n = sslsocket__load_anchors_file(&cfg->arena, path, cfg->error_string,
+                                     sizeof cfg->error_string);
+    if (n < 0)
+        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+    return n;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_add_ca_dir(sslsocket_config *cfg, const char *path)
+{
+    int n;
+    SSLSOCKET__CHECK_CFG(cfg, "add_ca_dir");
+    if (path == NULL || !*path)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                                        "sslsocket_config_add_ca_dir: no path");
+    n = sslsocket__load_anchors_dir(&cfg->arena, path, cfg->error_string,
+                                    sizeof cfg->error_string);
+    if (n < 0)
+        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+    return n;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_use_system_ca(sslsocket_config *cfg)
+{
+    char used[256];
+    int n;
+    SSLSOCKET__CHECK_CFG(cfg, "use_system_ca");
+    n = sslsocket__load_system_anchors(&cfg->arena, cfg->error_string,
+                                       sizeof cfg->error_string, used, sizeof used);
+    if (n < 0)
+        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+    return n;
+}
+
+SSLSOCKET__DEF size_t
+sslsocket_config_ca_count(const sslsocket_config *cfg)
+{
+    return cfg ? cfg->arena.n_anchors : 0;
+}
+
+/* Shared tail of the two set_certificate variants: key must match leaf. */
+SSLSOCKET__PRIVATE int
+sslsocket__config_check_pair(sslsocket_config *cfg)
+{
+    int m = sslsocket__key_matches_cert(&cfg->key, &cfg->chain[0], cfg->error_string,
+                                        sizeof cfg->error_string);
+    if (m == 1)
+        return 0;
+    if (m == 0)
+        sslsocket__fmt(cfg->error_string, sizeof cfg->error_string,
+                 "private key does not match the certificate");
+    cfg->key.type = 0;
+    cfg->n_chain = 0;
+    cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+    return -1;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_certificate_mem(sslsocket_config *cfg, const void *chain,
+                                     size_t chain_len, const void *key, size_t key_len)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_certificate_mem");
+    if (chain == NULL || chain_len == 0 || key == NULL || key_len == 0)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_certificate_mem: certificate and key are required");
+    cfg->key.type = 0;
+    cfg->n_chain = 0;
+    if (sslsocket__load_chain_mem(&cfg->arena, chain, chain_len, "certificate", cfg->chain,
+                                  SSLSOCKET_MAX_CHAIN, &cfg->n_chain, cfg->error_string,
+                                  sizeof cfg->error_string) < 0
+        || sslsocket__load_key_mem(&cfg->arena, key, key_len, "private key", &cfg->key,
+                                   cfg->error_string, sizeof cfg->error_string) < 0) {
+        cfg->n_chain = 0;
+        cfg->key.type = 0;
+        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+        return -1;
+    }
+    return sslsocket__config_check_pair(cfg);
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_certificate_file(sslsocket_config *cfg, const char *chain_path,
+                                      const char *key_path)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_certificate_file");
+    if (chain_path == NULL || key_path == NULL || !*chain_path || !*key_path)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_certificate_file: certificate and key paths are required");
+    cfg->key.type = 0;
+    cfg->n_chain = 0;
+    if (sslsocket__load_chain_file(&cfg->arena, chain_path, cfg->chain, SSLSOCKET_MAX_CHAIN,
+                                   &cfg->n_chain, cfg->error_string,
+                                   sizeof cfg->error_string) < 0
+        || sslsocket__load_key_file(&cfg->arena, key_path, &cfg->key, cfg->error_string,
+                                    sizeof cfg->error_string) < 0) {
+        cfg->n_chain = 0;
+        cfg->key.type = 0;
+        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+        return -1;
+    }
+    return sslsocket__config_check_pair(cfg);
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_peer_verify_mode(sslsocket_config *cfg, int mode)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_peer_verify_mode");
+    if (mode < SSLSOCKET_VERIFY_NONE || mode > SSLSOCKET_AUTO_VERIFY_PEER)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_peer_verify_mode: invalid mode %d (0..3)", mode);
+    cfg->verify_mode = mode;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_peer_verify_depth(sslsocket_config *cfg, int depth)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_peer_verify_depth");
+    if (depth < 1 || depth > 16)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_peer_verify_depth: depth %d out of range (1..16)", depth);
+    cfg->verify_depth = depth;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_versions");
+    if (min < SSLSOCKET_TLS10 || max > SSLSOCKET_TLS12 || min > max)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_versions: invalid range 0x%04x..0x%04x "
+            "(TLS 1.0 = 0x0301 .. TLS 1.2 = 0x0303; SSL 3 and TLS 1.3 are not supported)",
+            min, max);
+    cfg->version_min = min;
+    cfg->version_max = max;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_ciphers(sslsocket_config *cfg, const char *list)
+{
+    uint16_t ids[32];
+    size_t n = 0;
+    const char *p = list;
+    SSLSOCKET__CHECK_CFG(cfg, "set_ciphers");
+    if (list == NULL || !*list || strcmp(list, "DEFAULT") == 0) {
+        sslsocket__default_suites(cfg);
+        return 0;
+    }
+    while (*p) {
+        size_t len = strcspn(p, ":, "), i;
+        int found = 0;
+        if (len > 0) {
+            for (i = 0; i < SSLSOCKET__N_SUITES; i++) {
+                const char *name = sslsocket__suites[i].name;
+                /* accept the IANA name with or without the "TLS_" prefix */
+                if ((strlen(name) == len && strncmp(name, p, len) == 0)
+                    || (strlen(name) == len + 4 && strncmp(name + 4, p, len) == 0)) {
+                    found = 1;
+                    break;
+                }
+            }
+            if (!found)
+                return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                    "sslsocket_config_set_ciphers: unknown cipher suite '%.*s'", (int)len, p);
+            if (n == sizeof ids / sizeof ids[0])
+                return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                    "sslsocket_config_set_ciphers: more than 32 suites");
+            ids[n++] = sslsocket__suites[i].id;
+        }
+        p += len;
+        if (*p)
+            p++;
+    }
+    if (n == 0)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                                        "sslsocket_config_set_ciphers: empty list");
+    memcpy(cfg->suites, ids, n * sizeof ids[0]);
+    cfg->n_suites = n;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_alpn(sslsocket_config *cfg, const char *list)
+{
+    size_t used = 0, n = 0;
+    const char *p = list;
+    SSLSOCKET__CHECK_CFG(cfg, "set_alpn");
+    cfg->n_alpn = 0;
+    if (list == NULL)
+        return 0;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len > 0) {
+            if (len > 255 || n == SSLSOCKET_MAX_ALPN || used + len + 1 > sizeof cfg->alpn_store)
+                return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                    "sslsocket_config_set_alpn: list too long (max %d protocols, %d bytes)",
+                    SSLSOCKET_MAX_ALPN, (int)sizeof cfg->alpn_store);
+            memcpy(cfg->alpn_store + used, p, len);
+            cfg->alpn_store[used + len] = 0;
+            cfg->alpn[n++] = cfg->alpn_store + used;
+            used += len + 1;
+        }
+        p += len;
+        if (*p)
+            p++;
+    }
+    cfg->n_alpn = n;
+    return 0;
+}
+
+/* Decode "sha256/BASE64" or 64 hex digits into 32 bytes. */
+SSLSOCKET__PRIVATE int
+sslsocket__decode_pin(const char *pin, unsigned char out[32])
+{
+    size_t i, len = strlen(pin);
+    if (strncmp(pin, "sha256/", 7) == 0) {
+        static const char b64[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        uint32_t acc = 0;
+        int bits = 0;
+        size_t o = 0;
+        for (i = 7; i < len && pin[i] != '='; i++) {
+            const char *c = strchr(b64, pin[i]);
+            if (c == NULL || pin[i] == 0)
+                return -1;
+            acc = (acc << 6) | (uint32_t)(c - b64);
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                if (o == 32)
+                    return -1;
+                out[o++] = (unsigned char)(acc >> bits);
+            }
+        }
+        return o == 32 ? 0 : -1;
+    }
+    if (len != 64)
+        return -1;
+    for (i = 0; i < 32; i++) {
+        unsigned v = 0;
+        int k;
+        for (k = 0; k < 2; k++) {
+            char c = pin[2 * i + (size_t)k];
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+            else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+            else return -1;
+        }
+        out[i] = (unsigned char)v;
+    }
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_add_pin(sslsocket_config *cfg, const char *pin)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "add_pin");
+    if (pin == NULL)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                                        "sslsocket_config_add_pin: no pin");
+    if (cfg->n_pins == SSLSOCKET_MAX_PINS)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_add_pin: too many pins (max %d)", SSLSOCKET_MAX_PINS);
+    if (sslsocket__decode_pin(pin, cfg->pins[cfg->n_pins]) < 0)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_SSL_INVALID_USERDATA,
+            "sslsocket_config_add_pin: expected \"sha256/<base64>\" or 64 hex digits");
+    cfg->n_pins++;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_timeouts(sslsocket_config *cfg, int lookup_ms, int connect_ms,
+                              int handshake_ms, int idle_ms)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_timeouts");
+    if (lookup_ms < -1 || connect_ms < -1 || handshake_ms < -1 || idle_ms < -1)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_timeouts: negative timeout (use -1 to disable)");
+    if (lookup_ms)
+        cfg->lookup_ms = lookup_ms;
+    if (connect_ms)
+        cfg->connect_ms = connect_ms;
+    if (handshake_ms)
+        cfg->handshake_ms = handshake_ms;
+    if (idle_ms)
+        cfg->idle_ms = idle_ms;
+    return 0;
+}
+
+/* Parse "addr", "addr:port", "[v6]:port" into an address (port default). */
+SSLSOCKET__PRIVATE int
+sslsocket__parse_hostport(const char *text, unsigned default_port, sslsocket_address *out)
+{
+    char buf[64];
+    const char *host = text, *port = NULL;
+    size_t len;
+    unsigned long p = default_port;
+    if (text[0] == '[') {
+        const char *end = strchr(text, ']');
+        if (end == NULL)
+            return -1;
+        host = text + 1;
+        len = (size_t)(end - host);
+        if (end[1] == ':')
+            port = end + 2;
+        else if (end[1] != 0)
+            return -1;
+    } else {
+        const char *colon = strchr(text, ':');
+        if (colon && strchr(colon + 1, ':') == NULL) { /* one colon: v4:port */
+            len = (size_t)(colon - text);
+            port = colon + 1;
+        } else {
+            len = strlen(text);
+        }
+    }
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, host, len);
+    buf[len] = 0;
+    if (port) {
+        char *end;
+        p = strtoul(port, &end, 10);
+        if (*port == 0 || *end != 0 || p == 0 || p > 65535)
+            return -1;
+    }
+    if (!sslsocket__parse_ip_literal(buf, out))
+        return -1;
+    out->port = (unsigned short)p;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_add_nameserver(sslsocket_config *cfg, const char *addr)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "add_nameserver");
+    if (addr == NULL)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                                        "sslsocket_config_add_nameserver: no address");
+    if (cfg->n_nameservers == SSLSOCKET_MAX_NAMESERVERS)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_add_nameserver: too many name servers (max %d)",
+            SSLSOCKET_MAX_NAMESERVERS);
+    if (sslsocket__parse_hostport(addr, 53, &cfg->nameservers[cfg->n_nameservers]) < 0)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_add_nameserver: '%s' is not an IP address[:port]", addr);
+    cfg->n_nameservers++;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_dns_attempts(sslsocket_config *cfg, int attempts)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_dns_attempts");
+    if (attempts < 1 || attempts > 10)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_dns_attempts: %d out of range (1..10)", attempts);
+    cfg->dns_attempts = attempts;
+    return 0;
+}
+
+SSLSOCKET__DEF void
+sslsocket_config_set_resolver_files(sslsocket_config *cfg, const char *hosts_path,
+                                    const char *resolv_conf_path)
+{
+    if (cfg) {
+        cfg->hosts_path = hosts_path;
+        cfg->resolv_path = resolv_conf_path;
+    }
+}
+
+SSLSOCKET__DEF void
+sslsocket_config_set_time(sslsocket_config *cfg, int64_t unix_time)
+{
+    if (cfg)
+        cfg->fixed_time = unix_time;
+}
+
+SSLSOCKET__DEF void
+sslsocket_config_set_ignored_ssl_errors(sslsocket_config *cfg, unsigned mask)
+{
+    if (cfg)
+        cfg->ignore_mask = mask & SSLSOCKET_SSLERR_ALL;
+}
+
+SSLSOCKET__DEF void
+sslsocket_config_set_keylog(sslsocket_config *cfg, sslsocket_keylog_fn fn, void *user)
+{
+    if (cfg) {
+        cfg->keylog = fn;
+        cfg->keylog_user = user;
+    }
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_error(const sslsocket_config *cfg)
+{
+    return cfg ? cfg->error : SSLSOCKET_ERR_UNKNOWN;
+}
+
+SSLSOCKET__DEF const char *
+sslsocket_config_error_string(const sslsocket_config *cfg)
+{
+    return cfg ? cfg->error_string : "no configuration";
+}
+
+/* ==========================================================================
+   >>verify
+   The X.509 class the engine talks to.  It feeds br_x509_minimal (chain,
+   signatures, anchors, constraints) without a server name, keeps the
+   end-entity certificate in the socket's read buffer (unused during a
+   handshake) and adds the checks BearSSL 0.6 lacks, collecting every
+   problem.  The decision (fail now, let the caller decide, continue) is
+   taken in end_chain.
+   ========================================================================== */
+
+SSLSOCKET__PRIVATE void
+sslsocket__problem(sslsocket *s, int code)
+{
+    int i;
+    for (i = 0; i < s->n_ssl_errors; i++)
+        if (s->ssl_errors[i] == code)
+            return;
+    if (s->n_ssl_errors < SSLSOCKET_MAX_SSL_ERRORS)
+        s->ssl_errors[s->n_ssl_errors++] = code;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__unproblem(sslsocket *s, int code)
+{
+    int i;
+    for (i = 0; i < s->n_ssl_errors; i++) {
+        if (s->ssl_errors[i] == code) {
+            memmove(&s->ssl_errors[i], &s->ssl_errors[i + 1],
+                    (size_t)(s->n_ssl_errors - i - 1) * sizeof s->ssl_errors[0]);
+            s->n_ssl_errors--;
+            return;
+        }
+    }
+}
+
+/* First problem that is not ignored, or 0. */
+SSLSOCKET__PRIVATE int
+sslsocket__unignored(const sslsocket *s)
+{
+    unsigned mask = sslsocket__cfg(s)->ignore_mask | s->ignore_mask;
+    int i;
+    for (i = 0; i < s->n_ssl_errors; i++)
+        if (!(mask & SSLSOCKET_SSLERR_MASK(s->ssl_errors[i])))
+            return s->ssl_errors[i];
+    return 0;
+}
+
+/* A problem as a sentence with its details. */
+SSLSOCKET__PRIVATE void
+sslsocket__problem_text(const sslsocket *s, int code, char *buf, size_t len)
+{
+    const char *name = s->verify_name[0] ? s->verify_name : s->host;
+    switch (code) {
+    case SSLSOCKET_SSLERR_HOST_MISMATCH:
+    case SSLSOCKET_SSLERR_IP_MISMATCH:
+    case SSLSOCKET_SSLERR_WILDCARD:
+    case SSLSOCKET_SSLERR_NO_SAN:
+        sslsocket__fmt(buf, len, "%s: expected %s (certificate names: %s)",
+                 sslsocket_ssl_error_message(code), name,
+                 s->peer.subject_alt_names[0] ? s->peer.subject_alt_names
+                                              : s->peer.subject);
+        break;
+    default:
+        sslsocket__fmt(buf, len, "%s", sslsocket_ssl_error_message(code));
+    }
+}
+
+/* BearSSL's X.509 error for a problem (sent to the peer as an alert). */
+SSLSOCKET__PRIVATE int
+sslsocket__problem_br_err(int code)
+{
+    switch (code) {
+    case SSLSOCKET_SSLERR_EXPIRED:
+    case SSLSOCKET_SSLERR_NOT_YET_VALID: return BR_ERR_X509_EXPIRED;
+    case SSLSOCKET_SSLERR_HOST_MISMATCH:
+    case SSLSOCKET_SSLERR_IP_MISMATCH:
+    case SSLSOCKET_SSLERR_WILDCARD:
+    case SSLSOCKET_SSLERR_NO_SAN: return BR_ERR_X509_BAD_SERVER_NAME;
+    case SSLSOCKET_SSLERR_BAD_SIGNATURE: return BR_ERR_X509_BAD_SIGNATURE;
+    case SSLSOCKET_SSLERR_CRITICAL_EXTENSION: return BR_ERR_X509_CRITICAL_EXTENSION;
+    case SSLSOCKET_SSLERR_WEAK_KEY: return BR_ERR_X509_WEAK_PUBLIC_KEY;
+    case SSLSOCKET_SSLERR_NOT_CA: return BR_ERR_X509_NOT_CA;
+    case SSLSOCKET_SSLERR_KEY_USAGE:
+    case SSLSOCKET_SSLERR_EKU: return BR_ERR_X509_FORBIDDEN_KEY_USAGE;
+    case SSLSOCKET_SSLERR_CHAIN_TOO_LONG: return BR_ERR_X509_LIMIT_EXCEEDED;
+    case SSLSOCKET_SSLERR_NO_PEER_CERTIFICATE: return BR_ERR_X509_EMPTY_CHAIN;
+    default: return BR_ERR_X509_NOT_TRUSTED;
+    }
+}
+
+/* br_x509_minimal's verdict as a problem code. */
+SSLSOCKET__PRIVATE int
+sslsocket__minimal_problem(int err)
+{
+    switch (err) {
+    case 0:
+    case BR_ERR_X509_OK: return 0;
+    case BR_ERR_X509_NOT_TRUSTED: return SSLSOCKET_SSLERR_UNTRUSTED;
+    case BR_ERR_X509_EXPIRED: return SSLSOCKET_SSLERR_EXPIRED;
+    case BR_ERR_X509_BAD_SIGNATURE: return SSLSOCKET_SSLERR_BAD_SIGNATURE;
+    case BR_ERR_X509_CRITICAL_EXTENSION: return SSLSOCKET_SSLERR_CRITICAL_EXTENSION;
+    case BR_ERR_X509_NOT_CA: return SSLSOCKET_SSLERR_NOT_CA;
+    case BR_ERR_X509_FORBIDDEN_KEY_USAGE: return SSLSOCKET_SSLERR_KEY_USAGE;
+    case BR_ERR_X509_WEAK_PUBLIC_KEY: return SSLSOCKET_SSLERR_WEAK_KEY;
+    case BR_ERR_X509_LIMIT_EXCEEDED: return SSLSOCKET_SSLERR_CHAIN_TOO_LONG;
+    case BR_ERR_X509_EMPTY_CHAIN: return SSLSOCKET_SSLERR_NO_PEER_CERTIFICATE;
+    case BR_ERR_X509_DN_MISMATCH: return SSLSOCKET_SSLERR_INVALID_CHAIN;
+    default: return err >= 33 && err <= 49 ? SSLSOCKET_SSLERR_MALFORMED
+                                           : SSLSOCKET_SSLERR_INVALID_CHAIN;
+    }
+}
+
+SSLSOCKET__PRIVATE int64_t
+sslsocket__unix_time(const sslsocket *s)
+{
+    int64_t t = sslsocket__cfg(s)->fixed_time;
+    return t ? t : (int64_t)time(NULL);
+}
+
+#define SSLSOCKET__X(ctx) ((sslsocket__x509 *)(void *)(ctx))
+#define SSLSOCKET__MIN(x) (&(x)->minimal.vtable)
+
+SSLSOCKET__PRIVATE void
+sslsocket__x_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+    sslsocket__x509 *x = SSLSOCKET__X(ctx);
+    (void)server_name; /* names are checked by sslsocket__x_end_chain */
+    x->n_certs = 0;
+    x->capture_len = 0;
+    x->capture_overflow = 0;
+    x->pkey_ok = 0;
+    x->sock->n_ssl_errors = 0;
+    x->sock->have_peer = 0;
+    x->minimal.vtable->start_chain(SSLSOCKET__MIN(x), NULL);
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__x_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+    sslsocket__x509 *x = SSLSOCKET__X(ctx);
+    sslsocket *s = x->sock;
+    if (++x->n_certs == 1) {
+        /* the read buffer is free during a handshake unless a renegotiation
+           happens with unread data: then the certificate is not kept */
+        x->capture_overflow = length > sizeof s->rbuf || s->rend != s->rstart;
+        x->capture_len = 0;
+    }
+    x->minimal.vtable->start_cert(SSLSOCKET__MIN(x), length);
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__x_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+    sslsocket__x509 *x = SSLSOCKET__X(ctx);
+    sslsocket *s = x->sock;
+    if (x->n_certs == 1 && !x->capture_overflow) {
+        if ((size_t)x->capture_len + len > sizeof s->rbuf) {
+            x->capture_overflow = 1; /* the engine lied about the length */
+            return;
+        }
+        memcpy(s->rbuf + x->capture_len, buf, len);
+        x->capture_len += (int)len;
+        return; /* fed to br_x509_minimal at end_cert, once the time is set */
+    }
+    x->minimal.vtable->append(SSLSOCKET__MIN(x), buf, len);
+}
+
+/* Decode the end-entity key ourselves: br_x509_minimal withholds it when
+   the chain fails, and QUERY_PEER / ignored problems still need it. */
+SSLSOCKET__PRIVATE void
+sslsocket__x_own_key(sslsocket__x509 *x, const unsigned char *der, size_t len)
+{
+    br_x509_decoder_context dc;
+    const br_x509_pkey *pk;
+    br_x509_decoder_init(&dc, NULL, NULL);
+    br_x509_decoder_push(&dc, der, len);
+    pk = br_x509_decoder_get_pkey(&dc);
+    if (pk == NULL)
+        return;
+    x->pkey = *pk;
+    if (pk->key_type == BR_KEYTYPE_RSA) {
+        size_t nl = pk->key.rsa.nlen, el = pk->key.rsa.elen;
+        if (nl + el > sizeof x->pkey_buf)
+            return;
+        memcpy(x->pkey_buf, pk->key.rsa.n, nl);
+        memcpy(x->pkey_buf + nl, pk->key.rsa.e, el);
+        x->pkey.key.rsa.n = x->pkey_buf;
+        x->pkey.key.rsa.e = x->pkey_buf + nl;
+    } else if (pk->key_type == BR_KEYTYPE_EC) {
+        if (pk->key.ec.qlen > sizeof x->pkey_buf)
+            return;
+        memcpy(x->pkey_buf, pk->key.ec.q, pk->key.ec.qlen);
+        x->pkey.key.ec.q = x->pkey_buf;
+    } else {
+        return;
+    }
+    x->pkey_ok = 1;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__x_end_cert(const br_x509_class **ctx)
+{
+    sslsocket__x509 *x = SSLSOCKET__X(ctx);
+    sslsocket *s = x->sock;
+    if (x->n_certs == 1 && !x->capture_overflow) {
+        int64_t now = sslsocket__unix_time(s), t = now;
+        size_t len = (size_t)x->capture_len;
+        if (sslsocket__cert_parse(s->rbuf, len, &s->peer) == 0) {
+            s->have_peer = 1;
+            /* Our own validity check names expired vs not-yet-valid; the
+               chain is then checked at a time inside the leaf's validity, so
+               BearSSL's one-error verdict is left for the other problems. */
+            if (now > s->peer.not_after) {
+                sslsocket__problem(s, SSLSOCKET_SSLERR_EXPIRED);
+                t = s->peer.not_after;
+            } else if (now < s->peer.not_before) {
+                sslsocket__problem(s, SSLSOCKET_SSLERR_NOT_YET_VALID);
+                t = s->peer.not_before;
+            }
+        }
+        br_x509_minimal_set_time(&x->minimal, (uint32_t)(t / 86400 + 719528),
+                                 (uint32_t)(t % 86400));
+        sslsocket__x_own_key(x, s->rbuf, len);
+        x->minimal.vtable->append(SSLSOCKET__MIN(x), s->rbuf, len);
+    }
+    x->minimal.vtable->end_cert(SSLSOCKET__MIN(x));
+}
+
+/* The name checks' verdicts as problem codes. */
+SSLSOCKET__PRIVATE int
+sslsocket__name_problem(int r)
+{
+    switch (r) {
+    case SSLSOCKET__NAME_MISMATCH: return SSLSOCKET_SSLERR_HOST_MISMATCH;
+    case SSLSOCKET__NAME_WILDCARD_REFUSED: return SSLSOCKET_SSLERR_WILDCARD;
+    case SSLSOCKET__NAME_IP_MISMATCH: return SSLSOCKET_SSLERR_IP_MISMATCH;
+    case SSLSOCKET__NAME_NO_SAN: return SSLSOCKET_SSLERR_NO_SAN;
+    case SSLSOCKET__NAME_EKU_MISMATCH: return SSLSOCKET_SSLERR_EKU;
+    default: return SSLSOCKET_SSLERR_MALFORMED;
+    }
+}
+
+/* Host name, IP, EKU, depth and pin checks on the captured leaf. */
+SSLSOCKET__PRIVATE void
+sslsocket__x_own_checks(sslsocket__x509 *x, int minimal_err)
+{
+    sslsocket *s = x->sock;
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    const unsigned char *der = s->rbuf;
+    size_t len = (size_t)x->capture_len;
+    int server_side = (s->flags & SSLSOCKET__F_SERVER) != 0;
+    const char *name = s->verify_name[0] ? s->verify_name : s->host;
+    int p = sslsocket__minimal_problem(minimal_err);
+
+    if (x->n_certs == 0) {
+        sslsocket__problem(s, SSLSOCKET_SSLERR_NO_PEER_CERTIFICATE);
+        return;
+    }
+    /* an expiry BearSSL saw at the clamped time belongs to another cert */
+    if (p)
+        sslsocket__problem(s, p);
+    if (x->capture_overflow || !s->have_peer) {
+        sslsocket__problem(s, x->capture_overflow ? SSLSOCKET_SSLERR_TOO_LARGE
+                                                  : SSLSOCKET_SSLERR_MALFORMED);
+        return;
+    }
+    if (x->n_certs > cfg->verify_depth)
+        sslsocket__problem(s, SSLSOCKET_SSLERR_CHAIN_TOO_LONG);
+    if (!server_side && name[0]) {
+        sslsocket_address ip;
+        int r = sslsocket__parse_ip_literal(name, &ip)
+                    ? sslsocket__cert_check_ip(der, len, &ip)
+                    : sslsocket__cert_check_host(der, len, name);
+        if (r)
+            sslsocket__problem(s, sslsocket__name_problem(r));
+    }
+    if (sslsocket__cert_check_eku(der, len, !server_side))
+        sslsocket__problem(s, SSLSOCKET_SSLERR_EKU);
+    if (cfg->n_pins) {
+        size_t i;
+        int match = 0;
+        for (i = 0; i < cfg->n_pins; i++)
+            match |= memcmp(cfg->pins[i], s->peer.spki_sha256, 32) == 0;
+        if (match)
+            sslsocket__unproblem(s, SSLSOCKET_SSLERR_UNTRUSTED); /* the pin vouches */
+        else
+            sslsocket__problem(s, SSLSOCKET_SSLERR_PIN_MISMATCH);
+    }
+}
+
+SSLSOCKET__PRIVATE unsigned
+sslsocket__x_end_chain(const br_x509_class **ctx)
+{
+    sslsocket__x509 *x = SSLSOCKET__X(ctx);
+    sslsocket *s = x->sock;
+    unsigned err = x->minimal.vtable->end_chain(SSLSOCKET__MIN(x));
+    int bad;
+
+    if (s->verify_mode == SSLSOCKET_VERIFY_NONE) {
+        s->n_ssl_errors = 0;
+        return 0;
+    }
+    sslsocket__x_own_checks(x, (int)err);
+    bad = sslsocket__unignored(s);
+    if (bad && s->verify_mode == SSLSOCKET_VERIFY_PEER && !(s->flags & SSLSOCKET__F_DECIDE))
+        return (unsigned)sslsocket__problem_br_err(bad);
+    return 0;
+}
+
+SSLSOCKET__PRIVATE const br_x509_pkey *
+sslsocket__x_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+    sslsocket__x509 *x = SSLSOCKET__X(ctx);
+    const br_x509_pkey *k = x->minimal.vtable->get_pkey(
+        (const br_x509_class *const *)SSLSOCKET__MIN(x), usages);
+    if (k)
+        return k;
+    if (!x->pkey_ok)
+        return NULL;
+    if (usages)
+        *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+    return &x->pkey;
+}
+
+static const br_x509_class sslsocket__x509_vtable = {
+    sizeof(sslsocket__x509),
+    sslsocket__x_start_chain,
+    sslsocket__x_start_cert,
+    sslsocket__x_append,
+    sslsocket__x_end_cert,
+    sslsocket__x_end_chain,
+    sslsocket__x_get_pkey
+};
+
+/* ==========================================================================
+   >>machine
+   Connection set-up: lookup, happy-eyeballs connect, closing.
+   ========================================================================== */
+
+#define SSLSOCKET__ENG(s) (&(s)->ctx.client.eng)
+#define SSLSOCKET__TLS(s) ((s)->mode != SSLSOCKET_UNENCRYPTED)
+
+SSLSOCKET__DEF void
+sslsocket_init(sslsocket *s, const sslsocket_config *cfg)
+{
+    if (s == NULL)
+        return;
+    /* BearSSL contexts and buffers need no clearing: they are initialised
+       at each handshake.  Clearing only the head keeps init cheap. */
+    memset(s, 0, offsetof(sslsocket, rbuf));
+    s->cfg = cfg;
+    s->fd = s->attempt_fd[0] = s->attempt_fd[1] = -1;
+    s->error = SSLSOCKET_ERR_UNKNOWN;
+    s->verify_mode = -1;
+    s->verify_mode_override = -1;
+    s->open_mode = SSLSOCKET_NOT_OPEN;
+    sslsocket__resolver_init(&s->resolver);
+}
+
+SSLSOCKET__DEF int
+sslsocket_set_config(sslsocket *s, const sslsocket_config *cfg)
+{
+    if (s == NULL)
+        return -1;
+    s->cfg = cfg;
+    return 0;
+}
+
+/* Close every descriptor; reach UNCONNECTED (via CLOSING when the
+   connection was up) and queue DISCONNECTED if CONNECTED was reached. */
+SSLSOCKET__PRIVATE void
+sslsocket__finish(sslsocket *s)
+{
+    if (s->state == SSLSOCKET_CONNECTED)
+        sslsocket__set_state(s, SSLSOCKET_CLOSING);
+    sslsocket__sys_close(&s->fd);
+    sslsocket__sys_close(&s->attempt_fd[0]);
+    sslsocket__sys_close(&s->attempt_fd[1]);
+    sslsocket__resolver_cancel(&s->resolver);
+    s->deadline = 0;
+    s->wlen = 0;
+    s->unflushed = 0;
+    s->flags &= ~(SSLSOCKET__F_DISCONNECT_PENDING | SSLSOCKET__F_HOLD
+                  | SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE);
+    sslsocket__set_state(s, SSLSOCKET_UNCONNECTED);
+    if (s->flags & SSLSOCKET__F_WAS_CONNECTED) {
+        s->flags &= ~SSLSOCKET__F_WAS_CONNECTED;
+        sslsocket__event(s, SSLSOCKET_EV_DISCONNECTED, 0);
+    }
+}
+
+/* The connection is up and fails: ERROR while still CONNECTED, then the
+   close sequence. */
+SSLSOCKET__PRIVATE void
+sslsocket__fail_connection(sslsocket *s, int code, const char *fmt, ...)
+{
+    va_list ap;
+    s->error = code;
+    va_start(ap, fmt);
+    vsnprintf(s->error_string, sizeof s->error_string, fmt, ap);
+    va_end(ap);
+    sslsocket__event(s, SSLSOCKET_EV_ERROR, code);
+    sslsocket__finish(s);
+}
+
+/* Lookup or connect failed: back to UNCONNECTED first, then ERROR. */
+SSLSOCKET__PRIVATE void
+sslsocket__fail_setup(sslsocket *s, int code, const char *fmt, ...)
+{
+    va_list ap;
+    s->error = code;
+    va_start(ap, fmt);
+    vsnprintf(s->error_string, sizeof s->error_string, fmt, ap);
+    va_end(ap);
+    s->flags &= ~SSLSOCKET__F_WAS_CONNECTED;
+    sslsocket__finish(s);
+    sslsocket__event(s, SSLSOCKET_EV_ERROR, code);
+}
+
+SSLSOCKET__PRIVATE int sslsocket__begin_tls(sslsocket *s, int server);
+SSLSOCKET__PRIVATE void sslsocket__begin_close(sslsocket *s);
+
+/* One TCP attempt won: it becomes the connection. */
+SSLSOCKET__PRIVATE void
+sslsocket__connected(sslsocket *s, int slot)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int one = 1;
+    s->fd = s->attempt_fd[slot];
+    s->attempt_fd[slot] = -1;
+    s->remote = s->addrs[s->attempt_addr[slot]];
+    sslsocket__sys_close(&s->attempt_fd[1 - slot]); /* the loser of the race */
+    setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (getsockname(s->fd, (struct sockaddr *)&ss, &sl) == 0)
+        sslsocket__from_sockaddr(&ss, &s->local);
+    s->flags |= SSLSOCKET__F_WAS_CONNECTED;
+    s->deadline = 0;
+    s->idle_since = sslsocket__now_ms();
+    sslsocket__set_state(s, SSLSOCKET_CONNECTED);
+    if ((s->flags & SSLSOCKET__F_ENCRYPT_ON_CONNECT) && sslsocket__begin_tls(s, 0) < 0) {
+        sslsocket__event(s, SSLSOCKET_EV_CONNECTED, 0);
+        sslsocket__fail_connection(s, s->error, "%s", s->error_string);
+        return;
+    }
+    sslsocket__event(s, SSLSOCKET_EV_CONNECTED, 0);
+    if (!SSLSOCKET__TLS(s) && (s->flags & SSLSOCKET__F_DISCONNECT_PENDING))
+        sslsocket__begin_close(s);
+}
+
+/* Start a TCP attempt in `slot` with the next address that gets that far.
+   Returns 1 when an attempt is in flight (or already connected). */
+SSLSOCKET__PRIVATE int
+sslsocket__start_attempt(sslsocket *s, int slot)
+{
+    while (s->next_addr < s->n_addrs) {
+        int idx = s->next_addr++;
+        struct sockaddr_storage ss;
+        socklen_t sl = sslsocket__to_sockaddr(&s->addrs[idx], &ss);
+        int fd = sslsocket__sys_tcp_socket(s->addrs[idx].family);
+        if (fd < 0) {
+            s->sys_errno = errno;
+            continue;
+        }
+        if (s->flags & SSLSOCKET__F_BOUND) {
+            struct sockaddr_storage bs;
+            socklen_t bl;
+            sslsocket_address b = s->bind_addr;
+            int one = 1;
+            if (b.family == 0 || (b.family == 4 && s->addrs[idx].family == 6)) {
+                memset(b.bytes, 0, sizeof b.bytes);  /* any address */
+                b.family = s->addrs[idx].family;
+            }
+            if (b.family != s->addrs[idx].family) {
+                s->sys_errno = EAFNOSUPPORT;
+                close(fd);
+                continue;
+            }
+            bl = sslsocket__to_sockaddr(&b, &bs);
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            if (bind(fd, (struct sockaddr *)&bs, bl) < 0) {
+                s->sys_errno = errno;
+                close(fd);
+                continue;
+            }
+        }
+        s->attempt_fd[slot] = fd;
+        s->attempt_addr[slot] = idx;
+        if (connect(fd, (struct sockaddr *)&ss, sl) == 0) {
+            sslsocket__connected(s, slot);
+            return 1;
+        }
+        if (errno == EINPROGRESS || errno == EINTR) {
+            s->next_attempt_at = sslsocket__now_ms() + SSLSOCKET__HAPPY_EYEBALLS_MS;
+            return 1;
+        }
+        s->sys_errno = errno;
+        sslsocket__sys_close(&s->attempt_fd[slot]);
+    }
+    return 0;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__connect_failed(sslsocket *s)
+{
+    char addr[64];
+    int e = s->sys_errno ? s->sys_errno : ECONNREFUSED;
+    sslsocket__addr_text(&s->addrs[s->n_addrs - 1], addr, sizeof addr);
+    sslsocket__fail_setup(s, sslsocket__errno_code(e), "%s: %s port %u (%d address%s tried)",
+                          strerror(e), s->host, (unsigned)s->addrs[0].port, s->n_addrs,
+                          s->n_addrs == 1 ? "" : "es");
+}
+
+/* Addresses are known: HOST_FOUND, CONNECTING, first attempt. */
+SSLSOCKET__PRIVATE void
+sslsocket__addresses_found(sslsocket *s, unsigned port)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    int i;
+    for (i = 0; i < s->n_addrs; i++)
+        s->addrs[i].port = (unsigned short)port;
+    s->next_addr = 0;
+    sslsocket__set_state(s, SSLSOCKET_CONNECTING);
+    sslsocket__event(s, SSLSOCKET_EV_HOST_FOUND, 0);
+    s->deadline = cfg->connect_ms > 0 ? sslsocket__now_ms() + cfg->connect_ms : 0;
+    if (!sslsocket__start_attempt(s, 0))
+        sslsocket__connect_failed(s);
+}
+
+/* CONNECTING: look at the attempts in flight without waiting. */
+SSLSOCKET__PRIVATE void
+sslsocket__check_attempts(sslsocket *s)
+{
+    struct pollfd p[2];
+    int slot, n = 0, map[2];
+    for (slot = 0; slot < 2; slot++) {
+        if (s->attempt_fd[slot] >= 0) {
+            p[n].fd = s->attempt_fd[slot];
+            p[n].events = POLLOUT;
+            p[n].revents = 0;
+            map[n++] = slot;
+        }
+    }
+    if (n > 0 && poll(p, (nfds_t)n, 0) > 0) {
+        int i;
+        for (i = 0; i < n; i++) {
+            int err = 0;
+            socklen_t el = sizeof err;
+            slot = map[i];
+            if (!(p[i].revents & (POLLOUT | POLLERR | POLLHUP)))
+                continue;
+            if (getsockopt(p[i].fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+                err = errno;
+            if (err == 0) {
+                sslsocket__connected(s, slot);
+                return;
+            }
+            s->sys_errno = err;
+            sslsocket__sys_close(&s->attempt_fd[slot]);
+            sslsocket__start_attempt(s, slot); /* a failure starts the next at once */
+            if (s->state != SSLSOCKET_CONNECTING)
+                return;
+        }
+    }
+    /* RFC 8305: while one attempt is pending, start the next one after the
+       connection attempt delay; both race, the first to finish wins. */
+    for (slot = 0; slot < 2; slot++) {
+        if (s->attempt_fd[slot] < 0 && s->attempt_fd[1 - slot] >= 0
+            && s->next_addr < s->n_addrs && sslsocket__now_ms() >= s->next_attempt_at) {
+            sslsocket__start_attempt(s, slot);
+            if (s->state != SSLSOCKET_CONNECTING)
+                return;
+        }
+    }
+    if (s->attempt_fd[0] < 0 && s->attempt_fd[1] < 0 && !sslsocket__start_attempt(s, 0))
+        sslsocket__connect_failed(s);
+}
+
+/* HOST_LOOKUP: advance the resolver. */
+SSLSOCKET__PRIVATE void
+sslsocket__check_lookup(sslsocket *s)
+{
+    char msg[SSLSOCKET_ERROR_STRING_SIZE];
+    int n = 0, r;
+    msg[0] = 0;
+    r = sslsocket__resolver_step(&s->resolver, sslsocket__now_ms(), s->addrs,
+                                 SSLSOCKET_MAX_ADDRS, &n, msg, sizeof msg);
+    if (r == SSLSOCKET__RESOLVE_PENDING)
+        return;
+    sslsocket__resolver_cancel(&s->resolver);
+    if (r == SSLSOCKET__RESOLVE_DONE && n > 0) {
+        s->n_addrs = n;
+        sslsocket__addresses_found(s, s->addrs[SSLSOCKET_MAX_ADDRS - 1].port);
+        return;
+    }
+    if (r == SSLSOCKET__RESOLVE_TIMEOUT)
+        sslsocket__fail_setup(s, SSLSOCKET_ERR_HOST_NOT_FOUND, "%s", msg);
+    else
+        sslsocket__fail_setup(s, SSLSOCKET_ERR_HOST_NOT_FOUND, "%s",
+                              msg[0] ? msg : "host not found");
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__start_connect(sslsocket *s, const char *fn, const char *host, unsigned port,
+                         int open_mode, int encrypt)
+{
+    const sslsocket_config *cfg;
+    size_t len;
+    if (s == NULL)
+        return -1;
+    if (host == NULL || host[0] == 0)
+        return sslsocket__misuse(s, "%s: empty host name", fn);
+    len = strlen(host);
+    if (len >= SSLSOCKET_MAX_HOSTNAME || len > 253)
+        return sslsocket__misuse(s, "%s: host name too long (%zu bytes, max 253)", fn, len);
+    if (port == 0 || port > 65535)
+        return sslsocket__misuse(s, "%s: port %u out of range (1..65535)", fn, port);
+    if ((open_mode & SSLSOCKET_READ_WRITE) == 0 || (open_mode & ~0x0F) != 0)
+        return sslsocket__misuse(s, "%s: invalid open mode 0x%x (READ_ONLY, WRITE_ONLY "
+                                 "or READ_WRITE)", fn, (unsigned)open_mode);
+    if (s->state != SSLSOCKET_UNCONNECTED && s->state != SSLSOCKET_BOUND)
+        return sslsocket__misuse(s, "%s: socket is not unconnected (state %s)", fn,
+                                 sslsocket_state_name(s->state));
+    cfg = sslsocket__cfg(s);
+    /* a new connection: forget everything of the previous one */
+    s->flags &= SSLSOCKET__F_DECIDE | SSLSOCKET__F_BOUND;
+    if (encrypt)
+        s->flags |= SSLSOCKET__F_ENCRYPT_ON_CONNECT;
+    s->error = SSLSOCKET_ERR_UNKNOWN;
+    s->error_string[0] = 0;
+    s->br_err = s->sys_errno = 0;
+    s->mode = SSLSOCKET_UNENCRYPTED;
+    s->open_mode = open_mode & SSLSOCKET_READ_WRITE;
+    s->rstart = s->rend = s->wlen = s->unflushed = 0;
+    s->n_ssl_errors = 0;
+    s->have_peer = 0;
+    s->discarded = 0;
+    s->n_addrs = 0;
+    memset(&s->local, 0, sizeof s->local);
+    memset(&s->remote, 0, sizeof s->remote);
+    memcpy(s->host, host, len + 1);
+    if (len > 2 && host[0] == '[' && host[len - 1] == ']') { /* "[::1]" */
+        memmove(s->host, host + 1, len - 2);
+        s->host[len - 2] = 0;
+    }
+    sslsocket__set_state(s, SSLSOCKET_HOST_LOOKUP);
+    if (sslsocket__parse_ip_literal(s->host, &s->addrs[0])) {
+        s->flags |= SSLSOCKET__F_IP_LITERAL;
+        s->n_addrs = 1;
+    } else {
+        int n = sslsocket__hosts_lookup(cfg->hosts_path ? cfg->hosts_path : "/etc/hosts",
+                                        s->host, s->addrs, SSLSOCKET_MAX_ADDRS);
+        s->n_addrs = n > 0 ? n : 0;
+    }
+    if (s->n_addrs > 0) {
+        sslsocket__addresses_found(s, port);
+        return 0;
+    }
+    {
+        sslsocket_address ns[SSLSOCKET_MAX_NAMESERVERS];
+        int n_ns = cfg->n_nameservers, attempts = cfg->dns_attempts, tmo_s = 0;
+        int64_t now = sslsocket__now_ms();
+        int per_try;
+        if (n_ns > 0) {
+            memcpy(ns, cfg->nameservers, sizeof ns);
+        } else {
+            n_ns = sslsocket__resolv_conf(cfg->resolv_path ? cfg->resolv_path
+                                                           : "/etc/resolv.conf",
+                                          ns, SSLSOCKET_MAX_NAMESERVERS, &attempts, &tmo_s);
+        }
+        if (attempts < 1)
+            attempts = 1;
+        per_try = cfg->lookup_ms > 0 ? cfg->lookup_ms / (attempts * (n_ns > 0 ? n_ns : 1))
+                                     : 5000;
+        if (per_try < 100)
+            per_try = 100;
+        s->deadline = cfg->lookup_ms > 0 ? now + cfg->lookup_ms : 0;
+        /* the port rides in the last slot until the lookup is done */
+        s->addrs[SSLSOCKET_MAX_ADDRS - 1].port = (unsigned short)port;
+        if (n_ns <= 0
+            || sslsocket__resolver_start(&s->resolver, s->host, ns, n_ns, now, per_try,
+                                         attempts, s->deadline ? s->deadline
+                                                               : now + 30000) < 0) {
+            sslsocket__fail_setup(s, SSLSOCKET_ERR_HOST_NOT_FOUND,
+                                  "host not found: %s (no usable name server)", s->host);
+            return 0;
+        }
+        s->addrs[SSLSOCKET_MAX_ADDRS - 1].port = (unsigned short)port;
+    }
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_connect(sslsocket *s, const char *host, unsigned port, int open_mode)
+{
+    return sslsocket__start_connect(s, "sslsocket_connect", host, port, open_mode, 0);
+}
+
+SSLSOCKET__DEF int
+sslsocket_connect_encrypted(sslsocket *s, const char *host, unsigned port, int open_mode)
+{
+    return sslsocket__start_connect(s, "sslsocket_connect_encrypted", host, port, open_mode, 1);
+}
+
+SSLSOCKET__DEF int
+sslsocket_bind(sslsocket *s, const char *address, unsigned port)
+{
+    if (s == NULL)
+        return -1;
+    if (s->state != SSLSOCKET_UNCONNECTED && s->state != SSLSOCKET_BOUND)
+        return sslsocket__misuse(s, "sslsocket_bind: socket is not unconnected (state %s)",
+                                 sslsocket_state_name(s->state));
+    if (port > 65535)
+        return sslsocket__misuse(s, "sslsocket_bind: port %u out of range (0..65535)", port);
+    memset(&s->bind_addr, 0, sizeof s->bind_addr);
+    if (address && *address && !sslsocket__parse_ip_literal(address, &s->bind_addr))
+        return sslsocket__misuse(s, "sslsocket_bind: '%s' is not an IP address", address);
+    s->bind_addr.port = (unsigned short)port;
+    s->flags |= SSLSOCKET__F_BOUND;
+    sslsocket__set_state(s, SSLSOCKET_BOUND);
+    return 0;
+}
+
+/* ==========================================================================
+   >>tls
+   Starting the engine, and what happens when the handshake completes.
+   ========================================================================== */
+
+SSLSOCKET__PRIVATE int
+sslsocket__resolved_verify_mode(const sslsocket *s, int server)
+{
+    int vm = s->verify_mode_override >= 0 ? s->verify_mode_override
+                                          : sslsocket__cfg(s)->verify_mode;
+    if (vm == SSLSOCKET_AUTO_VERIFY_PEER)
+        vm = server ? SSLSOCKET_QUERY_PEER : SSLSOCKET_VERIFY_PEER;
+    return vm;
+}
+
+/* Settings common to client and server engines. */
+SSLSOCKET__PRIVATE void
+sslsocket__engine_setup(sslsocket *s, const sslsocket_config *cfg)
+{
+    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+    uint16_t suites[40];
+    size_t n = cfg->n_suites;
+    memcpy(suites, cfg->suites, n * sizeof suites[0]);
+    if (cfg->version_min < SSLSOCKET_TLS12 && n == 6 && cfg->suites[0] == 0xC02B) {
+        /* default AEAD list but TLS 1.0/1.1 allowed: add ECDHE CBC suites,
+           the only ones those versions can use */
+        static const uint16_t cbc[] = { 0xC009, 0xC013, 0xC00A, 0xC014 };
+        memcpy(suites + n, cbc, sizeof cbc);
+        n += 4;
+    }
+    br_ssl_engine_set_versions(eng, cfg->version_min, cfg->version_max);
+    br_ssl_engine_set_suites(eng, suites, n);
+    br_ssl_engine_set_buffer(eng, s->iobuf, sizeof s->iobuf, 1);
+    if (cfg->n_alpn)
+        br_ssl_engine_set_protocol_names(eng, (const char **)(uintptr_t)cfg->alpn, cfg->n_alpn);
+    if (!cfg->allow_renegotiation)
+        br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+    s->x509.vtable = &sslsocket__x509_vtable;
+    s->x509.sock = s;
+    br_ssl_engine_set_x509(eng, &s->x509.vtable);
+}
+
+/* Seed the engine from getrandom() and skip BearSSL's own seeder (RDRAND
+   only in Debian's 0.6, without the AMD RDRAND fix). */
+SSLSOCKET__PRIVATE int
+sslsocket__seed(sslsocket *s)
+{
+    unsigned char seed[32];
+    if (sslsocket__sys_random(seed, sizeof seed) < 0)
+        return -1;
+    br_ssl_engine_inject_entropy(SSLSOCKET__ENG(s), seed, sizeof seed);
+    SSLSOCKET__ENG(s)->rng_os_rand_done = 1;
+    memset(seed, 0, sizeof seed);
+    return 0;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__begin_tls(sslsocket *s, int server)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    size_t n_ta;
+    const br_x509_trust_anchor *ta = sslsocket__arena_anchors(&cfg->arena, &n_ta);
+    const char *name = s->verify_name[0] ? s->verify_name : s->host;
+    br_ssl_client_context *cc = &s->ctx.client;
+    sslsocket_address lit;
+    int resume = 0;
+
+    s->verify_mode = sslsocket__resolved_verify_mode(s, server);
+    if (server) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_UNSUPPORTED_SOCKET_OPERATION,
+                          "server encryption is not available in this build");
+        return -1;
+    }
+    if (s->verify_mode == SSLSOCKET_VERIFY_PEER && !name[0] && cfg->n_pins == 0) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION,
+                          "VERIFY_PEER needs a peer name (set one, or pin the key)");
+        return -1;
+    }
+    br_ssl_client_init_full(cc, &s->x509.minimal, ta, n_ta);
+    sslsocket__engine_setup(s, cfg);
+    if (cfg->key.type == BR_KEYTYPE_RSA && cfg->n_chain)
+        br_ssl_client_set_single_rsa(cc, cfg->chain, cfg->n_chain, &cfg->key.rsa,
+                                     br_rsa_pkcs1_sign_get_default());
+    else if (cfg->key.type == BR_KEYTYPE_EC && cfg->n_chain)
+        br_ssl_client_set_single_ec(cc, cfg->chain, cfg->n_chain, &cfg->key.ec,
+                                    BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, BR_KEYTYPE_EC,
+                                    br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+    if (sslsocket__seed(s) < 0) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "no randomness: getrandom failed");
+        return -1;
+    }
+    if (s->session.valid && strcmp(s->session.host, name) == 0) {
+        br_ssl_engine_set_session_parameters(&cc->eng, &s->session.params);
+        resume = 1;
+    }
+    /* RFC 6066: no SNI for IP literals; the IP SAN is checked instead */
+    if (!br_ssl_client_reset(cc, sslsocket__parse_ip_literal(name, &lit) ? NULL : name,
+                             resume)) {
+        char why[128];
+        s->br_err = br_ssl_engine_last_error(&cc->eng);
+        sslsocket__br_error_text(s->br_err, why, sizeof why);
+        sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "cannot start TLS: %s", why);
+        return -1;
+    }
+    /* STARTTLS: whatever arrived in plaintext before this point could have
+       been injected by a man in the middle: never deliver it as if it had
+       come through the encrypted channel. */
+    s->discarded = s->rend - s->rstart;
+    s->rstart = s->rend = 0;
+    s->flags &= ~(SSLSOCKET__F_HS_DONE | SSLSOCKET__F_ENGINE_CLOSING | SSLSOCKET__F_HOLD
+                  | SSLSOCKET__F_RESUMED);
+    s->flags |= SSLSOCKET__F_ENGINE_LIVE;
+    s->n_ssl_errors = 0;
+    s->have_peer = 0;
+    s->deadline = cfg->handshake_ms > 0 ? sslsocket__now_ms() + cfg->handshake_ms : 0;
+    sslsocket__set_mode(s, server ? SSLSOCKET_SSL_SERVER : SSLSOCKET_SSL_CLIENT);
+    return 0;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__keylog(sslsocket *s)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+    static const char hex[] = "0123456789abcdef";
+    char line[14 + 64 + 1 + 96 + 2];
+    const char *path = NULL;
+    size_t i, o;
+    if (cfg->keylog == NULL && (path = getenv("SSLKEYLOGFILE")) == NULL)
+        return;
+    memcpy(line, "CLIENT_RANDOM ", 14);
+    o = 14;
+    for (i = 0; i < 32; i++) {
+        line[o++] = hex[eng->client_random[i] >> 4];
+        line[o++] = hex[eng->client_random[i] & 15];
+    }
+    line[o++] = ' ';
+    for (i = 0; i < 48; i++) {
+        line[o++] = hex[eng->session.master_secret[i] >> 4];
+        line[o++] = hex[eng->session.master_secret[i] & 15];
+    }
+    line[o] = 0;
+    if (cfg->keylog) {
+        cfg->keylog(cfg->keylog_user, line);
+    } else if (path && *path) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            ssize_t w;
+            line[o++] = '\n';
+            w = write(fd, line, o);
+            (void)w;
+            close(fd);
+        }
+    }
+}
+
+/* The handshake is over and the decision taken: ENCRYPTED. */
+SSLSOCKET__PRIVATE void
+sslsocket__encrypted(sslsocket *s)
+{
+    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+    br_ssl_session_parameters p;
+    s->flags |= SSLSOCKET__F_HS_DONE;
+    s->flags &= ~SSLSOCKET__F_HOLD;
+    br_ssl_engine_get_session_parameters(eng, &p);
+    if (s->session.valid && p.session_id_len > 0
+        && p.session_id_len == s->session.params.session_id_len
+        && memcmp(p.session_id, s->session.params.session_id, p.session_id_len) == 0
+        && strcmp(s->session.host, s->verify_name[0] ? s->verify_name : s->host) == 0)
+        s->flags |= SSLSOCKET__F_RESUMED;
+    if (!(s->flags & SSLSOCKET__F_SERVER)) {
+        s->session.params = p;
+        sslsocket__fmt(s->session.host, sizeof s->session.host, "%s",
+                 s->verify_name[0] ? s->verify_name : s->host);
+        s->session.valid = p.session_id_len > 0;
+    }
+    sslsocket__keylog(s);
+    s->deadline = 0;
+    s->idle_since = sslsocket__now_ms();
+    sslsocket__event(s, SSLSOCKET_EV_ENCRYPTED, 0);
+    if (s->flags & SSLSOCKET__F_DISCONNECT_PENDING)
+        sslsocket__begin_close(s);
+}
+
+/* The engine finished its handshake (first SENDAPP): report problems, and
+   either go on or hold for the caller's decision. */
+SSLSOCKET__PRIVATE void
+sslsocket__handshake_done(sslsocket *s)
+{
+    if (s->n_ssl_errors > 0 && s->verify_mode != SSLSOCKET_VERIFY_NONE)
+        sslsocket__event(s, SSLSOCKET_EV_SSL_ERRORS, s->n_ssl_errors);
+    if (s->verify_mode == SSLSOCKET_VERIFY_PEER && sslsocket__unignored(s)) {
+        s->flags |= SSLSOCKET__F_HOLD; /* only with F_DECIDE: end_chain let it pass */
+        s->flags |= SSLSOCKET__F_HS_DONE;
+        return;
+    }
+    sslsocket__encrypted(s);
+}
+
+/* Handshake failure message from the problems found, or BearSSL's error. */
+SSLSOCKET__PRIVATE void
+sslsocket__fail_handshake(sslsocket *s, int br_err)
+{
+    char why[SSLSOCKET_ERROR_STRING_SIZE];
+    int bad = sslsocket__unignored(s);
+    s->br_err = br_err;
+    if (bad && br_err >= BR_ERR_X509_OK && br_err < BR_ERR_RECV_FATAL_ALERT) {
+        char what[SSLSOCKET_ERROR_STRING_SIZE - 64];
+        sslsocket__problem_text(s, bad, what, sizeof what);
+        sslsocket__fmt(why, sizeof why, "certificate verification failed: %s", what);
+    } else if (br_err == 0) {
+        sslsocket__fmt(why, sizeof why, "connection closed by peer during handshake");
+    } else {
+        sslsocket__br_error_text(br_err, why, sizeof why);
+    }
+    sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "TLS handshake failed: %s",
+                               why);
+}
+
+/* ==========================================================================
+   >>engine
+   The engine pump: moves bytes between the socket and BearSSL's record
+   buffers, and between BearSSL's application buffers and ours.
+   ========================================================================== */
+
+/* Decrypted bytes waiting inside the engine (readable without the fd). */
+SSLSOCKET__PRIVATE const unsigned char *
+sslsocket__recvapp(const sslsocket *s, size_t *len)
+{
+    *len = 0;
+    if (!(s->flags & SSLSOCKET__F_ENGINE_LIVE) || (s->flags & SSLSOCKET__F_HOLD)
+        || !(s->flags & SSLSOCKET__F_HS_DONE))
+        return NULL;
+    return br_ssl_engine_recvapp_buf(SSLSOCKET__ENG(s), len);
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__compact(sslsocket *s)
+{
+    if (s->rstart > 0) {
+        memmove(s->rbuf, s->rbuf + s->rstart, s->rend - s->rstart);
+        s->rend -= s->rstart;
+        s->rstart = 0;
+    }
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__ready_read(sslsocket *s)
+{
+    if (!(s->flags & SSLSOCKET__F_READ_EVENT)) {
+        s->flags |= SSLSOCKET__F_READ_EVENT;
+        sslsocket__event(s, SSLSOCKET_EV_READY_READ, 0);
+    }
+}
+
+/* recvapp -> rbuf as far as it fits.  Returns bytes moved. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__take_recvapp(sslsocket *s)
+{
+    size_t len, room;
+    const unsigned char *p = sslsocket__recvapp(s, &len);
+    if (p == NULL || len == 0)
+        return 0;
+    if (s->rend == sizeof s->rbuf)
+        sslsocket__compact(s);
+    room = sizeof s->rbuf - s->rend;
+    if (len > room)
+        len = room;
+    if (len == 0)
+        return 0;
+    memcpy(s->rbuf + s->rend, p, len);
+    s->rend += len;
+    br_ssl_engine_recvapp_ack(SSLSOCKET__ENG(s), len);
+    return len;
+}
+
+/* wbuf -> sendapp as far as it fits, then flush into records. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__feed_sendapp(sslsocket *s, const unsigned char *src, size_t n)
+{
+    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+    size_t len;
+    unsigned char *p = br_ssl_engine_sendapp_buf(eng, &len);
+    if (p == NULL || len == 0 || n == 0)
+        return 0;
+    if (n > len)
+        n = len;
+    memcpy(p, src, n);
+    br_ssl_engine_sendapp_ack(eng, n);
+    br_ssl_engine_flush(eng, 0);
+    s->unflushed += n;
+    return n;
+}
+
+/* Run the engine until nothing moves.  Returns 0, or -1 when a socket
+   error ended the connection (already reported). */
+SSLSOCKET__PRIVATE int
+sslsocket__pump(sslsocket *s)
+{
+    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+    int progress;
+    s->flags &= ~(SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE);
+    do {
+        unsigned st = br_ssl_engine_current_state(eng);
+        size_t len;
+        unsigned char *buf;
+        ptrdiff_t n;
+        progress = 0;
+        if (st & BR_SSL_CLOSED)
+            return 0;
+        /* 1. records out first: they may unblock the peer */
+        if (st & BR_SSL_SENDREC) {
+            buf = br_ssl_engine_sendrec_buf(eng, &len);
+            n = sslsocket__sys_send(s->fd, buf, len);
+            if (n > 0) {
+                br_ssl_engine_sendrec_ack(eng, (size_t)n);
+                s->idle_since = sslsocket__now_ms();
+                progress = 1;
+                continue;
+            } else if (n == 0) {
+                s->flags |= SSLSOCKET__F_WANT_WRITE;
+            } else {
+                s->sys_errno = errno;
+                return -1;
+            }
+        } else if (s->unflushed > 0) {
+            /* every record holding the app data has left */
+            sslsocket__event(s, SSLSOCKET_EV_BYTES_WRITTEN, (int)s->unflushed);
+            s->unflushed = 0;
+        }
+        /* 2. the handshake just completed */
+        if (!(s->flags & SSLSOCKET__F_HS_DONE) && (st & BR_SSL_SENDAPP)) {
+            sslsocket__handshake_done(s);
+            progress = 1;
+            continue;
+        }
+        /* 3. decrypted data into our buffer (held while a decision waits) */
+        if ((st & BR_SSL_RECVAPP) && sslsocket__take_recvapp(s) > 0) {
+            sslsocket__ready_read(s);
+            progress = 1;
+        }
+        /* 4. queued plaintext into the engine */
+        if ((st & BR_SSL_SENDAPP) && s->wlen > 0 && !(s->flags & SSLSOCKET__F_HOLD)) {
+            size_t m = sslsocket__feed_sendapp(s, s->wbuf, s->wlen);
+            if (m > 0) {
+                memmove(s->wbuf, s->wbuf + m, s->wlen - m);
+                s->wlen -= m;
+                progress = 1;
+            }
+        }
+        /* 5. closing: once everything queued is inside the engine, send
+           close_notify (unread data is acknowledged first: BearSSL 0.6 can
+           otherwise stall the close) */
+        if (s->state == SSLSOCKET_CLOSING && s->wlen == 0
+            && !(s->flags & SSLSOCKET__F_ENGINE_CLOSING) && (s->flags & SSLSOCKET__F_HS_DONE)) {
+            size_t rest;
+            sslsocket__take_recvapp(s);
+            if (br_ssl_engine_recvapp_buf(eng, &rest) != NULL && rest > 0)
+                br_ssl_engine_recvapp_ack(eng, rest);
+            br_ssl_engine_close(eng);
+            s->flags |= SSLSOCKET__F_ENGINE_CLOSING;
+            progress = 1;
+            continue;
+        }
+        /* 6. records in */
+        if ((st & BR_SSL_RECVREC) && !(s->flags & SSLSOCKET__F_EOF)) {
+            buf = br_ssl_engine_recvrec_buf(eng, &len);
+            n = sslsocket__sys_recv(s->fd, buf, len);
+            if (n > 0) {
+                br_ssl_engine_recvrec_ack(eng, (size_t)n);
+                s->idle_since = sslsocket__now_ms();
+                progress = 1;
+            } else if (n == 0) {
+                s->flags |= SSLSOCKET__F_EOF;
+            } else if (n == -2) {
+                s->flags |= SSLSOCKET__F_WANT_READ;
+            } else {
+                s->sys_errno = errno;
+                return -1;
+            }
+        }
+    } while (progress);
+    return 0;
+}
+
+/* CONNECTED/CLOSING in a TLS mode. */
+SSLSOCKET__PRIVATE void
+sslsocket__tls_io(sslsocket *s)
+{
+    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+    unsigned st;
+    if (s->flags & SSLSOCKET__F_HOLD) {
+        /* the caller had one poll to call sslsocket_ignore_ssl_errors() */
+        if (sslsocket__unignored(s)) {
+            sslsocket__fail_handshake(s, sslsocket__problem_br_err(sslsocket__unignored(s)));
+            return;
+        }
+        sslsocket__encrypted(s);
+    }
+    if (sslsocket__pump(s) < 0) {
+        int e = s->sys_errno;
+        if (s->state == SSLSOCKET_CLOSING) {
+            sslsocket__finish(s);
+        } else if (!(s->flags & SSLSOCKET__F_HS_DONE)) {
+            sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED,
+                                       "TLS handshake failed: %s", strerror(e));
+        } else {
+            sslsocket__fail_connection(s, sslsocket__errno_code(e), "%s", strerror(e));
+        }
+        return;
+    }
+    st = br_ssl_engine_current_state(eng);
+    if (st & BR_SSL_CLOSED) {
+        int err = br_ssl_engine_last_error(eng);
+        s->br_err = err;
+        if (s->flags & SSLSOCKET__F_ENGINE_CLOSING) {
+            sslsocket__finish(s);
+        } else if (!(s->flags & SSLSOCKET__F_HS_DONE) || (s->flags & SSLSOCKET__F_HOLD)) {
+            sslsocket__fail_handshake(s, err);
+        } else if (err == 0) {
+            sslsocket__fail_connection(s, SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
+                "remote host closed the connection (close_notify received)");
+        } else {
+            char why[128];
+            sslsocket__br_error_text(err, why, sizeof why);
+            sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_INTERNAL, "TLS error: %s", why);
+        }
+        return;
+    }
+    if ((s->flags & SSLSOCKET__F_ENGINE_CLOSING) && !(st & BR_SSL_SENDREC)) {
+        /* our close_notify has left; the peer's answer is not awaited */
+        sslsocket__finish(s);
+        return;
+    }
+    if (s->flags & SSLSOCKET__F_EOF) {
+        if (s->state == SSLSOCKET_CLOSING)
+            sslsocket__finish(s);
+        else if (!(s->flags & SSLSOCKET__F_HS_DONE))
+            sslsocket__fail_handshake(s, 0);
+        else
+            sslsocket__fail_connection(s, SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
+                "connection truncated: the peer closed TCP without close_notify");
+    }
+}
+
+/* CONNECTED/CLOSING without TLS. */
+SSLSOCKET__PRIVATE void
+sslsocket__plain_io(sslsocket *s)
+{
+    ptrdiff_t n;
+    s->flags &= ~(SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE);
+    while (s->wlen > 0) {
+        n = sslsocket__sys_send(s->fd, s->wbuf, s->wlen);
+        if (n < 0) {
+            int e = errno;
+            if (s->state == SSLSOCKET_CLOSING)
+                sslsocket__finish(s);
+            else
+                sslsocket__fail_connection(s, sslsocket__errno_code(e), "%s", strerror(e));
+            return;
+        }
+        if (n == 0) {
+            s->flags |= SSLSOCKET__F_WANT_WRITE;
+            break;
+        }
+        memmove(s->wbuf, s->wbuf + n, s->wlen - (size_t)n);
+        s->wlen -= (size_t)n;
+        s->idle_since = sslsocket__now_ms();
+        sslsocket__event(s, SSLSOCKET_EV_BYTES_WRITTEN, (int)n);
+    }
+    if (s->state == SSLSOCKET_CLOSING && s->wlen == 0) {
+        shutdown(s->fd, SHUT_WR);
+        sslsocket__finish(s);
+        return;
+    }
+    for (;;) {
+        size_t room;
+        if (s->rend == sizeof s->rbuf)
+            sslsocket__compact(s);
+        room = sizeof s->rbuf - s->rend;
+        if (room == 0)
+            break; /* backpressure: the caller must read */
+        n = sslsocket__sys_recv(s->fd, s->rbuf + s->rend, room);
+        if (n > 0) {
+            s->rend += (size_t)n;
+            s->idle_since = sslsocket__now_ms();
+            sslsocket__ready_read(s);
+            continue;
+        }
+        if (n == -2) {
+            s->flags |= SSLSOCKET__F_WANT_READ;
+            break;
+        }
+        if (n == 0) {
+            if (s->state == SSLSOCKET_CLOSING)
+                sslsocket__finish(s);
+            else
+                sslsocket__fail_connection(s, SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
+                                           "remote host closed the connection");
+        } else {
+            int e = errno;
+            sslsocket__fail_connection(s, sslsocket__errno_code(e), "%s", strerror(e));
+        }
+        return;
+    }
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__begin_close(sslsocket *s)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    s->flags &= ~SSLSOCKET__F_DISCONNECT_PENDING;
+    sslsocket__set_state(s, SSLSOCKET_CLOSING);
+    s->deadline = cfg->close_ms > 0 ? sslsocket__now_ms() + cfg->close_ms : 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_disconnect(sslsocket *s)
+{
+    if (s == NULL)
+        return -1;
+    switch (s->state) {
+    case SSLSOCKET_HOST_LOOKUP:
+    case SSLSOCKET_CONNECTING:
+        s->flags |= SSLSOCKET__F_DISCONNECT_PENDING; /* after the connection is up */
+        return 0;
+    case SSLSOCKET_CONNECTED:
+        if (SSLSOCKET__TLS(s) && !(s->flags & SSLSOCKET__F_HS_DONE))
+            s->flags |= SSLSOCKET__F_DISCONNECT_PENDING; /* after the handshake */
+        else if (!(s->flags & SSLSOCKET__F_HOLD))
+            sslsocket__begin_close(s);
+        else
+            s->flags |= SSLSOCKET__F_DISCONNECT_PENDING;
+        return 0;
+    case SSLSOCKET_BOUND:
+        s->flags &= ~SSLSOCKET__F_BOUND;
+        sslsocket__set_state(s, SSLSOCKET_UNCONNECTED);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+SSLSOCKET__DEF void
+sslsocket_abort(sslsocket *s)
+{
+    if (s == NULL)
+        return;
+    s->flags &= ~SSLSOCKET__F_BOUND;
+    if (s->state != SSLSOCKET_UNCONNECTED)
+        sslsocket__finish(s);
+}
+
+SSLSOCKET__DEF int
+sslsocket_start_client_encryption(sslsocket *s)
+{
+    if (s == NULL)
+        return -1;
+    if (s->state != SSLSOCKET_CONNECTED)
+        return sslsocket__misuse(s, "sslsocket_start_client_encryption: not connected "
+                                 "(state %s)", sslsocket_state_name(s->state));
+    if (SSLSOCKET__TLS(s))
+        return sslsocket__misuse(s, "sslsocket_start_client_encryption: already %s",
+                                 s->flags & SSLSOCKET__F_HS_DONE ? "encrypted"
+                                                                 : "handshaking");
+    if (s->wlen > 0) {
+        sslsocket__plain_io(s); /* plaintext written before must leave as plaintext */
+        if (s->state != SSLSOCKET_CONNECTED)
+            return -1;
+        if (s->wlen > 0) {
+            sslsocket__seterr(s, SSLSOCKET_ERR_UNFINISHED_SOCKET_OPERATION,
+                "sslsocket_start_client_encryption: %zu plaintext bytes still to send; "
+                "retry after BYTES_WRITTEN", s->wlen);
+            return -1;
+        }
+    }
+    if (sslsocket__begin_tls(s, (s->flags & SSLSOCKET__F_SERVER) != 0) < 0) {
+        sslsocket__fail_connection(s, s->error, "%s", s->error_string);
+        return -1;
+    }
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_start_server_encryption(sslsocket *s)
+{
+    if (s == NULL)
+        return -1;
+    return sslsocket__misuse(s, "sslsocket_start_server_encryption: not available yet");
+}
+
+/* Deadlines of the current phase. */
+SSLSOCKET__PRIVATE void
+sslsocket__check_deadlines(sslsocket *s, int64_t now)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    if (s->deadline && now >= s->deadline) {
+        switch (s->state) {
+        case SSLSOCKET_HOST_LOOKUP:
+            sslsocket__fail_setup(s, SSLSOCKET_ERR_SOCKET_TIMEOUT,
+                                  "host lookup timed out after %d ms: %s", cfg->lookup_ms,
+                                  s->host);
+            return;
+        case SSLSOCKET_CONNECTING:
+            sslsocket__fail_setup(s, SSLSOCKET_ERR_SOCKET_TIMEOUT,
+                                  "connect timed out after %d ms: %s port %u",
+                                  cfg->connect_ms, s->host, (unsigned)s->addrs[0].port);
+            return;
+        case SSLSOCKET_CONNECTED:
+            sslsocket__fail_connection(s, SSLSOCKET_ERR_SOCKET_TIMEOUT,
+                                       "TLS handshake timed out after %d ms",
+                                       cfg->handshake_ms);
+            return;
+        case SSLSOCKET_CLOSING:
+            sslsocket__fail_connection(s, SSLSOCKET_ERR_SOCKET_TIMEOUT,
+                "disconnect timed out after %d ms: the peer did not take the remaining data",
+                cfg->close_ms);
+            return;
+        default:
+            s->deadline = 0;
+        }
+    }
+    if (s->state == SSLSOCKET_CONNECTED && cfg->idle_ms > 0
+        && (!SSLSOCKET__TLS(s) || (s->flags & SSLSOCKET__F_HS_DONE))
+        && now - s->idle_since >= cfg->idle_ms)
+        sslsocket__fail_connection(s, SSLSOCKET_ERR_SOCKET_TIMEOUT,
+                                   "idle timeout: nothing sent or received for %d ms",
+                                   cfg->idle_ms);
+}
+
+SSLSOCKET__DEF unsigned
+sslsocket_poll(sslsocket *s)
+{
+    unsigned bits;
+    int i;
+    if (s == NULL)
+        return 0;
+    if (s->n_delivered > 0) { /* drop what the previous poll reported */
+        memmove(s->events, s->events + s->n_delivered,
+                (size_t)(s->n_events - s->n_delivered) * sizeof s->events[0]);
+        s->n_events -= s->n_delivered;
+        s->n_delivered = 0;
+    }
+    s->flags &= ~SSLSOCKET__F_READ_EVENT;
+    switch (s->state) {
+    case SSLSOCKET_HOST_LOOKUP:
+        sslsocket__check_lookup(s);
+        break;
+    case SSLSOCKET_CONNECTING:
+        sslsocket__check_attempts(s);
+        break;
+    case SSLSOCKET_CONNECTED:
+    case SSLSOCKET_CLOSING:
+        if (SSLSOCKET__TLS(s))
+            sslsocket__tls_io(s);
+        else
+            sslsocket__plain_io(s);
+        break;
+    default:
+        break;
+    }
+    if (s->state != SSLSOCKET_UNCONNECTED)
+        sslsocket__check_deadlines(s, sslsocket__now_ms());
+    bits = s->lost_events;
+    s->lost_events = 0;
+    for (i = 0; i < s->n_events; i++)
+        bits |= s->events[i].type;
+    s->n_delivered = s->n_events;
+    s->next_event = 0;
+    return bits;
+}
+
+SSLSOCKET__DEF int
+sslsocket_next_event(sslsocket *s, unsigned *type, int *value)
+{
+    if (s == NULL || s->next_event >= s->n_delivered)
+        return 0;
+    if (type)
+        *type = s->events[s->next_event].type;
+    if (value)
+        *value = s->events[s->next_event].value;
+    s->next_event++;
+    return 1;
+}
+
+SSLSOCKET__DEF int
+sslsocket_fd(const sslsocket *s)
+{
+    if (s == NULL)
+        return -1;
+    if (s->fd >= 0)
+        return s->fd;
+    if (s->attempt_fd[0] >= 0)
+        return s->attempt_fd[0];
+    if (s->attempt_fd[1] >= 0)
+        return s->attempt_fd[1];
+    return sslsocket__resolver_fd(&s->resolver);
+}
+
+SSLSOCKET__DEF unsigned
+sslsocket_wants(const sslsocket *s)
+{
+    unsigned w = 0;
+    if (s == NULL)
+        return 0;
+    switch (s->state) {
+    case SSLSOCKET_HOST_LOOKUP:
+        return SSLSOCKET_WANT_READ;
+    case SSLSOCKET_CONNECTING:
+        return SSLSOCKET_WANT_WRITE;
+    case SSLSOCKET_CONNECTED:
+    case SSLSOCKET_CLOSING:
+        if (SSLSOCKET__TLS(s)) {
+            unsigned st = br_ssl_engine_current_state(SSLSOCKET__ENG(s));
+            if (st & BR_SSL_SENDREC)
+                w |= SSLSOCKET_WANT_WRITE;
+            if ((st & BR_SSL_RECVREC) && !(s->flags & SSLSOCKET__F_EOF))
+                w |= SSLSOCKET_WANT_READ;
+        } else {
+            if (s->wlen > 0)
+                w |= SSLSOCKET_WANT_WRITE;
+            if (s->rend - s->rstart < sizeof s->rbuf)
+                w |= SSLSOCKET_WANT_READ;
+        }
+        return w;
+    default:
+        return 0;
+    }
+}
+
+SSLSOCKET__DEF int
+sslsocket_fds(const sslsocket *s, int *fds, unsigned *wants, int max)
+{
+    int n = 0, slot;
+    if (s == NULL || fds == NULL || wants == NULL || max <= 0)
+        return 0;
+    if (s->state == SSLSOCKET_HOST_LOOKUP && sslsocket__resolver_fd(&s->resolver) >= 0) {
+        fds[n] = sslsocket__resolver_fd(&s->resolver);
+        wants[n++] = SSLSOCKET_WANT_READ;
+    }
+    for (slot = 0; slot < 2 && n < max; slot++) {
+        if (s->state == SSLSOCKET_CONNECTING && s->attempt_fd[slot] >= 0) {
+            fds[n] = s->attempt_fd[slot];
+            wants[n++] = SSLSOCKET_WANT_WRITE;
+        }
+    }
+    if (s->fd >= 0 && n < max) {
+        fds[n] = s->fd;
+        wants[n++] = sslsocket_wants(s);
+    }
+    return n;
+}
+
+/* Work that needs no descriptor: events to deliver, a pending decision, or
+   decrypted data the engine holds while our buffer has room. */
+SSLSOCKET__PRIVATE int
+sslsocket__has_work(const sslsocket *s)
+{
+    size_t len;
+    if (s->n_events > s->n_delivered || (s->flags & SSLSOCKET__F_HOLD))
+        return 1;
+    if (s->state == SSLSOCKET_CLOSING && s->fd < 0)
+        return 1;
+    if ((s->state == SSLSOCKET_CONNECTED || s->state == SSLSOCKET_CLOSING)
+        && SSLSOCKET__TLS(s)) {
+        unsigned st = br_ssl_engine_current_state(SSLSOCKET__ENG(s));
+        if (st & BR_SSL_CLOSED)
+            return 1;
+        if (!(s->flags & SSLSOCKET__F_HS_DONE) && (st & BR_SSL_SENDAPP))
+            return 1;
+        if (sslsocket__recvapp(s, &len) && len > 0 && s->rend - s->rstart < sizeof s->rbuf)
+            return 1;
+        if ((st & BR_SSL_SENDAPP) && s->wlen > 0)
+            return 1;
+        if (s->state == SSLSOCKET_CLOSING && !(s->flags & SSLSOCKET__F_ENGINE_CLOSING))
+            return 1;
+    }
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_timeout_ms(const sslsocket *s)
+{
+    int64_t now, t = -1;
+    const sslsocket_config *cfg;
+    if (s == NULL)
+        return -1;
+    if (sslsocket__has_work(s))
+        return 0;
+    now = sslsocket__now_ms();
+    cfg = sslsocket__cfg(s);
+#define SSLSOCKET__AT(when) do { int64_t w_ = (when); if (t < 0 || w_ < t) t = w_; } while (0)
+    if (s->deadline)
+        SSLSOCKET__AT(s->deadline);
+    if (s->state == SSLSOCKET_HOST_LOOKUP)
+        SSLSOCKET__AT(sslsocket__resolver_next_timer(&s->resolver));
+    if (s->state == SSLSOCKET_CONNECTING && s->next_addr < s->n_addrs
+        && (s->attempt_fd[0] < 0 || s->attempt_fd[1] < 0))
+        SSLSOCKET__AT(s->next_attempt_at);
+    if (s->state == SSLSOCKET_CONNECTED && cfg->idle_ms > 0)
+        SSLSOCKET__AT(s->idle_since + cfg->idle_ms);
+#undef SSLSOCKET__AT
+    if (t < 0)
+        return -1;
+    if (t <= now)
+        return 0;
+    return t - now > 0x7fffffff ? 0x7fffffff : (int)(t - now);
+}
+
+SSLSOCKET__DEF int
+sslsocket_wait(sslsocket *const *socks, size_t n, int timeout_ms)
+{
+    struct pollfd p[SSLSOCKET__WAIT_MAX_FDS];
+    nfds_t np = 0;
+    size_t i;
+    int t = timeout_ms, r, ready = 0;
+    if ((socks == NULL && n > 0) || timeout_ms < -1)
+        return -1;
+    for (i = 0; i < n; i++) {
+        int fds[3], k, m, st;
+        unsigned w[3];
+        if (socks[i] == NULL)
+            continue;
+        st = sslsocket_timeout_ms(socks[i]);
+        if (st >= 0 && (t < 0 || st < t))
+            t = st;
+        m = sslsocket_fds(socks[i], fds, w, 3);
+        for (k = 0; k < m; k++) {
+            if (np == SSLSOCKET__WAIT_MAX_FDS)
+                return -1;
+            p[np].fd = fds[k];
+            p[np].events = (short)(((w[k] & SSLSOCKET_WANT_READ) ? POLLIN : 0)
+                                   | ((w[k] & SSLSOCKET_WANT_WRITE) ? POLLOUT : 0));
+            p[np].revents = 0;
+            np++;
+        }
+    }
+    do {
+        r = poll(p, np, t);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -1;
+    for (i = 0; i < np; i++)
+        ready += p[i].revents != 0;
+    return ready;
+}
+
+/* ==========================================================================
+   >>stream
+   Reading sees our buffer followed by the engine's decrypted bytes.
+   ========================================================================== */
+
+SSLSOCKET__DEF size_t
+sslsocket_bytes_available(const sslsocket *s)
+{
+    size_t len;
+    if (s == NULL)
+        return 0;
+    sslsocket__recvapp(s, &len);
+    return (s->rend - s->rstart) + len;
+}
+
+/* Copy up to `len` readable bytes; consume them if `take`. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__copy_out(sslsocket *s, unsigned char *dst, size_t len, int take)
+{
+    size_t a = s->rend - s->rstart, b, n;
+    const unsigned char *p;
+    if (a > len)
+        a = len;
+    memcpy(dst, s->rbuf + s->rstart, a);
+    n = a;
+    p = sslsocket__recvapp(s, &b);
+    if (p && n < len) {
+        if (b > len - n)
+            b = len - n;
+        memcpy(dst + n, p, b);
+        n += b;
+        if (take)
+            br_ssl_engine_recvapp_ack(SSLSOCKET__ENG(s), b);
+    }
+    if (take) {
+        s->rstart += a;
+        if (s->rstart == s->rend)
+            s->rstart = s->rend = 0;
+    }
+    return n;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__check_read(sslsocket *s, const void *buf, const char *fn)
+{
+    if (s == NULL)
+        return -1;
+    if (buf == NULL)
+        return sslsocket__misuse(s, "%s: NULL buffer", fn);
+    if (s->open_mode == SSLSOCKET_WRITE_ONLY)
+        return sslsocket__misuse(s, "%s: socket was opened write-only", fn);
+    return 0;
+}
+
+SSLSOCKET__DEF ptrdiff_t
+sslsocket_read(sslsocket *s, void *buf, size_t len)
+{
+    if (sslsocket__check_read(s, buf, "sslsocket_read") < 0)
+        return -1;
+    return (ptrdiff_t)sslsocket__copy_out(s, (unsigned char *)buf, len, 1);
+}
+
+SSLSOCKET__DEF ptrdiff_t
+sslsocket_peek(sslsocket *s, void *buf, size_t len)
+{
+    if (sslsocket__check_read(s, buf, "sslsocket_peek") < 0)
+        return -1;
+    return (ptrdiff_t)sslsocket__copy_out(s, (unsigned char *)buf, len, 0);
+}
+
+/* Length of the first line (through '\n') among the readable bytes, or 0. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__line_len(const sslsocket *s)
+{
+    size_t a = s->rend - s->rstart, b;
+    const unsigned char *nl = (const unsigned char *)memchr(s->rbuf + s->rstart, '\n', a), *p;
+    if (nl)
+        return (size_t)(nl - (s->rbuf + s->rstart)) + 1;
+    p = sslsocket__recvapp(s, &b);
+    if (p && (nl = (const unsigned char *)memchr(p, '\n', b)) != NULL)
+        return a + (size_t)(nl - p) + 1;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_can_read_line(const sslsocket *s)
+{
+    return s != NULL && s->open_mode != SSLSOCKET_WRITE_ONLY && sslsocket__line_len(s) > 0;
+}
+
+SSLSOCKET__DEF ptrdiff_t
+sslsocket_read_line(sslsocket *s, char *buf, size_t max)
+{
+    size_t n;
+    if (sslsocket__check_read(s, buf, "sslsocket_read_line") < 0)
+        return -1;
+    if (max < 2)
+        return sslsocket__misuse(s, "sslsocket_read_line: max %zu too small (>= 2)", max);
+    n = sslsocket__line_len(s);
+    if (n == 0) {
+        /* no full line: a piece once max-1 bytes wait, or everything at end */
+        size_t avail = sslsocket_bytes_available(s);
+        if (avail >= max - 1 || (avail > 0 && s->state == SSLSOCKET_UNCONNECTED))
+            n = avail;
+        else
+            return 0;
+    }
+    if (n > max - 1)
+        n = max - 1;
+    n = sslsocket__copy_out(s, (unsigned char *)buf, n, 1);
+    buf[n] = 0;
+    return (ptrdiff_t)n;
+}
+
+SSLSOCKET__DEF ptrdiff_t
+sslsocket_write(sslsocket *s, const void *buf, size_t len)
+{
+    const unsigned char *src = (const unsigned char *)buf;
+    size_t done = 0, room;
+    if (s == NULL)
+        return -1;
+    if (buf == NULL)
+        return sslsocket__misuse(s, "sslsocket_write: NULL buffer");
+    if (len == 0)
+        return sslsocket__misuse(s, "sslsocket_write: zero-length write");
+    if (s->open_mode == SSLSOCKET_READ_ONLY)
+        return sslsocket__misuse(s, "sslsocket_write: socket was opened read-only");
+    if ((s->state != SSLSOCKET_HOST_LOOKUP && s->state != SSLSOCKET_CONNECTING
+         && s->state != SSLSOCKET_CONNECTED)
+        || (s->flags & SSLSOCKET__F_DISCONNECT_PENDING))
+        return sslsocket__misuse(s, "sslsocket_write: socket is not connected (state %s)",
+                                 sslsocket_state_name(s->state));
+    if (len > PTRDIFF_MAX)
+        len = PTRDIFF_MAX;
+    /* straight into the engine when nothing waits before us */
+    if (SSLSOCKET__TLS(s) && s->wlen == 0 && (s->flags & SSLSOCKET__F_HS_DONE)
+        && !(s->flags & SSLSOCKET__F_HOLD))
+        done = sslsocket__feed_sendapp(s, src, len);
+    room = sizeof s->wbuf - s->wlen;
+    if (room > len - done)
+        room = len - done;
+    memcpy(s->wbuf + s->wlen, src + done, room);
+    s->wlen += room;
+    return (ptrdiff_t)(done + room);
+}
+
+SSLSOCKET__DEF ptrdiff_t
+sslsocket_write_string(sslsocket *s, const char *str)
+{
+    if (str == NULL) {
+        if (s)
+            sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "sslsocket_write_string: NULL string");
+        return -1;
+    }
+    return sslsocket_write(s, str, strlen(str));
+}
+
+SSLSOCKET__DEF size_t
+sslsocket_bytes_to_write(const sslsocket *s)
+{
+    return s ? s->wlen + s->unflushed : 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_at_end(const sslsocket *s)
+{
+    return s == NULL || (s->state == SSLSOCKET_UNCONNECTED && sslsocket_bytes_available(s) == 0);
+}
+
+/* ==========================================================================
+   >>inspection
+   ========================================================================== */
+
+SSLSOCKET__DEF int sslsocket_state(const sslsocket *s) { return s ? s->state : -1; }
+SSLSOCKET__DEF int sslsocket_mode(const sslsocket *s) { return s ? s->mode : -1; }
+SSLSOCKET__DEF int sslsocket_open_mode(const sslsocket *s) { return s ? s->open_mode : 0; }
+
+SSLSOCKET__DEF int
+sslsocket_is_encrypted(const sslsocket *s)
+{
+    return s && SSLSOCKET__TLS(s) && (s->flags & SSLSOCKET__F_HS_DONE)
+           && !(s->flags & SSLSOCKET__F_HOLD);
+}
+
+SSLSOCKET__DEF int sslsocket_error(const sslsocket *s)
+{
+    return s ? s->error : SSLSOCKET_ERR_UNKNOWN;
+}
+
+SSLSOCKET__DEF const char *
+sslsocket_error_string(const sslsocket *s)
+{
+    return s ? s->error_string : "no socket";
+}
+
+SSLSOCKET__DEF int sslsocket_bearssl_error(const sslsocket *s) { return s ? s->br_err : 0; }
+SSLSOCKET__DEF int sslsocket_sys_errno(const sslsocket *s) { return s ? s->sys_errno : 0; }
+
+SSLSOCKET__DEF const char *
+sslsocket_local_address(const sslsocket *s, char *buf, size_t len)
+{
+    if (buf == NULL || len == 0)
+        return "";
+    if (s == NULL) {
+        buf[0] = 0;
+        return buf;
+    }
+    return sslsocket__addr_text(&s->local, buf, len);
+}
+
+SSLSOCKET__DEF unsigned sslsocket_local_port(const sslsocket *s) { return s ? s->local.port : 0; }
+
+SSLSOCKET__DEF const char *
+sslsocket_remote_address(const sslsocket *s, char *buf, size_t len)
+{
+    if (buf == NULL || len == 0)
+        return "";
+    if (s == NULL) {
+        buf[0] = 0;
+        return buf;
+    }
+    return sslsocket__addr_text(&s->remote, buf, len);
+}
+
+SSLSOCKET__DEF unsigned sslsocket_remote_port(const sslsocket *s) { return s ? s->remote.port : 0; }
+
+SSLSOCKET__DEF const char *
+sslsocket_protocol(const sslsocket *s)
+{
+    if (!sslsocket_is_encrypted(s))
+        return NULL;
+    switch (br_ssl_engine_get_version(SSLSOCKET__ENG(s))) {
+    case BR_TLS10: return "TLSv1.0";
+    case BR_TLS11: return "TLSv1.1";
+    case BR_TLS12: return "TLSv1.2";
+    default: return "unknown";
+    }
+}
+
+SSLSOCKET__DEF const char *
+sslsocket_cipher(const sslsocket *s)
+{
+    size_t i;
+    uint16_t id;
+    if (!sslsocket_is_encrypted(s))
+        return NULL;
+    id = SSLSOCKET__ENG(s)->session.cipher_suite;
+    for (i = 0; i < SSLSOCKET__N_SUITES; i++)
+        if (sslsocket__suites[i].id == id)
+            return sslsocket__suites[i].name;
+    return "unknown";
+}
+
+SSLSOCKET__DEF const char *
+sslsocket_alpn(const sslsocket *s)
+{
+    if (!sslsocket_is_encrypted(s))
+        return NULL;
+    return br_ssl_engine_get_selected_protocol((br_ssl_engine_context *)SSLSOCKET__ENG(s));
+}
+
+SSLSOCKET__DEF int
+sslsocket_session_resumed(const sslsocket *s)
+{
+    return sslsocket_is_encrypted(s) && (s->flags & SSLSOCKET__F_RESUMED) != 0;
+}
+
+SSLSOCKET__DEF const sslsocket_cert_info *
+sslsocket_peer_certificate(const sslsocket *s)
+{
+    return s && s->have_peer ? &s->peer : NULL;
+}
+
+SSLSOCKET__DEF int sslsocket_ssl_error_count(const sslsocket *s)
+{
+    return s ? s->n_ssl_errors : 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_ssl_error_code(const sslsocket *s, int i)
+{
+    return s && i >= 0 && i < s->n_ssl_errors ? s->ssl_errors[i] : SSLSOCKET_SSLERR_NONE;
+}
+
+SSLSOCKET__DEF void
+sslsocket_ignore_ssl_errors(sslsocket *s, unsigned mask)
+{
+    if (s)
+        s->ignore_mask |= mask & SSLSOCKET_SSLERR_ALL;
+}
+
+SSLSOCKET__DEF void
+sslsocket_set_decide_ssl_errors(sslsocket *s, int on)
+{
+    if (s) {
+        if (on)
+            s->flags |= SSLSOCKET__F_DECIDE;
+        else
+            s->flags &= ~SSLSOCKET__F_DECIDE;
+    }
+}
+
+SSLSOCKET__DEF int
+sslsocket_set_peer_verify_name(sslsocket *s, const char *name)
+{
+    size_t len;
+    if (s == NULL)
+        return -1;
+    if (name == NULL)
+        name = "";
+    len = strlen(name);
+    if (len >= sizeof s->verify_name)
+        return sslsocket__misuse(s, "sslsocket_set_peer_verify_name: name too long");
+    memcpy(s->verify_name, name, len + 1);
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_set_peer_verify_mode(sslsocket *s, int mode)
+{
+    if (s == NULL)
+        return -1;
+    if (mode < -1 || mode > SSLSOCKET_AUTO_VERIFY_PEER)
+        return sslsocket__misuse(s, "sslsocket_set_peer_verify_mode: invalid mode %d", mode);
+    s->verify_mode_override = mode;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_peer_verify_mode(const sslsocket *s)
+{
+    if (s == NULL)
+        return -1;
+    return s->verify_mode_override >= 0 ? s->verify_mode_override
+                                        : sslsocket__cfg(s)->verify_mode;
+}
+
+SSLSOCKET__DEF int
+sslsocket_get_session(const sslsocket *s, sslsocket_session *out)
+{
+    if (s == NULL || out == NULL || !s->session.valid)
+        return -1;
+    *out = s->session;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_set_session(sslsocket *s, const sslsocket_session *in)
+{
+    if (s == NULL)
+        return -1;
+    if (in == NULL) {
+        s->session.valid = 0;
+        return 0;
+    }
+    s->session = *in;
+    s->session.host[sizeof s->session.host - 1] = 0;
+    return 0;
+}
+
+SSLSOCKET__DEF size_t
+sslsocket_discarded_plaintext(const sslsocket *s)
+{
+    return s ? s->discarded : 0;
+}
+
+#endif /* SSLSOCKET__IMPLEMENTATION_DONE */
+#endif /* SSLSOCKET_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+MIT License
+
+Copyright (c) 2026 the sslsocket developers
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+*/

@@ -1,0 +1,230 @@
+/* peers.h - test fixtures: certificates made with the openssl CLI at test
+ * time, real peers (openssl, gnutls, python) started as child processes on
+ * ephemeral loopback ports, and helpers to drive sockets with a bounded loop.
+ * Only the tests use this; it may allocate and block freely.
+ */
+#ifndef PEERS_H
+#define PEERS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+TESTLIB_UNUSED static char peers_dir[256];
+
+TESTLIB_UNUSED static int64_t
+peers_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Run a shell command in the fixture directory; returns its exit status. */
+TESTLIB_UNUSED static int
+peers_sh(const char *fmt, ...)
+{
+    char cmd[4096], full[8192];
+    va_list ap;
+    int r;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof full, "cd '%s' && ( %s ) >>'%s/sh.log' 2>&1", peers_dir, cmd,
+             peers_dir);
+    r = system(full);
+    if (r != 0)
+        fprintf(stderr, "peers_sh failed (%d): %s\n", r, cmd);
+    return r;
+}
+
+TESTLIB_UNUSED static const char *
+peers_path(const char *name)
+{
+    static char buf[8][512];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", peers_dir, name);
+    return buf[k];
+}
+
+/* Read a whole file into a static buffer (tests only). */
+TESTLIB_UNUSED static const char *
+peers_slurp(const char *path, size_t *len)
+{
+    static char buf[4][1 << 20];
+    static int k;
+    FILE *f = fopen(path, "rb");
+    size_t n = 0;
+    k = (k + 1) % 4;
+    if (f) {
+        n = fread(buf[k], 1, sizeof buf[k] - 1, f);
+        fclose(f);
+    }
+    buf[k][n] = 0;
+    if (len)
+        *len = n;
+    return buf[k];
+}
+
+TESTLIB_UNUSED static void
+peers_cleanup(void)
+{
+    char cmd[400];
+    if (peers_dir[0] && getenv("KEEP_FIXTURES") == NULL) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", peers_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", peers_dir);
+    }
+}
+
+/* Make the fixture directory with a CA and a few leaf certificates:
+ *   ca.pem / ca.key            test root CA (EC P-256)
+ *   ec.pem / ec.key            leaf, EC P-256, SAN localhost, 127.0.0.1, ::1
+ *   rsa.pem / rsa.key          leaf, RSA 2048, same SANs
+ *   client.pem / client.key    client certificate (clientAuth), EC
+ */
+TESTLIB_UNUSED static int
+peers_setup(void)
+{
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(peers_dir, sizeof peers_dir, "%s/sslsocket-test-XXXXXX", tmp);
+    if (mkdtemp(peers_dir) == NULL)
+        return -1;
+    atexit(peers_cleanup);
+    signal(SIGPIPE, SIG_IGN); /* the fixtures' own pipes, not the library's */
+    return peers_sh(
+        "openssl ecparam -name prime256v1 -genkey -noout -out ca.key && "
+        "openssl req -x509 -new -key ca.key -sha256 -days 3650 -subj '/CN=sslsocket test CA' "
+        "  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign "
+        "  -out ca.pem && "
+        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\\nextendedKeyUsage=serverAuth\\n"
+        "basicConstraints=CA:FALSE\\n' > leaf.ext && "
+        "openssl ecparam -name prime256v1 -genkey -noout -out ec.key && "
+        "openssl req -new -key ec.key -subj '/CN=localhost/O=sslsocket tests' -out ec.csr && "
+        "openssl x509 -req -in ec.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 "
+        "  -sha256 -extfile leaf.ext -out ec.pem && "
+        "openssl genrsa -out rsa.key 2048 && "
+        "openssl req -new -key rsa.key -subj '/CN=localhost' -out rsa.csr && "
+        "openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 "
+        "  -sha256 -extfile leaf.ext -out rsa.pem && "
+        "printf 'extendedKeyUsage=clientAuth\\n' > client.ext && "
+        "openssl ecparam -name prime256v1 -genkey -noout -out client.key && "
+        "openssl req -new -key client.key -subj '/CN=test client' -out client.csr && "
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 "
+        "  -sha256 -extfile client.ext -out client.pem");
+}
+
+/* A free TCP port on loopback (bind 0, read it, close). */
+TESTLIB_UNUSED static unsigned
+peers_free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t l = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    unsigned port = 0;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0
+        && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/* Wait (bounded) until something accepts TCP on host:port. */
+TESTLIB_UNUSED static int
+peers_wait_port(const char *host, unsigned port, int timeout_ms)
+{
+    int64_t end = peers_now_ms() + timeout_ms;
+    while (peers_now_ms() < end) {
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        int fd;
+        memset(&ss, 0, sizeof ss);
+        if (strchr(host, ':')) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = htons((unsigned short)port);
+            inet_pton(AF_INET6, host, &a6->sin6_addr);
+            sl = sizeof *a6;
+        } else {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+            a4->sin_family = AF_INET;
+            a4->sin_port = htons((unsigned short)port);
+            inet_pton(AF_INET, host, &a4->sin_addr);
+            sl = sizeof *a4;
+        }
+        fd = socket(ss.ss_family, SOCK_STREAM, 0);
+        if (connect(fd, (struct sockaddr *)&ss, sl) == 0) {
+            close(fd);
+            return 0;
+        }
+        close(fd);
+        {
+            struct timespec ts = { 0, 20 * 1000000 };
+            nanosleep(&ts, NULL); /* polling interval, not synchronisation */
+        }
+    }
+    return -1;
+}
+
+typedef struct peers_proc {
+    pid_t pid;
+    int stdin_fd; /* write end of the child's stdin, or -1 */
+} peers_proc;
+
+/* Start argv[] in the fixture dir with stdout/stderr to `log` (a file in
+ * the dir) and stdin from a pipe we keep open. */
+TESTLIB_UNUSED static peers_proc
+peers_spawn(const char *log, char *const argv[])
+{
+    peers_proc p = { -1, -1 };
+    int in[2];
+    if (pipe(in) < 0)
+        return p;
+    p.pid = fork();
+    if (p.pid == 0) {
+        int fd = open(peers_path(log), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(in[0], 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(in[1]);
+        if (chdir(peers_dir) != 0)
+            _exit(126);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(in[0]);
+    p.stdin_fd = in[1];
+    return p;
+}
+
+TESTLIB_UNUSED static void
+peers_kill(peers_proc *p)
+{
+    if (p->stdin_fd >= 0)
+        close(p->stdin_fd);
+    p->stdin_fd = -1;
+    if (p->pid > 0) {
+        int st;
+        kill(p->pid, SIGTERM);
+        waitpid(p->pid, &st, 0);
+    }
+    p->pid = -1;
+}
+
+#endif

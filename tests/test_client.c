@@ -1,0 +1,156 @@
+/* test_client.c - the client against real peers: openssl s_server and
+ * gnutls-serv on 127.0.0.1 and ::1, started by the tests themselves. */
+#define SSLSOCKET_IMPLEMENTATION
+#include "../sslsocket.h"
+#include "testlib.h"
+#include "peers.h"
+#include "drive.h"
+
+static unsigned char store[512 * 1024];
+static sslsocket_config cfg;
+static sslsocket sock;
+
+static void
+fresh_config(void)
+{
+    sslsocket_config_init(&cfg, store, sizeof store);
+    if (sslsocket_config_add_ca_file(&cfg, peers_path("ca.pem")) != 1)
+        printf("CA load failed: %s\n", sslsocket_config_error_string(&cfg));
+}
+
+/* Start `openssl s_server` with extra arguments; returns its port. */
+static unsigned
+start_s_server(peers_proc *p, const char *host, const char *cert, const char *key,
+               const char *extra)
+{
+    unsigned port = peers_free_port();
+    char accept[80], *argv[40];
+    char extra_buf[512];
+    int n = 0;
+    snprintf(accept, sizeof accept, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+    argv[n++] = "openssl";
+    argv[n++] = "s_server";
+    argv[n++] = "-accept";
+    argv[n++] = accept;
+    argv[n++] = "-cert";
+    argv[n++] = (char *)cert;
+    argv[n++] = "-key";
+    argv[n++] = (char *)key;
+    argv[n++] = "-quiet";
+    snprintf(extra_buf, sizeof extra_buf, "%s", extra ? extra : "");
+    if (extra_buf[0]) {
+        char *tok = strtok(extra_buf, " ");
+        while (tok && n < 38) {
+            argv[n++] = tok;
+            tok = strtok(NULL, " ");
+        }
+    }
+    argv[n] = NULL;
+    *p = peers_spawn("s_server.log", argv);
+    if (peers_wait_port(host, port, 5000) < 0)
+        printf("s_server did not start on %s\n", accept);
+    return port;
+}
+
+static int
+got_http(sslsocket *s, drive_log *l)
+{
+    (void)s;
+    return l->rx_len > 0 && strstr((char *)l->rx, "\r\n\r\n") != NULL;
+}
+
+/* One HTTPS exchange with `openssl s_server -www`; checks the event order. */
+static void
+https_exchange(const char *host, const char *cert, const char *key, const char *ciphers,
+               const char *expect_cipher)
+{
+    peers_proc p;
+    unsigned port;
+    drive_log l;
+    unsigned char rx[16384];
+    memset(&l, 0, sizeof l);
+    memset(rx, 0, sizeof rx);
+    l.rx = rx;
+    l.rx_cap = sizeof rx - 1;
+    fresh_config();
+    if (ciphers)
+        REQUIRE(sslsocket_config_set_ciphers(&cfg, ciphers) == 0);
+    port = start_s_server(&p, host, peers_path(cert), peers_path(key), "-www");
+    sslsocket_init(&sock, &cfg);
+    REQUIRE(sslsocket_connect_encrypted(&sock, host, port, SSLSOCKET_READ_WRITE) == 0);
+    /* written before the handshake: must go out after ENCRYPTED, in order */
+    CHECK(sslsocket_write_string(&sock, "GET / HTTP/1.0\r\n") == 16);
+    CHECK(sslsocket_write_string(&sock, "\r\n") == 2);
+    CHECK(drive_until(&sock, &l, got_http, 5000));
+    CHECKF(strncmp(l.text, "S1 S2 H S3 M1 C E ", 18) == 0, "events: %s", l.text);
+    CHECK(sslsocket_is_encrypted(&sock));
+    CHECK(strcmp(sslsocket_protocol(&sock), "TLSv1.2") == 0);
+    if (expect_cipher)
+        CHECKF(strcmp(sslsocket_cipher(&sock), expect_cipher) == 0, "cipher %s",
+               sslsocket_cipher(&sock));
+    CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s", rx);
+    CHECK(sslsocket_peer_certificate(&sock) != NULL);
+    if (sslsocket_peer_certificate(&sock))
+        CHECK(strcmp(sslsocket_peer_certificate(&sock)->common_name, "localhost") == 0);
+    CHECK(sslsocket_ssl_error_count(&sock) == 0);
+    sslsocket_disconnect(&sock);
+    CHECK(drive_until(&sock, &l, NULL, 5000));
+    CHECKF(strstr(l.text, "S6 S0 D") != NULL, "events: %s", l.text);
+    CHECK(sslsocket_state(&sock) == SSLSOCKET_UNCONNECTED);
+    peers_kill(&p);
+}
+
+static void test_openssl_ecdsa_v4(void)
+{
+    https_exchange("127.0.0.1", "ec.pem", "ec.key", NULL, NULL);
+}
+
+static void test_openssl_rsa_v6(void)
+{
+    https_exchange("::1", "rsa.pem", "rsa.key", NULL, NULL);
+}
+
+static void test_openssl_chacha(void)
+{
+    https_exchange("127.0.0.1", "ec.pem", "ec.key",
+                   "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                   "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+}
+
+static void test_openssl_aes256_rsa(void)
+{
+    https_exchange("127.0.0.1", "rsa.pem", "rsa.key", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                   "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+}
+
+static void test_refused(void)
+{
+    drive_log l;
+    unsigned port = peers_free_port();
+    memset(&l, 0, sizeof l);
+    fresh_config();
+    sslsocket_init(&sock, &cfg);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    CHECK(drive_until(&sock, &l, NULL, 3000));
+    CHECKF(strcmp(l.text, "S1 S2 H S0 X0 ") == 0, "events: %s", l.text);
+    CHECK_ERR(&sock, SSLSOCKET_ERR_CONNECTION_REFUSED, "refused");
+}
+
+static const testlib_case tests[] = {
+    { "openssl_ecdsa_v4", test_openssl_ecdsa_v4 },
+    { "openssl_rsa_v6", test_openssl_rsa_v6 },
+    { "openssl_chacha", test_openssl_chacha },
+    { "openssl_aes256_rsa", test_openssl_aes256_rsa },
+    { "refused", test_refused },
+    { NULL, NULL }
+};
+
+int
+main(int argc, char **argv)
+{
+    if (peers_setup() != 0) {
+        printf("fixture setup failed (see %s/sh.log)\n0 passed, 1 failed\n", peers_dir);
+        return 1;
+    }
+    return testlib_main(argc, argv, tests);
+}
