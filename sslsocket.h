@@ -389,7 +389,7 @@ typedef struct sslsocket__key {
 #define SSLSOCKET__RESOLVE_MAX_NS 3         /* name servers used, like glibc's MAXNS */
 #endif
 #ifndef SSLSOCKET__RESOLVE_MAX_PER_FAMILY
-#define SSLSOCKET__RESOLVE_MAX_PER_FAMILY 2 /* addresses kept per family (+20 bytes each) */
+#define SSLSOCKET__RESOLVE_MAX_PER_FAMILY (SSLSOCKET_MAX_ADDRS / 2)
 #endif
 #define SSLSOCKET__RESOLVE_DELAY_MS 50      /* RFC 8305 resolution delay */
 #define SSLSOCKET__RESOLVE_MAX_READS 64     /* datagrams read per step, so a flood cannot stall */
@@ -495,6 +495,16 @@ typedef struct sslsocket__x509 {
     unsigned usages;
 } sslsocket__x509;
 
+#ifndef SSLSOCKET_PIPE_SIZE
+#define SSLSOCKET_PIPE_SIZE 17000 /* per direction: one full TLS record fits */
+#endif
+/* An in-memory transport joining two sockets (see sslsocket_pipe_connect). */
+typedef struct sslsocket_pipe {
+    unsigned char buf[2][SSLSOCKET_PIPE_SIZE]; /* [0] client->server, [1] back */
+    size_t len[2];
+    int closed[2];                             /* side i closed its end */
+} sslsocket_pipe;
+
 typedef struct sslsocket__eventrec {
     unsigned short type;
     int value;
@@ -507,11 +517,14 @@ typedef struct sslsocket {
     int state, mode, open_mode;
     unsigned flags;
     int fd;
+    sslsocket_pipe *pipe;           /* in-memory transport, or NULL */
+    int pipe_side;
     int attempt_fd[2];              /* happy eyeballs: attempts in flight */
     int attempt_addr[2];
     int next_addr, n_addrs;
     sslsocket_address addrs[SSLSOCKET_MAX_ADDRS];
     sslsocket_address local, remote, bind_addr;
+    unsigned port;                  /* the port asked for */
     char host[SSLSOCKET_MAX_HOSTNAME];
     char verify_name[SSLSOCKET_MAX_HOSTNAME];
     int64_t deadline, next_attempt_at, idle_since;
@@ -743,7 +756,14 @@ SSLSOCKET_API int sslsocket_set_session(sslsocket *s, const sslsocket_session *i
 SSLSOCKET_API size_t sslsocket_discarded_plaintext(const sslsocket *s);
 
 /*-- in-memory transport --------------------------------------------------*/
-/* (declared with the implementation of >>memory) */
+
+/* Join two UNCONNECTED sockets through `p` (caller-owned, MUST outlive both
+   connections): both become CONNECTED and UNENCRYPTED at once, with no
+   descriptor and no lookup; `server` acts as the accepted side.  Then call
+   sslsocket_start_client_encryption(client) and
+   sslsocket_start_server_encryption(server) (or exchange plaintext first)
+   and poll both.  Deterministic: used by the unit tests and fuzzers. */
+SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, sslsocket *server);
 
 #ifdef __cplusplus
 }
@@ -3114,6 +3134,9 @@ sslsocket__ld_next(sslsocket__ld_input *in, unsigned char *buf, const unsigned c
 
     if (!in->is_fd) {
         n = in->len - in->pos;
+        if (n == 0) {
+            return 0;   /* in->mem may be NULL: no pointer arithmetic on it */
+        }
         if (n > SSLSOCKET__LD_CHUNK) {
             n = SSLSOCKET__LD_CHUNK;
         }
@@ -3211,6 +3234,7 @@ sslsocket__ld_walk_inner(sslsocket__ld_sink *s, sslsocket__ld_input *in, unsigne
                     name[i - 1] = '\0';
                 }
                 in_obj = 1;
+                proc_type = 0;  /* only a header inside this block matters */
                 want = s->begin(s, name);
                 if (want < 0) {
                     return -1;
@@ -6288,6 +6312,45 @@ static const br_x509_class sslsocket__x509_vtable = {
 #define SSLSOCKET__ENG(s) (&(s)->ctx.client.eng)
 #define SSLSOCKET__TLS(s) ((s)->mode != SSLSOCKET_UNENCRYPTED)
 
+/* The connection's byte transport: the TCP socket, or an in-memory pipe.
+   Same contract as sslsocket__sys_send/recv. */
+SSLSOCKET__PRIVATE ptrdiff_t
+sslsocket__io_send(sslsocket *s, const void *buf, size_t len)
+{
+    sslsocket_pipe *p = s->pipe;
+    int out = s->pipe_side;
+    size_t room;
+    if (p == NULL)
+        return sslsocket__sys_send(s->fd, buf, len);
+    if (p->closed[1 - out]) {
+        errno = EPIPE;
+        return -1;
+    }
+    room = sizeof p->buf[out] - p->len[out];
+    if (len > room)
+        len = room;
+    memcpy(p->buf[out] + p->len[out], buf, len);
+    p->len[out] += len;
+    return (ptrdiff_t)len;
+}
+
+SSLSOCKET__PRIVATE ptrdiff_t
+sslsocket__io_recv(sslsocket *s, void *buf, size_t len)
+{
+    sslsocket_pipe *p = s->pipe;
+    int in = 1 - s->pipe_side;
+    if (p == NULL)
+        return sslsocket__sys_recv(s->fd, buf, len);
+    if (p->len[in] == 0)
+        return p->closed[in] ? 0 : -2;
+    if (len > p->len[in])
+        len = p->len[in];
+    memcpy(buf, p->buf[in], len);
+    memmove(p->buf[in], p->buf[in] + len, p->len[in] - len);
+    p->len[in] -= len;
+    return (ptrdiff_t)len;
+}
+
 SSLSOCKET__DEF void
 sslsocket_init(sslsocket *s, const sslsocket_config *cfg)
 {
@@ -6321,6 +6384,10 @@ sslsocket__finish(sslsocket *s)
 {
     if (s->state == SSLSOCKET_CONNECTED)
         sslsocket__set_state(s, SSLSOCKET_CLOSING);
+    if (s->pipe) {
+        s->pipe->closed[s->pipe_side] = 1; /* the peer reads EOF */
+        s->pipe = NULL;
+    }
     sslsocket__sys_close(&s->fd);
     sslsocket__sys_close(&s->attempt_fd[0]);
     sslsocket__sys_close(&s->attempt_fd[1]);
@@ -6538,7 +6605,7 @@ sslsocket__check_lookup(sslsocket *s)
     sslsocket__resolver_cancel(&s->resolver);
     if (r == SSLSOCKET__RESOLVE_DONE && n > 0) {
         s->n_addrs = n;
-        sslsocket__addresses_found(s, s->addrs[SSLSOCKET_MAX_ADDRS - 1].port);
+        sslsocket__addresses_found(s, s->port);
         return;
     }
     if (r == SSLSOCKET__RESOLVE_TIMEOUT)
@@ -6586,6 +6653,7 @@ sslsocket__start_connect(sslsocket *s, const char *fn, const char *host, unsigne
     s->n_addrs = 0;
     memset(&s->local, 0, sizeof s->local);
     memset(&s->remote, 0, sizeof s->remote);
+    s->port = port;
     memcpy(s->host, host, len + 1);
     if (len > 2 && host[0] == '[' && host[len - 1] == ']') { /* "[::1]" */
         memmove(s->host, host + 1, len - 2);
@@ -6599,6 +6667,7 @@ sslsocket__start_connect(sslsocket *s, const char *fn, const char *host, unsigne
         int n = sslsocket__hosts_lookup(cfg->hosts_path ? cfg->hosts_path : "/etc/hosts",
                                         s->host, s->addrs, SSLSOCKET_MAX_ADDRS);
         s->n_addrs = n > 0 ? n : 0;
+        sslsocket__order_addresses(s->addrs, s->n_addrs);
     }
     if (s->n_addrs > 0) {
         sslsocket__addresses_found(s, port);
@@ -6623,17 +6692,10 @@ sslsocket__start_connect(sslsocket *s, const char *fn, const char *host, unsigne
         if (per_try < 100)
             per_try = 100;
         s->deadline = cfg->lookup_ms > 0 ? now + cfg->lookup_ms : 0;
-        /* the port rides in the last slot until the lookup is done */
-        s->addrs[SSLSOCKET_MAX_ADDRS - 1].port = (unsigned short)port;
-        if (n_ns <= 0
-            || sslsocket__resolver_start(&s->resolver, s->host, ns, n_ns, now, per_try,
-                                         attempts, s->deadline ? s->deadline
-                                                               : now + 30000) < 0) {
-            sslsocket__fail_setup(s, SSLSOCKET_ERR_HOST_NOT_FOUND,
-                                  "host not found: %s (no usable name server)", s->host);
-            return 0;
-        }
-        s->addrs[SSLSOCKET_MAX_ADDRS - 1].port = (unsigned short)port;
+        if (sslsocket__resolver_start(&s->resolver, s->host, ns, n_ns > 0 ? n_ns : 0, now,
+                                      per_try, attempts,
+                                      s->deadline ? s->deadline : now + 30000) < 0)
+            sslsocket__check_lookup(s); /* a failed start reports why at the first step */
     }
     return 0;
 }
@@ -6725,6 +6787,67 @@ sslsocket__seed(sslsocket *s)
     return 0;
 }
 
+/* The engine is reset: the socket's side of starting TLS. */
+SSLSOCKET__PRIVATE void
+sslsocket__engine_started(sslsocket *s, int server)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    /* STARTTLS: whatever arrived in plaintext before this point could have
+       been injected by a man in the middle: never deliver it as if it had
+       come through the encrypted channel. */
+    s->discarded = s->rend - s->rstart;
+    s->rstart = s->rend = 0;
+    s->flags &= ~(SSLSOCKET__F_HS_DONE | SSLSOCKET__F_ENGINE_CLOSING | SSLSOCKET__F_HOLD
+                  | SSLSOCKET__F_RESUMED);
+    s->flags |= SSLSOCKET__F_ENGINE_LIVE;
+    if (server)
+        s->flags |= SSLSOCKET__F_SERVER;
+    else
+        s->flags &= ~SSLSOCKET__F_SERVER;
+    s->n_ssl_errors = 0;
+    s->have_peer = 0;
+    s->deadline = cfg->handshake_ms > 0 ? sslsocket__now_ms() + cfg->handshake_ms : 0;
+    sslsocket__set_mode(s, server ? SSLSOCKET_SSL_SERVER : SSLSOCKET_SSL_CLIENT);
+}
+
+
+/* Server engine: our certificate, the client-certificate request (not under
+   VERIFY_NONE), the server's own suite order. */
+SSLSOCKET__PRIVATE int
+sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
+                        const br_x509_trust_anchor *ta, size_t n_ta)
+{
+    br_ssl_server_context *sc = &s->ctx.server;
+    if (cfg->key.type == BR_KEYTYPE_RSA)
+        br_ssl_server_init_full_rsa(sc, cfg->chain, cfg->n_chain, &cfg->key.rsa);
+    else
+        br_ssl_server_init_full_ec(sc, cfg->chain, cfg->n_chain, BR_KEYTYPE_EC, &cfg->key.ec);
+    br_x509_minimal_init_full(&s->x509.minimal, ta, n_ta);
+    sslsocket__engine_setup(s, cfg);
+    /* verifiers for the client's CertificateVerify */
+    br_ssl_engine_set_default_rsavrfy(&sc->eng);
+    br_ssl_engine_set_default_ecdsa(&sc->eng);
+    br_ssl_engine_add_flags(&sc->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
+    if (s->verify_mode != SSLSOCKET_VERIFY_NONE && n_ta > 0) {
+        br_ssl_server_set_trust_anchor_names_alt(sc, ta, n_ta);
+        if (s->verify_mode == SSLSOCKET_QUERY_PEER)
+            br_ssl_engine_add_flags(&sc->eng, BR_OPT_TOLERATE_NO_CLIENT_AUTH);
+    }
+    if (sslsocket__seed(s) < 0) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "no randomness: getrandom failed");
+        return -1;
+    }
+    if (!br_ssl_server_reset(sc)) {
+        char why[128];
+        s->br_err = br_ssl_engine_last_error(&sc->eng);
+        sslsocket__br_error_text(s->br_err, why, sizeof why);
+        sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "cannot start TLS: %s", why);
+        return -1;
+    }
+    sslsocket__engine_started(s, 1);
+    return 0;
+}
+
 SSLSOCKET__PRIVATE int
 sslsocket__begin_tls(sslsocket *s, int server)
 {
@@ -6737,11 +6860,8 @@ sslsocket__begin_tls(sslsocket *s, int server)
     int resume = 0;
 
     s->verify_mode = sslsocket__resolved_verify_mode(s, server);
-    if (server) {
-        sslsocket__seterr(s, SSLSOCKET_ERR_UNSUPPORTED_SOCKET_OPERATION,
-                          "server encryption is not available in this build");
-        return -1;
-    }
+    if (server)
+        return sslsocket__begin_server(s, cfg, ta, n_ta);
     if (s->verify_mode == SSLSOCKET_VERIFY_PEER && !name[0] && cfg->n_pins == 0) {
         sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION,
                           "VERIFY_PEER needs a peer name (set one, or pin the key)");
@@ -6773,18 +6893,7 @@ sslsocket__begin_tls(sslsocket *s, int server)
         sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "cannot start TLS: %s", why);
         return -1;
     }
-    /* STARTTLS: whatever arrived in plaintext before this point could have
-       been injected by a man in the middle: never deliver it as if it had
-       come through the encrypted channel. */
-    s->discarded = s->rend - s->rstart;
-    s->rstart = s->rend = 0;
-    s->flags &= ~(SSLSOCKET__F_HS_DONE | SSLSOCKET__F_ENGINE_CLOSING | SSLSOCKET__F_HOLD
-                  | SSLSOCKET__F_RESUMED);
-    s->flags |= SSLSOCKET__F_ENGINE_LIVE;
-    s->n_ssl_errors = 0;
-    s->have_peer = 0;
-    s->deadline = cfg->handshake_ms > 0 ? sslsocket__now_ms() + cfg->handshake_ms : 0;
-    sslsocket__set_mode(s, server ? SSLSOCKET_SSL_SERVER : SSLSOCKET_SSL_CLIENT);
+    sslsocket__engine_started(s, 0);
     return 0;
 }
 
@@ -6982,7 +7091,7 @@ sslsocket__pump(sslsocket *s)
         /* 1. records out first: they may unblock the peer */
         if (st & BR_SSL_SENDREC) {
             buf = br_ssl_engine_sendrec_buf(eng, &len);
-            n = sslsocket__sys_send(s->fd, buf, len);
+            n = sslsocket__io_send(s, buf, len);
             if (n > 0) {
                 br_ssl_engine_sendrec_ack(eng, (size_t)n);
                 s->idle_since = sslsocket__now_ms();
@@ -7036,7 +7145,7 @@ sslsocket__pump(sslsocket *s)
         /* 6. records in */
         if ((st & BR_SSL_RECVREC) && !(s->flags & SSLSOCKET__F_EOF)) {
             buf = br_ssl_engine_recvrec_buf(eng, &len);
-            n = sslsocket__sys_recv(s->fd, buf, len);
+            n = sslsocket__io_recv(s, buf, len);
             if (n > 0) {
                 br_ssl_engine_recvrec_ack(eng, (size_t)n);
                 s->idle_since = sslsocket__now_ms();
@@ -7070,7 +7179,11 @@ sslsocket__tls_io(sslsocket *s)
     }
     if (sslsocket__pump(s) < 0) {
         int e = s->sys_errno;
-        if (s->state == SSLSOCKET_CLOSING) {
+        if (eng->shutdown_recv || eng->close_received) {
+            /* the peer sent close_notify and left before our answer */
+            sslsocket__fail_connection(s, SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
+                "remote host closed the connection (close_notify received)");
+        } else if (s->state == SSLSOCKET_CLOSING) {
             sslsocket__finish(s);
         } else if (!(s->flags & SSLSOCKET__F_HS_DONE)) {
             sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED,
@@ -7121,7 +7234,7 @@ sslsocket__plain_io(sslsocket *s)
     ptrdiff_t n;
     s->flags &= ~(SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE);
     while (s->wlen > 0) {
-        n = sslsocket__sys_send(s->fd, s->wbuf, s->wlen);
+        n = sslsocket__io_send(s, s->wbuf, s->wlen);
         if (n < 0) {
             int e = errno;
             if (s->state == SSLSOCKET_CLOSING)
@@ -7140,7 +7253,6 @@ sslsocket__plain_io(sslsocket *s)
         sslsocket__event(s, SSLSOCKET_EV_BYTES_WRITTEN, (int)n);
     }
     if (s->state == SSLSOCKET_CLOSING && s->wlen == 0) {
-        shutdown(s->fd, SHUT_WR);
         sslsocket__finish(s);
         return;
     }
@@ -7151,7 +7263,7 @@ sslsocket__plain_io(sslsocket *s)
         room = sizeof s->rbuf - s->rend;
         if (room == 0)
             break; /* backpressure: the caller must read */
-        n = sslsocket__sys_recv(s->fd, s->rbuf + s->rend, room);
+        n = sslsocket__io_recv(s, s->rbuf + s->rend, room);
         if (n > 0) {
             s->rend += (size_t)n;
             s->idle_since = sslsocket__now_ms();
@@ -7222,30 +7334,32 @@ sslsocket_abort(sslsocket *s)
         sslsocket__finish(s);
 }
 
-SSLSOCKET__DEF int
-sslsocket_start_client_encryption(sslsocket *s)
+/* Shared body of start_client_encryption / start_server_encryption. */
+SSLSOCKET__PRIVATE int
+sslsocket__start_encryption(sslsocket *s, int server, const char *fn)
 {
     if (s == NULL)
         return -1;
     if (s->state != SSLSOCKET_CONNECTED)
-        return sslsocket__misuse(s, "sslsocket_start_client_encryption: not connected "
-                                 "(state %s)", sslsocket_state_name(s->state));
+        return sslsocket__misuse(s, "%s: not connected (state %s)", fn,
+                                 sslsocket_state_name(s->state));
     if (SSLSOCKET__TLS(s))
-        return sslsocket__misuse(s, "sslsocket_start_client_encryption: already %s",
-                                 s->flags & SSLSOCKET__F_HS_DONE ? "encrypted"
-                                                                 : "handshaking");
+        return sslsocket__misuse(s, "%s: already %s", fn,
+                                 s->flags & SSLSOCKET__F_HS_DONE ? "encrypted" : "handshaking");
+    if (server && !sslsocket__cfg(s)->key.type)
+        return sslsocket__misuse(s, "%s: the configuration has no certificate and key", fn);
     if (s->wlen > 0) {
         sslsocket__plain_io(s); /* plaintext written before must leave as plaintext */
         if (s->state != SSLSOCKET_CONNECTED)
             return -1;
         if (s->wlen > 0) {
             sslsocket__seterr(s, SSLSOCKET_ERR_UNFINISHED_SOCKET_OPERATION,
-                "sslsocket_start_client_encryption: %zu plaintext bytes still to send; "
-                "retry after BYTES_WRITTEN", s->wlen);
+                              "%s: %zu plaintext bytes still to send; retry after "
+                              "BYTES_WRITTEN", fn, s->wlen);
             return -1;
         }
     }
-    if (sslsocket__begin_tls(s, (s->flags & SSLSOCKET__F_SERVER) != 0) < 0) {
+    if (sslsocket__begin_tls(s, server) < 0) {
         sslsocket__fail_connection(s, s->error, "%s", s->error_string);
         return -1;
     }
@@ -7253,11 +7367,55 @@ sslsocket_start_client_encryption(sslsocket *s)
 }
 
 SSLSOCKET__DEF int
+sslsocket_start_client_encryption(sslsocket *s)
+{
+    return sslsocket__start_encryption(s, 0, "sslsocket_start_client_encryption");
+}
+
+SSLSOCKET__DEF int
 sslsocket_start_server_encryption(sslsocket *s)
 {
-    if (s == NULL)
+    return sslsocket__start_encryption(s, 1, "sslsocket_start_server_encryption");
+}
+
+/* Make `s` CONNECTED over the pipe (no descriptor, no lookup). */
+SSLSOCKET__PRIVATE int
+sslsocket__pipe_attach(sslsocket *s, sslsocket_pipe *p, int side, int server)
+{
+    if (s->state != SSLSOCKET_UNCONNECTED)
+        return sslsocket__misuse(s, "sslsocket_pipe_connect: socket is not unconnected "
+                                 "(state %s)", sslsocket_state_name(s->state));
+    s->flags &= SSLSOCKET__F_DECIDE;
+    if (server)
+        s->flags |= SSLSOCKET__F_SERVER;
+    s->error = SSLSOCKET_ERR_UNKNOWN;
+    s->error_string[0] = 0;
+    s->mode = SSLSOCKET_UNENCRYPTED;
+    s->open_mode = SSLSOCKET_READ_WRITE;
+    s->rstart = s->rend = s->wlen = s->unflushed = 0;
+    s->n_ssl_errors = s->have_peer = 0;
+    s->pipe = p;
+    s->pipe_side = side;
+    s->flags |= SSLSOCKET__F_WAS_CONNECTED;
+    s->idle_since = sslsocket__now_ms();
+    sslsocket__set_state(s, SSLSOCKET_CONNECTED);
+    sslsocket__event(s, SSLSOCKET_EV_CONNECTED, 0);
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, sslsocket *server)
+{
+    if (p == NULL || client == NULL || server == NULL || client == server)
         return -1;
-    return sslsocket__misuse(s, "sslsocket_start_server_encryption: not available yet");
+    memset(p, 0, sizeof *p);
+    if (sslsocket__pipe_attach(client, p, 0, 0) < 0)
+        return -1;
+    if (sslsocket__pipe_attach(server, p, 1, 1) < 0) {
+        sslsocket_abort(client);
+        return -1;
+    }
+    return 0;
 }
 
 /* Deadlines of the current phase. */
@@ -7430,7 +7588,10 @@ sslsocket__has_work(const sslsocket *s)
     size_t len;
     if (s->n_events > s->n_delivered || (s->flags & SSLSOCKET__F_HOLD))
         return 1;
-    if (s->state == SSLSOCKET_CLOSING && s->fd < 0)
+    if (s->state == SSLSOCKET_CLOSING && s->fd < 0 && s->pipe == NULL)
+        return 1;
+    if (s->pipe && (s->pipe->len[1 - s->pipe_side] > 0 || s->pipe->closed[1 - s->pipe_side]
+                    || (s->wlen > 0 && s->pipe->len[s->pipe_side] < sizeof s->pipe->buf[0])))
         return 1;
     if ((s->state == SSLSOCKET_CONNECTED || s->state == SSLSOCKET_CLOSING)
         && SSLSOCKET__TLS(s)) {
