@@ -39,14 +39,24 @@ $(BUILD)/%: tests/%.c $(HDR) | $(BUILD)
 $(BUILD)/vg_%: tests/%.c $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(LDLIBS)
 
-C_TESTS = test_memory test_client
+C_TESTS = test_resolver test_x509 test_loaders test_memory test_client
+# run again, without sanitizers, under valgrind
+VG_TESTS = test_memory test_resolver
 
 test: deps lint
 	@$(MAKE) --no-print-directory test-c
+	@$(MAKE) --no-print-directory test-valgrind
 
 test-c: $(addprefix $(BUILD)/,$(C_TESTS))
 	@fail=0; for t in $(C_TESTS); do \
 	  echo "== $$t (ASan+UBSan)"; $(BUILD)/$$t || fail=1; \
+	done; exit $$fail
+
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all
+
+test-valgrind: $(addprefix $(BUILD)/vg_,$(VG_TESTS))
+	@fail=0; for t in $(VG_TESTS); do \
+	  echo "== $$t (valgrind)"; $(VALGRIND) $(BUILD)/vg_$$t || fail=1; \
 	done; exit $$fail
 
 # The core must never allocate: no allocating calls outside comments.

@@ -227,4 +227,104 @@ peers_kill(peers_proc *p)
     p->pid = -1;
 }
 
+/* ---- helper scripts and programmable peers (appended) ------------------ */
+
+#include <limits.h>
+
+/* The python3 that runs the helper scripts: $PYTHON, else Debian's (starts
+ * fast; a pyenv shim on PATH takes ~0.5 s), else the one on PATH. */
+TESTLIB_UNUSED static const char *
+peers_python(void)
+{
+    if (getenv("PYTHON") != NULL)
+        return getenv("PYTHON");
+    if (access("/usr/bin/python3", X_OK) == 0)
+        return "/usr/bin/python3";
+    return "python3";
+}
+
+/* Absolute path of a helper script in the tests directory ($TESTS_DIR, else
+ * the directory of this header as compiled, else ./tests). */
+TESTLIB_UNUSED static const char *
+peers_script(const char *name)
+{
+    static char buf[4][PATH_MAX + 64];
+    static int k;
+    char dir[512], abs_dir[PATH_MAX];
+    const char *slash = strrchr(__FILE__, '/');
+    k = (k + 1) % 4;
+    if (getenv("TESTS_DIR") != NULL)
+        snprintf(dir, sizeof dir, "%s", getenv("TESTS_DIR"));
+    else if (slash != NULL)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - __FILE__), __FILE__);
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (realpath(dir, abs_dir) == NULL)
+        snprintf(abs_dir, sizeof abs_dir, "%s", "tests");
+    snprintf(buf[k], sizeof buf[k], "%s/%.60s", abs_dir, name);
+    return buf[k];
+}
+
+/* Start argv[] (as peers_spawn) and wait, bounded, until it has written its
+ * port number to `portfile` (a path; helper scripts write it atomically).
+ * Returns the port, or 0 if the child died or the time ran out. */
+TESTLIB_UNUSED static unsigned
+peers_spawn_port(peers_proc *p, const char *log, const char *portfile, char *const argv[],
+                 int timeout_ms)
+{
+    int64_t end = peers_now_ms() + timeout_ms;
+    unlink(portfile);
+    *p = peers_spawn(log, argv);
+    if (p->pid <= 0)
+        return 0;
+    while (peers_now_ms() < end) {
+        FILE *f = fopen(portfile, "r");
+        int st;
+        if (f != NULL) {
+            unsigned port = 0;
+            int ok = fscanf(f, "%u", &port) == 1;
+            fclose(f);
+            if (ok && port > 0 && port < 65536)
+                return port;
+        }
+        if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+            p->pid = -1;
+            return 0;
+        }
+        {
+            struct timespec ts = { 0, 5 * 1000000 };
+            nanosleep(&ts, NULL); /* polling interval, not synchronisation */
+        }
+    }
+    return 0;
+}
+
+/* Wait, bounded, for a child to exit by itself.  Returns its exit status
+ * (0..255, 128+signal), or -1 when it is still running at the deadline (it
+ * is then left running: peers_kill it). */
+TESTLIB_UNUSED static int
+peers_wait_exit(peers_proc *p, int timeout_ms)
+{
+    int64_t end = peers_now_ms() + timeout_ms;
+    if (p->pid <= 0)
+        return -1;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(p->pid, &st, WNOHANG);
+        if (r == p->pid) {
+            p->pid = -1;
+            if (p->stdin_fd >= 0)
+                close(p->stdin_fd);
+            p->stdin_fd = -1;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        if (r < 0 || peers_now_ms() >= end)
+            return -1;
+        {
+            struct timespec ts = { 0, 5 * 1000000 };
+            nanosleep(&ts, NULL); /* polling interval, not synchronisation */
+        }
+    }
+}
+
 #endif

@@ -136,12 +136,191 @@ static void test_refused(void)
     CHECK_ERR(&sock, SSLSOCKET_ERR_CONNECTION_REFUSED, "refused");
 }
 
+
+static int encrypted_or_closed(sslsocket *s, drive_log *l)
+{
+    (void)l;
+    return sslsocket_is_encrypted(s);
+}
+
+/* TLS 1.0 server: refused by default (TLS 1.2 minimum), works when the
+   range is opened explicitly. */
+static void test_tls10_only_when_allowed(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    memset(&l, 0, sizeof l);
+    fresh_config();
+    port = start_s_server(&p, "127.0.0.1", peers_path("ec.pem"), peers_path("ec.key"),
+                          "-www -tls1 -cipher DEFAULT:@SECLEVEL=0");
+    sslsocket_init(&sock, &cfg);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    CHECK(!drive_until(&sock, &l, encrypted_or_closed, 5000));
+    CHECK_ERR(&sock, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "TLS handshake failed");
+    memset(&l, 0, sizeof l);
+    REQUIRE(sslsocket_config_set_versions(&cfg, SSLSOCKET_TLS10, SSLSOCKET_TLS12) == 0);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    CHECKF(drive_until(&sock, &l, encrypted_or_closed, 5000), "%s", sslsocket_error_string(&sock));
+    CHECK(sslsocket_protocol(&sock) && strcmp(sslsocket_protocol(&sock), "TLSv1.0") == 0);
+    sslsocket_abort(&sock);
+    peers_kill(&p);
+}
+
+/* ALPN: the server picks from our list; the result is readable. */
+static void test_alpn(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    memset(&l, 0, sizeof l);
+    fresh_config();
+    REQUIRE(sslsocket_config_set_alpn(&cfg, "h2,http/1.1") == 0);
+    port = start_s_server(&p, "127.0.0.1", peers_path("ec.pem"), peers_path("ec.key"),
+                          "-www -alpn http/1.1");
+    sslsocket_init(&sock, &cfg);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+    CHECKF(drive_until(&sock, &l, encrypted_or_closed, 5000), "%s", sslsocket_error_string(&sock));
+    CHECK(sslsocket_alpn(&sock) && strcmp(sslsocket_alpn(&sock), "http/1.1") == 0);
+    sslsocket_abort(&sock);
+    peers_kill(&p);
+}
+
+/* Client certificate required by the server (-Verify): fails without one
+   (with the server's alert named), works with one. */
+static void test_client_cert_required(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    unsigned char rx[4096];
+    memset(&l, 0, sizeof l);
+    fresh_config();
+    port = start_s_server(&p, "127.0.0.1", peers_path("rsa.pem"), peers_path("rsa.key"),
+                          "-www -Verify 1 -CAfile ca.pem");
+    sslsocket_init(&sock, &cfg);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    sslsocket_write_string(&sock, "GET / HTTP/1.0\r\n\r\n");
+    drive_until(&sock, &l, NULL, 5000);
+    CHECKF(sslsocket_error(&sock) == SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED
+           || sslsocket_error(&sock) == SSLSOCKET_ERR_SSL_INTERNAL
+           || sslsocket_error(&sock) == SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
+           "error %d %s", sslsocket_error(&sock), sslsocket_error_string(&sock));
+    CHECKF(strstr(sslsocket_error_string(&sock), "alert") != NULL
+           || strstr(sslsocket_error_string(&sock), "closed") != NULL,
+           "%s", sslsocket_error_string(&sock));
+    memset(&l, 0, sizeof l);
+    memset(rx, 0, sizeof rx);
+    l.rx = rx;
+    l.rx_cap = sizeof rx - 1;
+    REQUIRE(sslsocket_config_set_certificate_file(&cfg, peers_path("client.pem"),
+                                                  peers_path("client.key")) == 0);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    sslsocket_write_string(&sock, "GET / HTTP/1.0\r\n\r\n");
+    CHECKF(drive_until(&sock, &l, got_http, 5000), "%s", sslsocket_error_string(&sock));
+    CHECK(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL);
+    sslsocket_abort(&sock);
+    peers_kill(&p);
+}
+
+/* Session resumption: the same socket reconnects and offers its session;
+   a saved session moves to another socket. */
+static void test_resumption(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    static sslsocket other;
+    sslsocket_session saved;
+    int i;
+    fresh_config();
+    port = start_s_server(&p, "127.0.0.1", peers_path("ec.pem"), peers_path("ec.key"), "-www");
+    sslsocket_init(&sock, &cfg);
+    for (i = 0; i < 2; i++) {
+        memset(&l, 0, sizeof l);
+        REQUIRE(sslsocket_connect_encrypted(&sock, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+        CHECK(drive_until(&sock, &l, encrypted_or_closed, 5000));
+        CHECK(sslsocket_session_resumed(&sock) == (i == 1));
+        sslsocket_disconnect(&sock);
+        drive_until(&sock, &l, NULL, 5000);
+    }
+    REQUIRE(sslsocket_get_session(&sock, &saved) == 0);
+    sslsocket_init(&other, &cfg);
+    REQUIRE(sslsocket_set_session(&other, &saved) == 0);
+    memset(&l, 0, sizeof l);
+    REQUIRE(sslsocket_connect_encrypted(&other, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+    CHECK(drive_until(&other, &l, encrypted_or_closed, 5000));
+    CHECK(sslsocket_session_resumed(&other));
+    sslsocket_abort(&other);
+    peers_kill(&p);
+}
+
+/* 10 MiB through gnutls-serv --echo, both directions at once, checked. */
+static void test_gnutls_echo_10mib(void)
+{
+    static unsigned char out[10 << 20], in[10 << 20];
+    peers_proc p;
+    drive_log l;
+    unsigned port = peers_free_port();
+    char portarg[32];
+    char *argv[] = { "gnutls-serv", "--echo", "--x509certfile", "rsa.pem", "--x509keyfile",
+                     "rsa.key", "--priority", "NORMAL:-VERS-TLS1.3", portarg, NULL };
+    size_t sent = 0, i;
+    int64_t end;
+    br_sha256_context h;
+    unsigned char d1[32], d2[32];
+    snprintf(portarg, sizeof portarg, "--port=%u", port);
+    p = peers_spawn("gnutls.log", argv);
+    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+    /* printable lines: gnutls-serv's echo mode reads text */
+    for (i = 0; i < sizeof out; i++)
+        out[i] = (i % 64 == 63) ? '\n' : (unsigned char)('a' + ((i * 2654435761u) >> 13) % 26);
+    memset(&l, 0, sizeof l);
+    l.rx = in;
+    l.rx_cap = sizeof in;
+    fresh_config();
+    sslsocket_init(&sock, &cfg);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    end = peers_now_ms() + 60000;
+    while (l.rx_len < sizeof in && peers_now_ms() < end
+           && sslsocket_state(&sock) != SSLSOCKET_UNCONNECTED) {
+        sslsocket *list[1] = { &sock };
+        ptrdiff_t n;
+        if (sent < sizeof out) {
+            n = sslsocket_write(&sock, out + sent, sizeof out - sent);
+            if (n > 0)
+                sent += (size_t)n;
+        }
+        sslsocket_wait(list, 1, 100);
+        drive_poll(&sock, &l);
+    }
+    CHECKF(l.rx_len == sizeof in, "received %zu of %zu (%s)", l.rx_len, sizeof in,
+           sslsocket_error_string(&sock));
+    br_sha256_init(&h);
+    br_sha256_update(&h, out, sizeof out);
+    br_sha256_out(&h, d1);
+    br_sha256_init(&h);
+    br_sha256_update(&h, in, l.rx_len);
+    br_sha256_out(&h, d2);
+    CHECK(memcmp(d1, d2, 32) == 0);
+    CHECK(strstr(sslsocket_cipher(&sock), "ECDHE_RSA") != NULL);
+    sslsocket_disconnect(&sock);
+    drive_until(&sock, &l, NULL, 5000);
+    CHECK(sslsocket_state(&sock) == SSLSOCKET_UNCONNECTED);
+    peers_kill(&p);
+}
+
 static const testlib_case tests[] = {
     { "openssl_ecdsa_v4", test_openssl_ecdsa_v4 },
     { "openssl_rsa_v6", test_openssl_rsa_v6 },
     { "openssl_chacha", test_openssl_chacha },
     { "openssl_aes256_rsa", test_openssl_aes256_rsa },
     { "refused", test_refused },
+    { "tls10_only_when_allowed", test_tls10_only_when_allowed },
+    { "alpn", test_alpn },
+    { "client_cert_required", test_client_cert_required },
+    { "resumption", test_resumption },
+    { "gnutls_echo_10mib", test_gnutls_echo_10mib },
     { NULL, NULL }
 };
 

@@ -1,7 +1,8 @@
-/* Tests for wip/loaders.h. All keys and certificates are generated at test time with the
+/* Tests for the credential loaders of sslsocket.h. All keys and certificates are generated at test time with the
  * openssl command line tool into a mkdtemp() directory, removed at the end.
  * Build: cc -std=c99 -D_GNU_SOURCE tests/test_loaders.c -lbearssl */
-#include "../wip/loaders.h"
+#define SSLSOCKET_IMPLEMENTATION
+#include "../sslsocket.h"
 
 #include <stdio.h>
 #include <stdlib.h>

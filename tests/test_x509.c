@@ -1,6 +1,7 @@
-/* Tests for wip/x509.h: certificates are made at test time with the openssl CLI in a
+/* Tests for the certificate reader of sslsocket.h: certificates are made at test time with the openssl CLI in a
  * mkdtemp directory, and every parsed field is compared with what openssl itself prints. */
-#include "../wip/x509.h"
+#define SSLSOCKET_IMPLEMENTATION
+#include "../sslsocket.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>

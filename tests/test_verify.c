@@ -1,0 +1,916 @@
+/* test_verify.c - the client's negative certificate matrix against real
+ * peers (`openssl s_server -www`, and a small Python `ssl` server where the
+ * test needs to know what the server received).
+ *
+ * Every certificate is made at test time with `openssl ca` inside a fixed
+ * validity window, 2030-01-01 .. 2031-01-01 (CAs 2020 .. 2049), and the
+ * client's clock is injected with sslsocket_config_set_time(), so nothing
+ * here depends on the real date.
+ *
+ * Each failing case runs twice:
+ *   <case>_verify  VERIFY_PEER (client default): V then X13, the specific
+ *                  sentence, the exact problem list, and nothing of the
+ *                  queued request reached the server (no HTTP reply).
+ *   <case>_query   QUERY_PEER: V then E, HTTP reply received, exactly the
+ *                  expected problem codes listed.
+ */
+#define SSLSOCKET_IMPLEMENTATION
+#include "../sslsocket.h"
+#include "testlib.h"
+#include "peers.h"
+#include "drive.h"
+
+static unsigned char store[512 * 1024];
+static sslsocket_config cfg;
+static sslsocket sock;
+
+/* Unix times around the certificates' window. */
+#define T_START 1893456000 /* 2030-01-01 00:00:00Z = notBefore */
+#define T_END 1924992000   /* 2031-01-01 00:00:00Z = notAfter */
+#define T_INSIDE 1909094400 /* 2030-07-01 */
+#define T_BEFORE 1877558400 /* 2029-07-01 */
+#define T_AFTER 1956528000  /* 2032-01-01 */
+
+#define M(code) SSLSOCKET_SSLERR_MASK(SSLSOCKET_SSLERR_##code)
+
+static const char request[] = "GET / HTTP/1.0\r\n\r\n";
+
+/* ------------------------------------------------------------------ fixtures */
+
+static const char ca_cnf[] =
+    "[ ca ]\n"
+    "default_ca = vca\n"
+    "[ vca ]\n"
+    "dir = .\n"
+    "database = index.txt\n"
+    "new_certs_dir = newcerts\n"
+    "serial = serial\n"
+    "default_md = sha256\n"
+    "policy = policy_any\n"
+    "unique_subject = no\n"
+    "copy_extensions = none\n"
+    "email_in_dn = no\n"
+    "[ policy_any ]\n"
+    "commonName = supplied\n"
+    "organizationName = optional\n"
+    "[ req ]\n"
+    "distinguished_name = req_dn\n"
+    "[ req_dn ]\n"
+    "[ ext_ca ]\n"
+    "basicConstraints = critical,CA:TRUE\n"
+    "keyUsage = critical,keyCertSign,cRLSign\n"
+    "subjectKeyIdentifier = hash\n"
+    "[ ext_good ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "subjectAltName = DNS:localhost,IP:127.0.0.1\n"
+    "extendedKeyUsage = serverAuth\n"
+    "[ ext_other ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "subjectAltName = DNS:other.example\n"
+    "extendedKeyUsage = serverAuth\n"
+    "[ ext_dnsonly ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "subjectAltName = DNS:localhost\n"
+    "extendedKeyUsage = serverAuth\n"
+    "[ ext_wildcom ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "subjectAltName = DNS:*.com\n"
+    "extendedKeyUsage = serverAuth\n"
+    "[ ext_wild ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "subjectAltName = DNS:*.example.test\n"
+    "extendedKeyUsage = serverAuth\n"
+    "[ ext_clientauth ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "subjectAltName = DNS:localhost,IP:127.0.0.1\n"
+    "extendedKeyUsage = clientAuth\n"
+    "[ ext_nosan ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "extendedKeyUsage = serverAuth\n";
+
+/* A CA-issued certificate: SIGN <ca> <csr> <ext> <subject> <window> <out> */
+#define SIGN(ca, csr, ext, subj, win, out)                                                 \
+    "openssl ca -batch -notext -config ca.cnf -cert " ca ".pem -keyfile " ca ".key -in "    \
+    csr ".csr -extensions " ext " -subj '" subj "' " win " -out " out ".pem && "
+/* A self-signed one (the key is the CSR's). */
+#define SELF(key, ext, subj, win, out)                                                      \
+    "openssl ca -batch -notext -config ca.cnf -selfsign -keyfile " key ".key -in " key      \
+    ".csr -extensions " ext " -subj '" subj "' " win " -out " out ".pem && "
+#define ECKEY(k)                                                                           \
+    "openssl ecparam -name prime256v1 -genkey -noout -out " k ".key && "                   \
+    "openssl req -new -config ca.cnf -key " k ".key -subj '/CN=" k "' -out " k ".csr && "
+#define CA_WIN "-startdate 20200101000000Z -enddate 20491231235959Z"
+#define LEAF_WIN "-startdate 20300101000000Z -enddate 20310101000000Z"
+
+static const char python_server[] =
+    "import os, socket, ssl, sys\n"
+    "port_file, result_file, cert, key = sys.argv[1:5]\n"
+    "def put(path, text):\n"
+    "    with open(path + '.tmp', 'w') as f:\n"
+    "        f.write(text)\n"
+    "    os.rename(path + '.tmp', path)\n"
+    "ls = socket.socket()\n"
+    "ls.bind(('127.0.0.1', 0))\n"
+    "ls.listen(1)\n"
+    "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+    "ctx.load_cert_chain(cert, key)\n"
+    "put(port_file, str(ls.getsockname()[1]))\n"
+    "c, _ = ls.accept()\n"
+    "c.settimeout(10)\n"
+    "try:\n"
+    "    s = ctx.wrap_socket(c, server_side=True)\n"
+    "except Exception as e:\n"
+    "    put(result_file, 'handshake=fail appbytes=0 err=%s\\n' % e)\n"
+    "    sys.exit(0)\n"
+    "data, err = b'', ''\n"
+    "try:\n"
+    "    while b'\\r\\n\\r\\n' not in data:\n"
+    "        d = s.recv(4096)\n"
+    "        if not d:\n"
+    "            break\n"
+    "        data += d\n"
+    "    if b'\\r\\n\\r\\n' in data:\n"
+    "        s.sendall(b'HTTP/1.0 200 ok\\r\\n\\r\\nhello from python\\n')\n"
+    "except Exception as e:\n"
+    "    err = str(e)\n"
+    "put(result_file, 'handshake=ok appbytes=%d err=%s\\n' % (len(data), err))\n"
+    "try:\n"
+    "    s.unwrap()\n"
+    "except Exception:\n"
+    "    pass\n";
+
+static int
+write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(peers_path(name), "w");
+    if (f == NULL)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+/*
+ *   vca      root CA (trusted), window 2020..2049
+ *   ca2      another root, NOT in the trust store
+ *   i1,i2,i3 intermediates: root -> i1 -> i2 -> i3
+ *   leaf.key one EC key for most CA-issued leaves; ss.key for self-signed
+ *   good     SAN DNS:localhost, IP:127.0.0.1, serverAuth (root)
+ *   other    SAN DNS:other.example                  (root)
+ *   dnsonly  SAN DNS:localhost only                  (root)
+ *   wildcom  SAN DNS:*.com                           (root)
+ *   wild     SAN DNS:*.example.test                  (root)
+ *   cliauth  EKU clientAuth only                     (root)
+ *   nosan    CN=localhost, no SAN                    (root)
+ *   unknown  like good, issued by ca2
+ *   deep     like good, issued by i3; chain3.pem = i3, i2, i1
+ *   mid      like good, issued by i1 (served without i1)
+ *   weak     RSA-1024 key, like good                 (root)
+ *   ss       self-signed, like good
+ *   ssother  self-signed, SAN DNS:other.example (the combined case)
+ *   pin_ss.txt / pin_ca.txt / pinhex_ss.txt  SPKI SHA-256 pins
+ */
+static int
+make_fixtures(void)
+{
+    if (write_file("ca.cnf", ca_cnf) != 0 || write_file("server.py", python_server) != 0)
+        return -1;
+    /* several commands: peers_sh takes up to 4 KiB, C99 strings 4095 bytes */
+    return peers_sh(
+               "mkdir -p newcerts && : > index.txt && echo 1000 > serial && "
+               ECKEY("vca") SELF("vca", "ext_ca", "/CN=sslsocket verify root", CA_WIN, "vca")
+               ECKEY("ca2") SELF("ca2", "ext_ca", "/CN=sslsocket unknown root", CA_WIN, "ca2")
+               ECKEY("i1") SIGN("vca", "i1", "ext_ca", "/CN=verify intermediate 1", CA_WIN, "i1")
+               ECKEY("i2") SIGN("i1", "i2", "ext_ca", "/CN=verify intermediate 2", CA_WIN, "i2")
+               ECKEY("i3") SIGN("i2", "i3", "ext_ca", "/CN=verify intermediate 3", CA_WIN, "i3")
+               "cat i3.pem i2.pem i1.pem > chain3.pem")
+        || peers_sh(
+               ECKEY("leaf") ECKEY("ss")
+               SIGN("vca", "leaf", "ext_good", "/CN=localhost/O=sslsocket verify", LEAF_WIN, "good")
+               SIGN("vca", "leaf", "ext_other", "/CN=other.example", LEAF_WIN, "other")
+               SIGN("vca", "leaf", "ext_dnsonly", "/CN=localhost", LEAF_WIN, "dnsonly")
+               SIGN("vca", "leaf", "ext_wildcom", "/CN=*.com", LEAF_WIN, "wildcom")
+               SIGN("vca", "leaf", "ext_wild", "/CN=*.example.test", LEAF_WIN, "wild")
+               "true")
+        || peers_sh(
+               SIGN("vca", "leaf", "ext_clientauth", "/CN=localhost", LEAF_WIN, "cliauth")
+               SIGN("vca", "leaf", "ext_nosan", "/CN=localhost", LEAF_WIN, "nosan")
+               SIGN("ca2", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "unknown")
+               SIGN("i3", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "deep")
+               SIGN("i1", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "mid")
+               "true")
+        || peers_sh(
+               "openssl genrsa -out weak.key 1024 && "
+               "openssl req -new -config ca.cnf -key weak.key -subj '/CN=weak' -out weak.csr && "
+               SIGN("vca", "weak", "ext_good", "/CN=localhost", LEAF_WIN, "weak")
+               SELF("ss", "ext_good", "/CN=localhost/O=self-signed", LEAF_WIN, "ss")
+               SELF("ss", "ext_other", "/CN=other.example/O=self-signed", LEAF_WIN, "ssother")
+               "for k in ss vca; do openssl pkey -in $k.key -pubout -outform DER "
+               "  | openssl dgst -sha256 -binary | base64 > pin_$k.txt || exit 1; done && "
+               "openssl pkey -in ss.key -pubout -outform DER | openssl dgst -sha256 -hex "
+               "  | sed 's/.*= *//' > pinhex_ss.txt");
+}
+
+/* Pin text from a file made by make_fixtures, "sha256/" prefixed unless hex. */
+static const char *
+pin_from(const char *file, int hex)
+{
+    static char buf[2][128];
+    static int k;
+    size_t n;
+    const char *t = peers_slurp(peers_path(file), &n);
+    k = !k;
+    while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
+        n--;
+    snprintf(buf[k], sizeof buf[k], "%s%.*s", hex ? "" : "sha256/", (int)n, t);
+    return buf[k];
+}
+
+/* ------------------------------------------------------------------ peers */
+
+/* `openssl s_server -www` on 127.0.0.1 with extra arguments; returns its port. */
+static unsigned
+start_s_server(peers_proc *p, const char *cert, const char *key, const char *extra)
+{
+    unsigned port = peers_free_port();
+    char accept[80], *argv[40];
+    char extra_buf[512];
+    char certp[512], keyp[512];
+    int n = 0;
+    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+    snprintf(certp, sizeof certp, "%s", peers_path(cert));
+    snprintf(keyp, sizeof keyp, "%s", peers_path(key));
+    argv[n++] = "openssl";
+    argv[n++] = "s_server";
+    argv[n++] = "-accept";
+    argv[n++] = accept;
+    argv[n++] = "-cert";
+    argv[n++] = certp;
+    argv[n++] = "-key";
+    argv[n++] = keyp;
+    argv[n++] = "-quiet";
+    argv[n++] = "-www";
+    snprintf(extra_buf, sizeof extra_buf, "%s", extra ? extra : "");
+    if (extra_buf[0]) {
+        char *tok = strtok(extra_buf, " ");
+        while (tok && n < 38) {
+            argv[n++] = tok;
+            tok = strtok(NULL, " ");
+        }
+    }
+    argv[n] = NULL;
+    *p = peers_spawn("s_server.log", argv);
+    if (peers_wait_port("127.0.0.1", port, 5000) < 0) {
+        printf("s_server did not start on %s\n", accept);
+        return 0;
+    }
+    return port;
+}
+
+/* Wait (bounded, polling) until a file exists; returns its text or NULL. */
+static const char *
+wait_file(const char *name, int timeout_ms)
+{
+    int64_t end = peers_now_ms() + timeout_ms;
+    while (peers_now_ms() < end) {
+        if (access(peers_path(name), F_OK) == 0)
+            return peers_slurp(peers_path(name), NULL);
+        {
+            struct timespec ts = { 0, 10 * 1000000 };
+            nanosleep(&ts, NULL); /* polling interval, not synchronisation */
+        }
+    }
+    return NULL;
+}
+
+/* The Python server: one connection, records what it received in
+ * <tag>.result ("handshake=ok appbytes=N err=..."). Returns its port. */
+static unsigned
+start_py_server(peers_proc *p, const char *tag, const char *cert, const char *key)
+{
+    char portf[64], resf[64], certp[512], keyp[512];
+    char *argv[8];
+    const char *t;
+    snprintf(portf, sizeof portf, "%s.port", tag);
+    snprintf(resf, sizeof resf, "%s.result", tag);
+    snprintf(certp, sizeof certp, "%s", peers_path(cert));
+    snprintf(keyp, sizeof keyp, "%s", peers_path(key));
+    argv[0] = "python3";
+    argv[1] = "server.py";
+    argv[2] = portf;
+    argv[3] = resf;
+    argv[4] = certp;
+    argv[5] = keyp;
+    argv[6] = NULL;
+    *p = peers_spawn("python.log", argv);
+    t = wait_file(portf, 5000);
+    if (t == NULL) {
+        printf("python server did not start\n");
+        return 0;
+    }
+    return (unsigned)atoi(t);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static void
+fresh_config(int64_t when)
+{
+    sslsocket_config_init(&cfg, store, sizeof store);
+    if (sslsocket_config_add_ca_file(&cfg, peers_path("vca.pem")) != 1)
+        printf("CA load failed: %s\n", sslsocket_config_error_string(&cfg));
+    sslsocket_config_set_time(&cfg, when);
+}
+
+static void
+log_init(drive_log *l, unsigned char *rx, size_t cap)
+{
+    memset(l, 0, sizeof *l);
+    memset(rx, 0, cap);
+    l->rx = rx;
+    l->rx_cap = cap - 1;
+}
+
+static int
+got_http(sslsocket *s, drive_log *l)
+{
+    (void)s;
+    return l->rx_len > 0 && strstr((char *)l->rx, "\r\n\r\n") != NULL;
+}
+
+static int
+saw_ssl_errors(sslsocket *s, drive_log *l)
+{
+    (void)s;
+    return (l->all & SSLSOCKET_EV_SSL_ERRORS) != 0;
+}
+
+/* Position of an event token in the log (" V ", " E ", ...), or -1. */
+static int
+ev_pos(const drive_log *l, const char *tok)
+{
+    char buf[sizeof l->text + 2], pat[16];
+    const char *p;
+    snprintf(buf, sizeof buf, " %s", l->text);
+    snprintf(pat, sizeof pat, " %s ", tok);
+    p = strstr(buf, pat);
+    return p ? (int)(p - buf) : -1;
+}
+
+/* The problem list as text, for failure messages. */
+static const char *
+problems_text(const sslsocket *s)
+{
+    static char buf[256];
+    size_t o = 0;
+    int i;
+    buf[0] = 0;
+    for (i = 0; i < sslsocket_ssl_error_count(s) && o < sizeof buf - 8; i++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d", i ? "," : "",
+                              sslsocket_ssl_error_code(s, i));
+    return buf;
+}
+
+/* The recorded problems are exactly `want` (any order, no duplicates). */
+static int
+problems_are(const sslsocket *s, const int *want, int n_want)
+{
+    int i, k;
+    if (sslsocket_ssl_error_count(s) != n_want)
+        return 0;
+    for (i = 0; i < n_want; i++) {
+        int found = 0;
+        for (k = 0; k < n_want; k++)
+            found += sslsocket_ssl_error_code(s, k) == want[i];
+        if (found != 1)
+            return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ the matrix */
+
+typedef struct vcase {
+    const char *cert, *key, *chain; /* served leaf, key, -cert_chain file */
+    const char *host;               /* connect to (always loopback) */
+    const char *name;               /* peer verify name, NULL = the host */
+    int64_t when;                   /* injected time */
+    int depth;                      /* verify depth, 0 = default */
+    const char *extra;              /* more s_server arguments */
+    int n;                          /* expected problems */
+    int want[4];
+    const char *phrase;             /* in the error string under VERIFY_PEER */
+} vcase;
+
+static void
+connect_case(const vcase *c, peers_proc *p, int mode)
+{
+    char extra[256];
+    unsigned port;
+    snprintf(extra, sizeof extra, "%s%s%s", c->chain ? "-cert_chain " : "",
+             c->chain ? peers_path(c->chain) : "", c->extra ? c->extra : "");
+    if (c->chain && c->extra)
+        snprintf(extra, sizeof extra, "-cert_chain %s %s", peers_path(c->chain), c->extra);
+    fresh_config(c->when);
+    if (c->depth)
+        CHECK(sslsocket_config_set_peer_verify_depth(&cfg, c->depth) == 0);
+    if (mode >= 0)
+        CHECK(sslsocket_config_set_peer_verify_mode(&cfg, mode) == 0);
+    port = start_s_server(p, c->cert, c->key, extra);
+    CHECK(port != 0);
+    sslsocket_init(&sock, &cfg);
+    if (c->name)
+        CHECK(sslsocket_set_peer_verify_name(&sock, c->name) == 0);
+    CHECK(sslsocket_connect_encrypted(&sock, c->host, port, SSLSOCKET_READ_WRITE) == 0);
+    /* queued before the handshake: must never leave on a failed verification */
+    CHECK(sslsocket_write_string(&sock, request) == (ptrdiff_t)strlen(request));
+}
+
+/* VERIFY_PEER (the client default, not set explicitly): the handshake fails. */
+static void
+run_verify(const vcase *c)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    log_init(&l, rx, sizeof rx);
+    connect_case(c, &p, -1);
+    CHECK(sslsocket_peer_verify_mode(&sock) == SSLSOCKET_AUTO_VERIFY_PEER);
+    CHECK(drive_until(&sock, &l, NULL, 5000));
+    CHECKF(ev_pos(&l, "X13") > 0, "events: %s", l.text);
+    CHECKF(ev_pos(&l, "E") < 0, "events: %s", l.text);
+    /* SPEC 3: failure "after the SSL-errors event that lists the problems" */
+    CHECKF(ev_pos(&l, "V") > 0 && ev_pos(&l, "V") < ev_pos(&l, "X13"), "events: %s", l.text);
+    CHECKF(strstr(l.text, "S0 D") != NULL, "events: %s", l.text);
+    CHECK_ERR(&sock, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, c->phrase);
+    CHECKF(problems_are(&sock, c->want, c->n), "problems: [%s]", problems_text(&sock));
+    CHECK(!sslsocket_is_encrypted(&sock));
+    CHECK(sslsocket_state(&sock) == SSLSOCKET_UNCONNECTED);
+    /* s_server -www answers any request: silence means none arrived */
+    CHECKF(l.rx_len == 0, "received: %.80s", (char *)rx);
+    peers_kill(&p);
+}
+
+/* QUERY_PEER: problems recorded, connection proceeds. */
+static void
+run_query(const vcase *c)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    log_init(&l, rx, sizeof rx);
+    connect_case(c, &p, SSLSOCKET_QUERY_PEER);
+    CHECK(drive_until(&sock, &l, got_http, 5000));
+    CHECKF(strncmp(l.text, "S1 S2 H S3 M1 C V E ", 20) == 0, "events: %s", l.text);
+    CHECK(sslsocket_is_encrypted(&sock));
+    CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s", (char *)rx);
+    CHECKF(problems_are(&sock, c->want, c->n), "problems: [%s]", problems_text(&sock));
+    CHECK(sslsocket_peer_certificate(&sock) != NULL);
+    CHECK(sslsocket_error(&sock) == SSLSOCKET_ERR_UNKNOWN);
+    sslsocket_disconnect(&sock);
+    CHECK(drive_until(&sock, &l, NULL, 5000));
+    peers_kill(&p);
+}
+
+/* A case that must pass under VERIFY_PEER with no problem at all. */
+static void
+run_pass(const vcase *c)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    log_init(&l, rx, sizeof rx);
+    connect_case(c, &p, -1);
+    CHECK(drive_until(&sock, &l, got_http, 5000));
+    CHECKF(strncmp(l.text, "S1 S2 H S3 M1 C E ", 18) == 0, "events: %s", l.text);
+    CHECKF(ev_pos(&l, "V") < 0, "events: %s", l.text);
+    CHECK(sslsocket_is_encrypted(&sock));
+    CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s", (char *)rx);
+    CHECKF(sslsocket_ssl_error_count(&sock) == 0, "problems: [%s]", problems_text(&sock));
+    CHECKF(sslsocket_error(&sock) == SSLSOCKET_ERR_UNKNOWN, "error: %s",
+           sslsocket_error_string(&sock));
+    sslsocket_disconnect(&sock);
+    CHECK(drive_until(&sock, &l, NULL, 5000));
+    CHECKF(strstr(l.text, "S6 S0 D") != NULL, "events: %s", l.text);
+    peers_kill(&p);
+}
+
+#define LOCAL "127.0.0.1"
+#define NOEXTRA 0, NULL
+
+static const vcase c_valid = { "good.pem", "leaf.key", NULL, LOCAL, "localhost", T_INSIDE,
+                               NOEXTRA, 0, { 0 }, NULL };
+static const vcase c_expired = { "good.pem", "leaf.key", NULL, LOCAL, "localhost", T_AFTER,
+                                 NOEXTRA, 1, { SSLSOCKET_SSLERR_EXPIRED },
+                                 "certificate expired" };
+static const vcase c_not_yet = { "good.pem", "leaf.key", NULL, LOCAL, "localhost", T_BEFORE,
+                                 NOEXTRA, 1, { SSLSOCKET_SSLERR_NOT_YET_VALID },
+                                 "certificate is not yet valid" };
+static const vcase c_wrong_host = { "other.pem", "leaf.key", NULL, LOCAL, "localhost", T_INSIDE,
+                                    NOEXTRA, 1, { SSLSOCKET_SSLERR_HOST_MISMATCH },
+                                    "host name mismatch: expected localhost" };
+static const vcase c_ip_ok = { "good.pem", "leaf.key", NULL, LOCAL, NULL, T_INSIDE,
+                               NOEXTRA, 0, { 0 }, NULL };
+static const vcase c_ip_mismatch = { "dnsonly.pem", "leaf.key", NULL, LOCAL, NULL, T_INSIDE,
+                                     NOEXTRA, 1, { SSLSOCKET_SSLERR_IP_MISMATCH },
+                                     "IP address not in certificate" };
+static const vcase c_wild_tld = { "wildcom.pem", "leaf.key", NULL, LOCAL, "example.com",
+                                  T_INSIDE, NOEXTRA, 1, { SSLSOCKET_SSLERR_WILDCARD },
+                                  "wildcard" };
+static const vcase c_wild_ok = { "wild.pem", "leaf.key", NULL, LOCAL, "a.example.test",
+                                 T_INSIDE, NOEXTRA, 0, { 0 }, NULL };
+static const vcase c_wild_deep = { "wild.pem", "leaf.key", NULL, LOCAL, "a.b.example.test",
+                                   T_INSIDE, NOEXTRA, 1, { SSLSOCKET_SSLERR_HOST_MISMATCH },
+                                   "host name mismatch: expected a.b.example.test" };
+static const vcase c_eku = { "cliauth.pem", "leaf.key", NULL, LOCAL, "localhost", T_INSIDE,
+                             NOEXTRA, 1, { SSLSOCKET_SSLERR_EKU }, "extended key usage" };
+static const vcase c_self_signed = { "ss.pem", "ss.key", NULL, LOCAL, "localhost", T_INSIDE,
+                                     NOEXTRA, 1, { SSLSOCKET_SSLERR_UNTRUSTED }, "not trusted" };
+static const vcase c_unknown_ca = { "unknown.pem", "leaf.key", NULL, LOCAL, "localhost",
+                                    T_INSIDE, NOEXTRA, 1, { SSLSOCKET_SSLERR_UNTRUSTED },
+                                    "not trusted" };
+static const vcase c_no_san = { "nosan.pem", "leaf.key", NULL, LOCAL, "localhost", T_INSIDE,
+                                NOEXTRA, 1, { SSLSOCKET_SSLERR_NO_SAN },
+                                "no subject alternative name" };
+static const vcase c_chain_ok = { "deep.pem", "leaf.key", "chain3.pem", LOCAL, "localhost",
+                                  T_INSIDE, NOEXTRA, 0, { 0 }, NULL };
+static const vcase c_chain_long = { "deep.pem", "leaf.key", "chain3.pem", LOCAL, "localhost",
+                                    T_INSIDE, 2, NULL, 1, { SSLSOCKET_SSLERR_CHAIN_TOO_LONG },
+                                    "chain too long" };
+static const vcase c_weak = { "weak.pem", "weak.key", NULL, LOCAL, "localhost", T_INSIDE, 0,
+                              "-cipher DEFAULT:@SECLEVEL=0", 1, { SSLSOCKET_SSLERR_WEAK_KEY },
+                              "too weak" };
+static const vcase c_no_intermediate = { "mid.pem", "leaf.key", NULL, LOCAL, "localhost",
+                                         T_INSIDE, NOEXTRA, 1, { SSLSOCKET_SSLERR_UNTRUSTED },
+                                         "not trusted" };
+/* expired, self-signed, and for another host: every problem is listed */
+static const vcase c_combined = { "ssother.pem", "ss.key", NULL, LOCAL, "localhost", T_AFTER,
+                                  NOEXTRA, 3,
+                                  { SSLSOCKET_SSLERR_EXPIRED, SSLSOCKET_SSLERR_UNTRUSTED,
+                                    SSLSOCKET_SSLERR_HOST_MISMATCH },
+                                  "certificate verification failed" };
+
+#define MATRIX(id)                                                                         \
+    static void test_##id##_verify(void) { run_verify(&c_##id); }                          \
+    static void test_##id##_query(void) { run_query(&c_##id); }
+MATRIX(expired)
+MATRIX(not_yet)
+MATRIX(wrong_host)
+MATRIX(ip_mismatch)
+MATRIX(wild_tld)
+MATRIX(wild_deep)
+MATRIX(eku)
+MATRIX(self_signed)
+MATRIX(unknown_ca)
+MATRIX(no_san)
+MATRIX(chain_long)
+MATRIX(weak)
+MATRIX(no_intermediate)
+MATRIX(combined)
+
+static void test_ip_san_ok(void) { run_pass(&c_ip_ok); }
+static void test_wild_ok(void) { run_pass(&c_wild_ok); }
+static void test_chain_ok(void) { run_pass(&c_chain_ok); }
+
+/* Baseline, plus the peer certificate summary. */
+static void
+test_valid(void)
+{
+    const sslsocket_cert_info *ci;
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    log_init(&l, rx, sizeof rx);
+    connect_case(&c_valid, &p, -1);
+    CHECK(drive_until(&sock, &l, got_http, 5000));
+    CHECKF(strncmp(l.text, "S1 S2 H S3 M1 C E ", 18) == 0, "events: %s", l.text);
+    CHECK(sslsocket_is_encrypted(&sock));
+    CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s", (char *)rx);
+    CHECKF(sslsocket_ssl_error_count(&sock) == 0, "problems: [%s]", problems_text(&sock));
+    ci = sslsocket_peer_certificate(&sock);
+    REQUIRE(ci != NULL);
+    CHECKF(strcmp(ci->common_name, "localhost") == 0, "cn %s", ci->common_name);
+    CHECKF(strcmp(ci->subject, "CN=localhost,O=sslsocket verify") == 0
+               || strcmp(ci->subject, "O=sslsocket verify,CN=localhost") == 0,
+           "subject %s", ci->subject);
+    CHECKF(strstr(ci->issuer, "CN=sslsocket verify root") != NULL, "issuer %s", ci->issuer);
+    CHECKF(strcmp(ci->subject_alt_names, "DNS:localhost, IP:127.0.0.1") == 0, "sans %s",
+           ci->subject_alt_names);
+    CHECKF(ci->not_before == T_START, "not_before %lld", (long long)ci->not_before);
+    CHECKF(ci->not_after == T_END, "not_after %lld", (long long)ci->not_after);
+    CHECK(ci->key_type == BR_KEYTYPE_EC);
+    CHECK(ci->key_bits == 256);
+    CHECK(ci->is_ca == 0);
+    CHECK(ci->version == 3);
+    CHECKF(strcmp(ci->sig_alg, "ecdsa-with-SHA256") == 0, "sig_alg %s", ci->sig_alg);
+    sslsocket_disconnect(&sock);
+    CHECK(drive_until(&sock, &l, NULL, 5000));
+    peers_kill(&p);
+}
+
+/* The exact ends of the window: notBefore and notAfter themselves are valid. */
+static void
+test_window_edges(void)
+{
+    vcase c = c_valid;
+    c.when = T_START;
+    run_pass(&c);
+    c.when = T_END;
+    run_pass(&c);
+}
+
+/* ------------------------------------------------------------------ ignoring */
+
+/* Ignored through the configuration: VERIFY_PEER connects, problems listed. */
+static void
+test_config_ignore(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    const int want[3] = { SSLSOCKET_SSLERR_EXPIRED, SSLSOCKET_SSLERR_UNTRUSTED,
+                          SSLSOCKET_SSLERR_HOST_MISMATCH };
+    log_init(&l, rx, sizeof rx);
+    connect_case(&c_combined, &p, -1);
+    /* connect_case made a fresh config; the mask is read at the handshake */
+    sslsocket_config_set_ignored_ssl_errors(&cfg, M(EXPIRED) | M(UNTRUSTED) | M(HOST_MISMATCH));
+    CHECK(drive_until(&sock, &l, got_http, 5000));
+    CHECK(sslsocket_is_encrypted(&sock));
+    CHECKF(ev_pos(&l, "E") > 0 && ev_pos(&l, "X13") < 0, "events: %s", l.text);
+    CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s", (char *)rx);
+    CHECKF(problems_are(&sock, want, 3), "problems: [%s]", problems_text(&sock));
+    sslsocket_abort(&sock);
+    peers_kill(&p);
+}
+
+/* A mask that misses one problem still fails, naming the one left. */
+static void
+test_config_ignore_partial(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    log_init(&l, rx, sizeof rx);
+    connect_case(&c_combined, &p, -1);
+    sslsocket_config_set_ignored_ssl_errors(&cfg, M(EXPIRED) | M(UNTRUSTED));
+    CHECK(drive_until(&sock, &l, NULL, 5000));
+    CHECKF(ev_pos(&l, "X13") > 0 && ev_pos(&l, "E") < 0, "events: %s", l.text);
+    CHECK_ERR(&sock, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "host name mismatch: expected localhost");
+    CHECKF(l.rx_len == 0, "received: %.80s", (char *)rx);
+    peers_kill(&p);
+}
+
+/* Qt's ignoreSslErrors, per socket, before connecting. */
+static void
+test_socket_ignore(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    log_init(&l, rx, sizeof rx);
+    connect_case(&c_self_signed, &p, -1);
+    sslsocket_ignore_ssl_errors(&sock, M(UNTRUSTED));
+    CHECK(drive_until(&sock, &l, got_http, 5000));
+    CHECK(sslsocket_is_encrypted(&sock));
+    CHECKF(ev_pos(&l, "E") > 0 && ev_pos(&l, "X13") < 0, "events: %s", l.text);
+    CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s", (char *)rx);
+    sslsocket_abort(&sock);
+    peers_kill(&p);
+
+    /* another socket on the same config is not affected */
+    log_init(&l, rx, sizeof rx);
+    connect_case(&c_self_signed, &p, -1);
+    sslsocket_ignore_ssl_errors(&sock, M(EXPIRED));
+    CHECK(drive_until(&sock, &l, NULL, 5000));
+    CHECKF(ev_pos(&l, "X13") > 0, "events: %s", l.text);
+    CHECK_ERR(&sock, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "not trusted");
+    peers_kill(&p);
+}
+
+/* ------------------------------------------------------------------ deciding */
+
+/* The decision flow against the Python server, which records what arrived. */
+static void
+decide(int ignore)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    const char *tag = ignore ? "decide_yes" : "decide_no";
+    char resf[64];
+    const char *res;
+    unsigned port;
+    log_init(&l, rx, sizeof rx);
+    fresh_config(T_INSIDE);
+    port = start_py_server(&p, tag, "ss.pem", "ss.key");
+    REQUIRE(port != 0);
+    sslsocket_init(&sock, &cfg);
+    sslsocket_set_decide_ssl_errors(&sock, 1);
+    CHECK(sslsocket_set_peer_verify_name(&sock, "localhost") == 0);
+    CHECK(sslsocket_connect_encrypted(&sock, LOCAL, port, SSLSOCKET_READ_WRITE) == 0);
+    CHECK(sslsocket_write_string(&sock, request) == (ptrdiff_t)strlen(request));
+    CHECK(drive_until(&sock, &l, saw_ssl_errors, 5000));
+    CHECKF(strcmp(l.text, "S1 S2 H S3 M1 C V ") == 0, "events: %s", l.text);
+    CHECK(!sslsocket_is_encrypted(&sock));
+    CHECK(sslsocket_state(&sock) == SSLSOCKET_CONNECTED);
+    CHECKF(sslsocket_ssl_error_count(&sock) == 1
+               && sslsocket_ssl_error_code(&sock, 0) == SSLSOCKET_SSLERR_UNTRUSTED,
+           "problems: [%s]", problems_text(&sock));
+    CHECK(sslsocket_bytes_to_write(&sock) == strlen(request));
+    if (ignore) {
+        sslsocket_ignore_ssl_errors(&sock, M(UNTRUSTED));
+        CHECK(drive_until(&sock, &l, got_http, 5000));
+        CHECKF(strncmp(l.text, "S1 S2 H S3 M1 C V E ", 20) == 0, "events: %s", l.text);
+        CHECK(sslsocket_is_encrypted(&sock));
+        CHECKF(strstr((char *)rx, "hello from python") != NULL, "reply: %.80s", (char *)rx);
+        sslsocket_disconnect(&sock);
+        CHECK(drive_until(&sock, &l, NULL, 5000));
+    } else {
+        CHECK(drive_until(&sock, &l, NULL, 5000));
+        CHECKF(strncmp(l.text, "S1 S2 H S3 M1 C V X13 ", 22) == 0, "events: %s", l.text);
+        CHECKF(ev_pos(&l, "E") < 0, "events: %s", l.text);
+        CHECK_ERR(&sock, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "not trusted");
+        CHECK(l.rx_len == 0);
+    }
+    snprintf(resf, sizeof resf, "%s.result", tag);
+    res = wait_file(resf, 5000);
+    REQUIRE(res != NULL);
+    if (ignore)
+        CHECKF(strncmp(res, "handshake=ok appbytes=18 ", 25) == 0, "server: %s", res);
+    else
+        CHECKF(strncmp(res, "handshake=ok appbytes=0 ", 24) == 0, "server: %s", res);
+    peers_kill(&p);
+}
+
+static void test_decide_ignore(void) { decide(1); }
+static void test_decide_reject(void) { decide(0); }
+
+/* VERIFY_PEER without a decision: BearSSL fails inside the handshake and
+ * sends the server an alert (the server's handshake fails too). */
+static void
+test_verify_alert(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    const char *res;
+    unsigned port;
+    log_init(&l, rx, sizeof rx);
+    fresh_config(T_INSIDE);
+    port = start_py_server(&p, "alert", "ss.pem", "ss.key");
+    REQUIRE(port != 0);
+    sslsocket_init(&sock, &cfg);
+    CHECK(sslsocket_set_peer_verify_name(&sock, "localhost") == 0);
+    CHECK(sslsocket_connect_encrypted(&sock, LOCAL, port, SSLSOCKET_READ_WRITE) == 0);
+    CHECK(sslsocket_write_string(&sock, request) == (ptrdiff_t)strlen(request));
+    CHECK(drive_until(&sock, &l, NULL, 5000));
+    CHECKF(ev_pos(&l, "X13") > 0, "events: %s", l.text);
+    CHECK_ERR(&sock, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "not trusted");
+    res = wait_file("alert.result", 5000);
+    REQUIRE(res != NULL);
+    CHECKF(strncmp(res, "handshake=fail appbytes=0 ", 26) == 0 && strstr(res, "ALERT"),
+           "server: %s", res);
+    peers_kill(&p);
+}
+
+/* ------------------------------------------------------------------ pinning */
+
+static void
+pinned(const vcase *c, const char *pin, int expect_ok)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    log_init(&l, rx, sizeof rx);
+    connect_case(c, &p, -1);
+    /* the pin joins the config before the handshake reads it */
+    CHECKF(sslsocket_config_add_pin(&cfg, pin) == 0, "add_pin(%s): %s", pin,
+           sslsocket_config_error_string(&cfg));
+    if (expect_ok) {
+        CHECK(drive_until(&sock, &l, got_http, 5000));
+        CHECKF(strncmp(l.text, "S1 S2 H S3 M1 C E ", 18) == 0, "events: %s", l.text);
+        CHECK(sslsocket_is_encrypted(&sock));
+        CHECKF(sslsocket_ssl_error_count(&sock) == 0, "problems: [%s]", problems_text(&sock));
+        CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s", (char *)rx);
+        sslsocket_abort(&sock);
+    } else {
+        const int want[1] = { SSLSOCKET_SSLERR_PIN_MISMATCH };
+        CHECK(drive_until(&sock, &l, NULL, 5000));
+        CHECKF(ev_pos(&l, "X13") > 0 && ev_pos(&l, "E") < 0, "events: %s", l.text);
+        CHECK_ERR(&sock, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "pin mismatch");
+        CHECKF(problems_are(&sock, want, 1), "problems: [%s]", problems_text(&sock));
+        CHECKF(l.rx_len == 0, "received: %.80s", (char *)rx);
+    }
+    peers_kill(&p);
+}
+
+/* The right pin vouches for a self-signed certificate the store does not know. */
+static void test_pin_ok(void) { pinned(&c_self_signed, pin_from("pin_ss.txt", 0), 1); }
+static void test_pin_ok_hex(void) { pinned(&c_self_signed, pin_from("pinhex_ss.txt", 1), 1); }
+/* A wrong pin fails even a certificate the CA vouches for. */
+static void test_pin_wrong(void) { pinned(&c_valid, pin_from("pin_vca.txt", 0), 0); }
+
+static void
+test_pin_spki_matches_openssl(void)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    const sslsocket_cert_info *ci;
+    char enc[64];
+    int i, o = 0;
+    log_init(&l, rx, sizeof rx);
+    connect_case(&c_self_signed, &p, SSLSOCKET_QUERY_PEER);
+    CHECK(drive_until(&sock, &l, got_http, 5000));
+    ci = sslsocket_peer_certificate(&sock);
+    REQUIRE(ci != NULL);
+    for (i = 0; i < 30; i += 3) {
+        unsigned v = (unsigned)ci->spki_sha256[i] << 16 | (unsigned)ci->spki_sha256[i + 1] << 8
+                     | ci->spki_sha256[i + 2];
+        enc[o++] = b64[v >> 18 & 63];
+        enc[o++] = b64[v >> 12 & 63];
+        enc[o++] = b64[v >> 6 & 63];
+        enc[o++] = b64[v & 63];
+    }
+    {
+        unsigned v = (unsigned)ci->spki_sha256[30] << 16 | (unsigned)ci->spki_sha256[31] << 8;
+        enc[o++] = b64[v >> 18 & 63];
+        enc[o++] = b64[v >> 12 & 63];
+        enc[o++] = b64[v >> 6 & 63];
+        enc[o++] = '=';
+    }
+    enc[o] = 0;
+    CHECKF(strcmp(enc, pin_from("pin_ss.txt", 0) + 7) == 0, "spki %s vs openssl %s", enc,
+           pin_from("pin_ss.txt", 0) + 7);
+    sslsocket_abort(&sock);
+    peers_kill(&p);
+}
+
+/* ------------------------------------------------------------------ VERIFY_NONE */
+
+static void
+test_verify_none(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[16384];
+    log_init(&l, rx, sizeof rx);
+    connect_case(&c_combined, &p, SSLSOCKET_VERIFY_NONE);
+    CHECK(drive_until(&sock, &l, got_http, 5000));
+    CHECKF(strncmp(l.text, "S1 S2 H S3 M1 C E ", 18) == 0, "events: %s", l.text);
+    CHECK(sslsocket_is_encrypted(&sock));
+    CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s", (char *)rx);
+    CHECKF(sslsocket_ssl_error_count(&sock) == 0, "problems: [%s]", problems_text(&sock));
+    sslsocket_disconnect(&sock);
+    CHECK(drive_until(&sock, &l, NULL, 5000));
+    peers_kill(&p);
+}
+
+/* ------------------------------------------------------------------ main */
+
+#define T(id) { #id, test_##id }
+#define TM(id) { #id "_verify", test_##id##_verify }, { #id "_query", test_##id##_query }
+static const testlib_case tests[] = {
+    T(valid),
+    T(window_edges),
+    TM(expired),
+    TM(not_yet),
+    TM(wrong_host),
+    T(ip_san_ok),
+    TM(ip_mismatch),
+    TM(wild_tld),
+    T(wild_ok),
+    TM(wild_deep),
+    TM(eku),
+    TM(self_signed),
+    TM(unknown_ca),
+    TM(no_san),
+    T(chain_ok),
+    TM(chain_long),
+    TM(weak),
+    TM(no_intermediate),
+    TM(combined),
+    T(config_ignore),
+    T(config_ignore_partial),
+    T(socket_ignore),
+    T(decide_ignore),
+    T(decide_reject),
+    T(verify_alert),
+    T(pin_ok),
+    T(pin_ok_hex),
+    T(pin_wrong),
+    T(pin_spki_matches_openssl),
+    T(verify_none),
+    { NULL, NULL }
+};
+
+int
+main(int argc, char **argv)
+{
+    if (peers_setup() != 0 || make_fixtures() != 0) {
+        printf("fixture setup failed (see %s/sh.log)\n0 passed, 1 failed\n", peers_dir);
+        return 1;
+    }
+    return testlib_main(argc, argv, tests);
+}
