@@ -657,6 +657,26 @@ SSLSOCKET_API int sslsocket_disconnect(sslsocket *s);
 /* Close at once, discarding queued output.  Ends in UNCONNECTED. */
 SSLSOCKET_API void sslsocket_abort(sslsocket *s);
 
+/*-- server ---------------------------------------------------------------*/
+
+/* Listen for connections on `address` ("127.0.0.1", "::1", "0.0.0.0", or
+   NULL / "::" for every IPv6 and IPv4 address) and `port` (0 = pick an
+   ephemeral port; read it with sslsocket_local_port).  `backlog` <= 0 means
+   SOMAXCONN.  SO_REUSEADDR is set.  State becomes LISTENING; poll reports
+   SSLSOCKET_EV_NEW_CONNECTION while connections wait.  Errors:
+   ADDRESS_IN_USE, SOCKET_ACCESS, SOCKET_ADDRESS_NOT_AVAILABLE. */
+SSLSOCKET_API int sslsocket_listen(sslsocket *s, const char *address, unsigned port, int backlog);
+/* Take one pending connection into `conn` (an UNCONNECTED socket the
+   caller owns; its config is kept): it becomes CONNECTED and UNENCRYPTED,
+   ready for sslsocket_start_server_encryption() (at once or after a
+   plaintext STARTTLS exchange).  Returns 1 when a connection was taken, 0
+   when none is waiting (connections beyond what the caller takes stay in
+   the kernel's backlog), -1 on error (the listener's error is set; running
+   out of descriptors is SOCKET_RESOURCE and leaves the listener usable). */
+SSLSOCKET_API int sslsocket_accept(sslsocket *listener, sslsocket *conn);
+/* True when a connection is waiting to be accepted. */
+SSLSOCKET_API int sslsocket_has_pending_connections(const sslsocket *listener);
+
 /*-- polling --------------------------------------------------------------*/
 
 /* Advance the socket without waiting; returns SSLSOCKET_EV_* bits. */
@@ -7319,6 +7339,9 @@ sslsocket_disconnect(sslsocket *s)
         s->flags &= ~SSLSOCKET__F_BOUND;
         sslsocket__set_state(s, SSLSOCKET_UNCONNECTED);
         return 0;
+    case SSLSOCKET_LISTENING:
+        sslsocket__finish(s);
+        return 0;
     default:
         return 0;
     }
@@ -7378,13 +7401,11 @@ sslsocket_start_server_encryption(sslsocket *s)
     return sslsocket__start_encryption(s, 1, "sslsocket_start_server_encryption");
 }
 
-/* Make `s` CONNECTED over the pipe (no descriptor, no lookup). */
+/* Make `s` CONNECTED at once: over a pipe, or (p NULL) for an accepted
+   descriptor the caller stores next. */
 SSLSOCKET__PRIVATE int
-sslsocket__pipe_attach(sslsocket *s, sslsocket_pipe *p, int side, int server)
+sslsocket__pipe_or_fd_attach(sslsocket *s, sslsocket_pipe *p, int side, int server)
 {
-    if (s->state != SSLSOCKET_UNCONNECTED)
-        return sslsocket__misuse(s, "sslsocket_pipe_connect: socket is not unconnected "
-                                 "(state %s)", sslsocket_state_name(s->state));
     s->flags &= SSLSOCKET__F_DECIDE;
     if (server)
         s->flags |= SSLSOCKET__F_SERVER;
@@ -7408,13 +7429,12 @@ sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, sslsocket *server)
 {
     if (p == NULL || client == NULL || server == NULL || client == server)
         return -1;
+    if (client->state != SSLSOCKET_UNCONNECTED || server->state != SSLSOCKET_UNCONNECTED)
+        return sslsocket__misuse(client->state != SSLSOCKET_UNCONNECTED ? client : server,
+                                 "sslsocket_pipe_connect: socket is not unconnected");
     memset(p, 0, sizeof *p);
-    if (sslsocket__pipe_attach(client, p, 0, 0) < 0)
-        return -1;
-    if (sslsocket__pipe_attach(server, p, 1, 1) < 0) {
-        sslsocket_abort(client);
-        return -1;
-    }
+    sslsocket__pipe_or_fd_attach(client, p, 0, 0);
+    sslsocket__pipe_or_fd_attach(server, p, 1, 1);
     return 0;
 }
 
@@ -7485,6 +7505,10 @@ sslsocket_poll(sslsocket *s)
         else
             sslsocket__plain_io(s);
         break;
+    case SSLSOCKET_LISTENING:
+        if (sslsocket_has_pending_connections(s)) /* level-triggered, like poll(2) */
+            sslsocket__event(s, SSLSOCKET_EV_NEW_CONNECTION, 0);
+        break;
     default:
         break;
     }
@@ -7537,6 +7561,8 @@ sslsocket_wants(const sslsocket *s)
         return SSLSOCKET_WANT_READ;
     case SSLSOCKET_CONNECTING:
         return SSLSOCKET_WANT_WRITE;
+    case SSLSOCKET_LISTENING:
+        return SSLSOCKET_WANT_READ;
     case SSLSOCKET_CONNECTED:
     case SSLSOCKET_CLOSING:
         if (SSLSOCKET__TLS(s)) {
@@ -7844,6 +7870,117 @@ SSLSOCKET__DEF int
 sslsocket_at_end(const sslsocket *s)
 {
     return s == NULL || (s->state == SSLSOCKET_UNCONNECTED && sslsocket_bytes_available(s) == 0);
+}
+
+
+/* ==========================================================================
+   >>server
+   Listening sockets and accept.
+   ========================================================================== */
+
+SSLSOCKET__DEF int
+sslsocket_listen(sslsocket *s, const char *address, unsigned port, int backlog)
+{
+    sslsocket_address a;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int fd, one = 1, e;
+    if (s == NULL)
+        return -1;
+    if (s->state != SSLSOCKET_UNCONNECTED && s->state != SSLSOCKET_BOUND)
+        return sslsocket__misuse(s, "sslsocket_listen: socket is not unconnected (state %s)",
+                                 sslsocket_state_name(s->state));
+    if (port > 65535)
+        return sslsocket__misuse(s, "sslsocket_listen: port %u out of range (0..65535)", port);
+    memset(&a, 0, sizeof a);
+    a.family = 6; /* "::" accepts IPv4 too (v4-mapped) */
+    if (address && *address && strcmp(address, "::") != 0
+        && !sslsocket__parse_ip_literal(address, &a))
+        return sslsocket__misuse(s, "sslsocket_listen: '%s' is not an IP address", address);
+    a.port = (unsigned short)port;
+    s->error = SSLSOCKET_ERR_UNKNOWN;
+    s->error_string[0] = 0;
+    fd = sslsocket__sys_tcp_socket(a.family);
+    if (fd < 0) {
+        e = errno;
+        goto fail;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (a.family == 6 && (address == NULL || !*address || strcmp(address, "::") == 0)) {
+        int zero = 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    }
+    sl = sslsocket__to_sockaddr(&a, &ss);
+    if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0) {
+        e = errno;
+        close(fd);
+        goto fail;
+    }
+    sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        sslsocket__from_sockaddr(&ss, &s->local);
+    s->fd = fd;
+    s->flags = (s->flags & SSLSOCKET__F_DECIDE);
+    sslsocket__set_state(s, SSLSOCKET_LISTENING);
+    return 0;
+fail:
+    s->sys_errno = e;
+    {
+        char addr[64];
+        sslsocket__addr_text(&a, addr, sizeof addr);
+        sslsocket__seterr(s, sslsocket__errno_code(e), "cannot listen on %s port %u: %s",
+                          addr, port, strerror(e));
+    }
+    return -1;
+}
+
+SSLSOCKET__DEF int
+sslsocket_has_pending_connections(const sslsocket *s)
+{
+    struct pollfd p;
+    if (s == NULL || s->state != SSLSOCKET_LISTENING)
+        return 0;
+    p.fd = s->fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+SSLSOCKET__DEF int
+sslsocket_accept(sslsocket *s, sslsocket *conn)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd, one = 1;
+    if (s == NULL)
+        return -1;
+    if (conn == NULL || conn == s)
+        return sslsocket__misuse(s, "sslsocket_accept: no socket to accept into");
+    if (s->state != SSLSOCKET_LISTENING)
+        return sslsocket__misuse(s, "sslsocket_accept: socket is not listening (state %s)",
+                                 sslsocket_state_name(s->state));
+    if (conn->state != SSLSOCKET_UNCONNECTED)
+        return sslsocket__misuse(s, "sslsocket_accept: target socket is in use (state %s)",
+                                 sslsocket_state_name(conn->state));
+    do {
+        fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        int e = errno;
+        if (e == EAGAIN || e == EWOULDBLOCK || e == ECONNABORTED)
+            return 0;
+        s->sys_errno = e;
+        sslsocket__seterr(s, sslsocket__errno_code(e), "accept failed: %s", strerror(e));
+        return -1;
+    }
+    sslsocket__pipe_or_fd_attach(conn, NULL, 0, 1);
+    conn->fd = fd;
+    sslsocket__from_sockaddr(&ss, &conn->remote);
+    sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        sslsocket__from_sockaddr(&ss, &conn->local);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return 1;
 }
 
 /* ==========================================================================

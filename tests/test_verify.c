@@ -909,7 +909,13 @@ int
 main(int argc, char **argv)
 {
     if (peers_setup() != 0 || make_fixtures() != 0) {
-        printf("fixture setup failed (see %s/sh.log)\n0 passed, 1 failed\n", peers_dir);
+        char cmd[400];
+        printf("fixture setup failed; the end of %s/sh.log:\n", peers_dir);
+        fflush(stdout);
+        snprintf(cmd, sizeof cmd, "tail -n 15 '%s/sh.log'", peers_dir);
+        if (system(cmd) != 0)
+            printf("(no log)\n");
+        printf("0 passed, 1 failed\n");
         return 1;
     }
     return testlib_main(argc, argv, tests);
