@@ -177,6 +177,8 @@
    SSLSOCKET_MAX_PINS             8           SPKI pins per config
    SSLSOCKET_MAX_ALPN             8           ALPN protocols per config
    SSLSOCKET_MAX_NAMESERVERS      3           resolver servers per config
+   SSLSOCKET_MAX_IDENTITIES       4           certificate+key pairs (SNI)
+   SSLSOCKET_PIPE_SIZE            17000       in-memory transport, per direction
 */
 #ifndef SSLSOCKET_IOBUF_SIZE
 #define SSLSOCKET_IOBUF_SIZE 33178 /* BR_SSL_BUFSIZE_BIDI */
@@ -213,6 +215,9 @@
 #endif
 #ifndef SSLSOCKET_MAX_NAMESERVERS
 #define SSLSOCKET_MAX_NAMESERVERS 3
+#endif
+#ifndef SSLSOCKET_MAX_IDENTITIES
+#define SSLSOCKET_MAX_IDENTITIES 4
 #endif
 
 #if SSLSOCKET_IOBUF_SIZE < 837
@@ -382,6 +387,13 @@ typedef struct sslsocket__key {
     br_ec_private_key ec;
 } sslsocket__key;
 
+/* One certificate chain with its key (a server may have several: SNI). */
+typedef struct sslsocket__identity {
+    br_x509_certificate chain[SSLSOCKET_MAX_CHAIN];
+    size_t n_chain;
+    sslsocket__key key;
+} sslsocket__identity;
+
 #ifndef SSLSOCKET__MAX_NAME
 #define SSLSOCKET__MAX_NAME 254             /* host name bytes incl. NUL (253 + NUL) */
 #endif
@@ -464,9 +476,10 @@ typedef struct sslsocket_config {
     const char *alpn[SSLSOCKET_MAX_ALPN];
     char alpn_store[128];
     size_t n_alpn;
-    br_x509_certificate chain[SSLSOCKET_MAX_CHAIN];
-    size_t n_chain;
-    sslsocket__key key;
+    sslsocket__identity ids[SSLSOCKET_MAX_IDENTITIES]; /* [0] is the default */
+    size_t n_ids;
+    br_ssl_session_cache_lru *cache; /* server session cache, or NULL */
+    br_ssl_session_cache_lru cache_ctx;
     unsigned char pins[SSLSOCKET_MAX_PINS][32];
     size_t n_pins;
     int lookup_ms, connect_ms, handshake_ms, idle_ms, close_ms;
@@ -504,6 +517,12 @@ typedef struct sslsocket_pipe {
     size_t len[2];
     int closed[2];                             /* side i closed its end */
 } sslsocket_pipe;
+
+/* The SNI policy wrapper (see >>tls). */
+typedef struct sslsocket__sni {
+    const br_ssl_server_policy_class *vtable;
+    struct sslsocket *sock;
+} sslsocket__sni;
 
 typedef struct sslsocket__eventrec {
     unsigned short type;
@@ -548,6 +567,7 @@ typedef struct sslsocket {
     unsigned char rbuf[SSLSOCKET_READ_BUFFER_SIZE];
     unsigned char wbuf[SSLSOCKET_WRITE_BUFFER_SIZE];
     sslsocket__x509 x509;
+    sslsocket__sni sni;
     union {
         br_ssl_client_context client;
         br_ssl_server_context server;
@@ -584,6 +604,22 @@ SSLSOCKET_API int sslsocket_config_set_certificate_mem(sslsocket_config *cfg,
     const void *chain, size_t chain_len, const void *key, size_t key_len);
 SSLSOCKET_API int sslsocket_config_set_certificate_file(sslsocket_config *cfg,
     const char *chain_path, const char *key_path);
+
+/* Add another certificate chain + key (servers: chosen by the client's SNI
+   name, matched against the leaf's dNSName SANs with the same rules as
+   host verification; the first one is the default).  Up to
+   SSLSOCKET_MAX_IDENTITIES.  set_certificate_* replace them all. */
+SSLSOCKET_API int sslsocket_config_add_certificate_mem(sslsocket_config *cfg,
+    const void *chain, size_t chain_len, const void *key, size_t key_len);
+SSLSOCKET_API int sslsocket_config_add_certificate_file(sslsocket_config *cfg,
+    const char *chain_path, const char *key_path);
+/* Server session cache (resumption by session ID) in caller memory: each
+   entry takes about 100 bytes; `mem` MUST outlive the config.  Sockets
+   update it during handshakes (it is the one mutable part of a config).
+   NULL disables. */
+SSLSOCKET_API int sslsocket_config_set_session_cache(sslsocket_config *cfg, void *mem, size_t size);
+/* Allow secure renegotiation (RFC 5746) on both sides; refused by default. */
+SSLSOCKET_API void sslsocket_config_set_renegotiation(sslsocket_config *cfg, int allow);
 
 /* Peer verification mode (SSLSOCKET_VERIFY_*) and maximum chain length
    (1..16).  VERIFY_NONE is DANGEROUS: anyone can impersonate the peer. */
@@ -772,6 +808,8 @@ SSLSOCKET_API int sslsocket_peer_verify_mode(const sslsocket *s);
    next client handshake (used only if its host matches). */
 SSLSOCKET_API int sslsocket_get_session(const sslsocket *s, sslsocket_session *out);
 SSLSOCKET_API int sslsocket_set_session(sslsocket *s, const sslsocket_session *in);
+/* Server sockets: the name the client asked for with SNI ("" if none). */
+SSLSOCKET_API const char *sslsocket_server_name(const sslsocket *s);
 /* Plaintext bytes discarded by the last start_*_encryption (STARTTLS). */
 SSLSOCKET_API size_t sslsocket_discarded_plaintext(const sslsocket *s);
 
@@ -5621,19 +5659,47 @@ sslsocket_config_ca_count(const sslsocket_config *cfg)
     return cfg ? cfg->arena.n_anchors : 0;
 }
 
-/* Shared tail of the two set_certificate variants: key must match leaf. */
+/* Load one chain + key as identity number n_ids; the key must match the
+   leaf.  `files` selects paths instead of memory. */
 SSLSOCKET__PRIVATE int
-sslsocket__config_check_pair(sslsocket_config *cfg)
+sslsocket__config_identity(sslsocket_config *cfg, int files, const void *chain, size_t chain_len,
+                           const void *key, size_t key_len, const char *fn)
 {
-    int m = sslsocket__key_matches_cert(&cfg->key, &cfg->chain[0], cfg->error_string,
-                                        sizeof cfg->error_string);
-    if (m == 1)
-        return 0;
-    if (m == 0)
-        sslsocket__fmt(cfg->error_string, sizeof cfg->error_string,
-                 "private key does not match the certificate");
-    cfg->key.type = 0;
-    cfg->n_chain = 0;
+    sslsocket__identity *id;
+    int r;
+    if (chain == NULL || key == NULL || (!files && (chain_len == 0 || key_len == 0))
+        || (files && (!*(const char *)chain || !*(const char *)key)))
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                                        "%s: certificate and key are required", fn);
+    if (cfg->n_ids == SSLSOCKET_MAX_IDENTITIES)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "%s: too many certificates (max %d)", fn, SSLSOCKET_MAX_IDENTITIES);
+    id = &cfg->ids[cfg->n_ids];
+    memset(id, 0, sizeof *id);
+    if (files)
+        r = sslsocket__load_chain_file(&cfg->arena, (const char *)chain, id->chain,
+                                       SSLSOCKET_MAX_CHAIN, &id->n_chain, cfg->error_string,
+                                       sizeof cfg->error_string) < 0
+            || sslsocket__load_key_file(&cfg->arena, (const char *)key, &id->key,
+                                        cfg->error_string, sizeof cfg->error_string) < 0;
+    else
+        r = sslsocket__load_chain_mem(&cfg->arena, chain, chain_len, "certificate", id->chain,
+                                      SSLSOCKET_MAX_CHAIN, &id->n_chain, cfg->error_string,
+                                      sizeof cfg->error_string) < 0
+            || sslsocket__load_key_mem(&cfg->arena, key, key_len, "private key", &id->key,
+                                       cfg->error_string, sizeof cfg->error_string) < 0;
+    if (!r) {
+        int m = sslsocket__key_matches_cert(&id->key, &id->chain[0], cfg->error_string,
+                                            sizeof cfg->error_string);
+        if (m == 1) {
+            cfg->n_ids++;
+            return 0;
+        }
+        if (m == 0)
+            sslsocket__fmt(cfg->error_string, sizeof cfg->error_string,
+                           "private key does not match the certificate");
+    }
+    memset(id, 0, sizeof *id);
     cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
     return -1;
 }
@@ -5643,22 +5709,9 @@ sslsocket_config_set_certificate_mem(sslsocket_config *cfg, const void *chain,
                                      size_t chain_len, const void *key, size_t key_len)
 {
     SSLSOCKET__CHECK_CFG(cfg, "set_certificate_mem");
-    if (chain == NULL || chain_len == 0 || key == NULL || key_len == 0)
-        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
-            "sslsocket_config_set_certificate_mem: certificate and key are required");
-    cfg->key.type = 0;
-    cfg->n_chain = 0;
-    if (sslsocket__load_chain_mem(&cfg->arena, chain, chain_len, "certificate", cfg->chain,
-                                  SSLSOCKET_MAX_CHAIN, &cfg->n_chain, cfg->error_string,
-                                  sizeof cfg->error_string) < 0
-        || sslsocket__load_key_mem(&cfg->arena, key, key_len, "private key", &cfg->key,
-                                   cfg->error_string, sizeof cfg->error_string) < 0) {
-        cfg->n_chain = 0;
-        cfg->key.type = 0;
-        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
-        return -1;
-    }
-    return sslsocket__config_check_pair(cfg);
+    cfg->n_ids = 0;
+    return sslsocket__config_identity(cfg, 0, chain, chain_len, key, key_len,
+                                      "sslsocket_config_set_certificate_mem");
 }
 
 SSLSOCKET__DEF int
@@ -5666,22 +5719,49 @@ sslsocket_config_set_certificate_file(sslsocket_config *cfg, const char *chain_p
                                       const char *key_path)
 {
     SSLSOCKET__CHECK_CFG(cfg, "set_certificate_file");
-    if (chain_path == NULL || key_path == NULL || !*chain_path || !*key_path)
+    cfg->n_ids = 0;
+    return sslsocket__config_identity(cfg, 1, chain_path, 0, key_path, 0,
+                                      "sslsocket_config_set_certificate_file");
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_add_certificate_mem(sslsocket_config *cfg, const void *chain,
+                                     size_t chain_len, const void *key, size_t key_len)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "add_certificate_mem");
+    return sslsocket__config_identity(cfg, 0, chain, chain_len, key, key_len,
+                                      "sslsocket_config_add_certificate_mem");
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_add_certificate_file(sslsocket_config *cfg, const char *chain_path,
+                                      const char *key_path)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "add_certificate_file");
+    return sslsocket__config_identity(cfg, 1, chain_path, 0, key_path, 0,
+                                      "sslsocket_config_add_certificate_file");
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_session_cache(sslsocket_config *cfg, void *mem, size_t size)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_session_cache");
+    cfg->cache = NULL;
+    if (mem == NULL)
+        return 0;
+    if (size < 100)
         return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
-            "sslsocket_config_set_certificate_file: certificate and key paths are required");
-    cfg->key.type = 0;
-    cfg->n_chain = 0;
-    if (sslsocket__load_chain_file(&cfg->arena, chain_path, cfg->chain, SSLSOCKET_MAX_CHAIN,
-                                   &cfg->n_chain, cfg->error_string,
-                                   sizeof cfg->error_string) < 0
-        || sslsocket__load_key_file(&cfg->arena, key_path, &cfg->key, cfg->error_string,
-                                    sizeof cfg->error_string) < 0) {
-        cfg->n_chain = 0;
-        cfg->key.type = 0;
-        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
-        return -1;
-    }
-    return sslsocket__config_check_pair(cfg);
+            "sslsocket_config_set_session_cache: %zu bytes is too small (>= 100)", size);
+    br_ssl_session_cache_lru_init(&cfg->cache_ctx, (unsigned char *)mem, size);
+    cfg->cache = &cfg->cache_ctx;
+    return 0;
+}
+
+SSLSOCKET__DEF void
+sslsocket_config_set_renegotiation(sslsocket_config *cfg, int allow)
+{
+    if (cfg)
+        cfg->allow_renegotiation = allow != 0;
 }
 
 SSLSOCKET__DEF int
@@ -6831,6 +6911,65 @@ sslsocket__engine_started(sslsocket *s, int server)
 }
 
 
+/* SNI: a policy that picks the identity whose leaf matches the requested
+   name, installs BearSSL's single-chain policy for it, and lets that one
+   choose the suite; BearSSL calls the policy through cc->policy_vtable,
+   which now points at the single-chain handler for the signing step. */
+SSLSOCKET__PRIVATE int
+sslsocket__sni_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_context *cc,
+                      br_ssl_server_choices *choices)
+{
+    sslsocket *s = ((const sslsocket__sni *)(const void *)pctx)->sock;
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    br_ssl_server_context *sc = (br_ssl_server_context *)(uintptr_t)cc;
+    const char *name = br_ssl_engine_get_server_name(&cc->eng);
+    const sslsocket__identity *id = &cfg->ids[0];
+    size_t i;
+    for (i = 0; name[0] && i < cfg->n_ids; i++) {
+        const br_x509_certificate *leaf = &cfg->ids[i].chain[0];
+        if (sslsocket__cert_check_host(leaf->data, leaf->data_len, name) == 0) {
+            id = &cfg->ids[i];
+            break;
+        }
+    }
+    if (id->key.type == BR_KEYTYPE_RSA)
+        br_ssl_server_set_single_rsa(sc, id->chain, id->n_chain, &id->key.rsa,
+                                     BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN,
+                                     br_rsa_private_get_default(),
+                                     br_rsa_pkcs1_sign_get_default());
+    else
+        br_ssl_server_set_single_ec(sc, id->chain, id->n_chain, &id->key.ec,
+                                    BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, BR_KEYTYPE_EC,
+                                    br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+    return (*sc->policy_vtable)->choose(sc->policy_vtable, cc, choices);
+}
+
+/* Never called: choose() replaced the policy before keyx/sign happen. */
+SSLSOCKET__PRIVATE uint32_t
+sslsocket__sni_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, size_t *len)
+{
+    (void)pctx;
+    (void)data;
+    (void)len;
+    return 0;
+}
+
+SSLSOCKET__PRIVATE size_t
+sslsocket__sni_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id,
+                    unsigned char *data, size_t hv_len, size_t len)
+{
+    (void)pctx;
+    (void)algo_id;
+    (void)data;
+    (void)hv_len;
+    (void)len;
+    return 0;
+}
+
+static const br_ssl_server_policy_class sslsocket__sni_vtable = {
+    sizeof(sslsocket__sni), sslsocket__sni_choose, sslsocket__sni_keyx, sslsocket__sni_sign
+};
+
 /* Server engine: our certificate, the client-certificate request (not under
    VERIFY_NONE), the server's own suite order. */
 SSLSOCKET__PRIVATE int
@@ -6838,10 +6977,19 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
                         const br_x509_trust_anchor *ta, size_t n_ta)
 {
     br_ssl_server_context *sc = &s->ctx.server;
-    if (cfg->key.type == BR_KEYTYPE_RSA)
-        br_ssl_server_init_full_rsa(sc, cfg->chain, cfg->n_chain, &cfg->key.rsa);
+    const sslsocket__identity *id = &cfg->ids[0];
+    if (id->key.type == BR_KEYTYPE_RSA)
+        br_ssl_server_init_full_rsa(sc, id->chain, id->n_chain, &id->key.rsa);
     else
-        br_ssl_server_init_full_ec(sc, cfg->chain, cfg->n_chain, BR_KEYTYPE_EC, &cfg->key.ec);
+        br_ssl_server_init_full_ec(sc, id->chain, id->n_chain, BR_KEYTYPE_EC, &id->key.ec);
+    if (cfg->n_ids > 1) {
+        /* several identities: choose by SNI once the ClientHello is in */
+        s->sni.vtable = &sslsocket__sni_vtable;
+        s->sni.sock = s;
+        br_ssl_server_set_policy(sc, &s->sni.vtable);
+    }
+    if (cfg->cache)
+        br_ssl_server_set_cache(sc, &((sslsocket_config *)(uintptr_t)cfg)->cache_ctx.vtable);
     br_x509_minimal_init_full(&s->x509.minimal, ta, n_ta);
     sslsocket__engine_setup(s, cfg);
     /* verifiers for the client's CertificateVerify */
@@ -6889,11 +7037,13 @@ sslsocket__begin_tls(sslsocket *s, int server)
     }
     br_ssl_client_init_full(cc, &s->x509.minimal, ta, n_ta);
     sslsocket__engine_setup(s, cfg);
-    if (cfg->key.type == BR_KEYTYPE_RSA && cfg->n_chain)
-        br_ssl_client_set_single_rsa(cc, cfg->chain, cfg->n_chain, &cfg->key.rsa,
+    if (cfg->n_ids && cfg->ids[0].key.type == BR_KEYTYPE_RSA)
+        br_ssl_client_set_single_rsa(cc, cfg->ids[0].chain, cfg->ids[0].n_chain,
+                                     &cfg->ids[0].key.rsa,
                                      br_rsa_pkcs1_sign_get_default());
-    else if (cfg->key.type == BR_KEYTYPE_EC && cfg->n_chain)
-        br_ssl_client_set_single_ec(cc, cfg->chain, cfg->n_chain, &cfg->key.ec,
+    else if (cfg->n_ids && cfg->ids[0].key.type == BR_KEYTYPE_EC)
+        br_ssl_client_set_single_ec(cc, cfg->ids[0].chain, cfg->ids[0].n_chain,
+                                    &cfg->ids[0].key.ec,
                                     BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, BR_KEYTYPE_EC,
                                     br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
     if (sslsocket__seed(s) < 0) {
@@ -7369,7 +7519,7 @@ sslsocket__start_encryption(sslsocket *s, int server, const char *fn)
     if (SSLSOCKET__TLS(s))
         return sslsocket__misuse(s, "%s: already %s", fn,
                                  s->flags & SSLSOCKET__F_HS_DONE ? "encrypted" : "handshaking");
-    if (server && !sslsocket__cfg(s)->key.type)
+    if (server && sslsocket__cfg(s)->n_ids == 0)
         return sslsocket__misuse(s, "%s: the configuration has no certificate and key", fn);
     if (s->wlen > 0) {
         sslsocket__plain_io(s); /* plaintext written before must leave as plaintext */
@@ -8172,6 +8322,14 @@ sslsocket_set_session(sslsocket *s, const sslsocket_session *in)
     s->session = *in;
     s->session.host[sizeof s->session.host - 1] = 0;
     return 0;
+}
+
+SSLSOCKET__DEF const char *
+sslsocket_server_name(const sslsocket *s)
+{
+    if (s == NULL || !(s->flags & SSLSOCKET__F_SERVER) || !SSLSOCKET__TLS(s))
+        return "";
+    return br_ssl_engine_get_server_name(SSLSOCKET__ENG(s));
 }
 
 SSLSOCKET__DEF size_t

@@ -406,10 +406,8 @@ connect_case(const vcase *c, peers_proc *p, int mode)
 {
     char extra[256];
     unsigned port;
-    snprintf(extra, sizeof extra, "%s%s%s", c->chain ? "-cert_chain " : "",
+    snprintf(extra, sizeof extra, "%s%s %s", c->chain ? "-cert_chain " : "",
              c->chain ? peers_path(c->chain) : "", c->extra ? c->extra : "");
-    if (c->chain && c->extra)
-        snprintf(extra, sizeof extra, "-cert_chain %s %s", peers_path(c->chain), c->extra);
     fresh_config(c->when);
     if (c->depth)
         CHECK(sslsocket_config_set_peer_verify_depth(&cfg, c->depth) == 0);
