@@ -202,14 +202,14 @@ start_fakedns(peers_proc *p, const char *mode)
     return peers_spawn_port(p, "fakedns.log", peers_path("dns.port"), argv, 10000);
 }
 
-/* openssl s_server -www on 127.0.0.1 with the EC leaf. */
+/* openssl s_server -www on 127.0.0.1 with the EC leaf; ALPN http/1.1. */
 static unsigned
 start_https(peers_proc *p)
 {
     static char accept_arg[64];
     unsigned port = peers_free_port();
     char *argv[] = { "openssl", "s_server", "-accept", accept_arg, "-cert", NULL, "-key", NULL,
-                     "-quiet", "-www", NULL };
+                     "-quiet", "-www", "-alpn", "http/1.1", NULL };
     snprintf(accept_arg, sizeof accept_arg, "127.0.0.1:%u", port);
     argv[5] = (char *)peers_path("ec.pem");
     argv[7] = (char *)peers_path("ec.key");
@@ -570,6 +570,10 @@ test_bad_input_null(void)
     CHECK(sslsocket_config_ca_count(NULL) == 0);
     CHECK(sslsocket_config_set_certificate_mem(NULL, "x", 1, "y", 1) == -1);
     CHECK(sslsocket_config_set_certificate_file(NULL, "x", "y") == -1);
+    CHECK(sslsocket_config_add_certificate_mem(NULL, "x", 1, "y", 1) == -1);
+    CHECK(sslsocket_config_add_certificate_file(NULL, "x", "y") == -1);
+    CHECK(sslsocket_config_set_session_cache(NULL, buf, sizeof buf) == -1);
+    sslsocket_config_set_renegotiation(NULL, 1);
     CHECK(sslsocket_config_set_peer_verify_mode(NULL, SSLSOCKET_VERIFY_PEER) == -1);
     CHECK(sslsocket_config_set_peer_verify_depth(NULL, 3) == -1);
     CHECK(sslsocket_config_set_versions(NULL, SSLSOCKET_TLS12, SSLSOCKET_TLS12) == -1);
@@ -595,6 +599,9 @@ test_bad_input_null(void)
     CHECK(sslsocket_start_server_encryption(NULL) == -1);
     CHECK(sslsocket_disconnect(NULL) == -1);
     sslsocket_abort(NULL);
+    CHECK(sslsocket_listen(NULL, "127.0.0.1", 0, 0) == -1);
+    CHECK(sslsocket_accept(NULL, NULL) == -1);
+    CHECK(sslsocket_has_pending_connections(NULL) == 0);
     CHECK(sslsocket_poll(NULL) == 0);
     CHECK(sslsocket_next_event(NULL, &type, &value) == 0);
     CHECK(sslsocket_fd(NULL) == -1);
@@ -645,6 +652,7 @@ test_bad_input_null(void)
     CHECK(sslsocket_get_session(NULL, &sess) == -1);
     CHECK(sslsocket_set_session(NULL, &sess) == -1);
     CHECK(sslsocket_discarded_plaintext(NULL) == 0);
+    CHECK(sslsocket_server_name(NULL) != NULL || sslsocket_server_name(NULL) == NULL);
     CHECK(sslsocket_pipe_connect(NULL, NULL, NULL) == -1);
 
     /* NULL pointers next to a valid socket / config */
@@ -666,6 +674,8 @@ test_bad_input_null(void)
     CHECK(sslsocket_get_session(&sock, NULL) == -1);
     CHECK(sslsocket_set_session(&sock, NULL) == 0); /* documented: forget the session */
     CHECK(sslsocket_set_peer_verify_name(&sock, NULL) == 0); /* back to the host name */
+    CHECK(sslsocket_accept(&sock, NULL) == -1);
+    CHECK_ERR(&sock, SSLSOCKET_ERR_OPERATION, "sslsocket_accept");
     CHECK(sslsocket_state(&sock) == SSLSOCKET_UNCONNECTED);
     CHECK(sslsocket_poll(&sock) == 0);
 
@@ -763,6 +773,17 @@ test_bad_input_connect(void)
     CHECK_MISUSE(sslsocket_bind(&sock, "not an address", 0), "sslsocket_bind",
                  SSLSOCKET_UNCONNECTED);
     CHECK_MISUSE(sslsocket_bind(&sock, NULL, 70000), "sslsocket_bind", SSLSOCKET_UNCONNECTED);
+    CHECK_MISUSE(sslsocket_listen(&sock, "not an address", 0, 0), "sslsocket_listen",
+                 SSLSOCKET_UNCONNECTED);
+    CHECK_MISUSE(sslsocket_listen(&sock, "127.0.0.1", 70000, 0), "sslsocket_listen",
+                 SSLSOCKET_UNCONNECTED);
+    {
+        sslsocket other;
+        sslsocket_init(&other, &cfg);
+        CHECK_MISUSE(sslsocket_accept(&sock, &other), "sslsocket_accept",
+                     SSLSOCKET_UNCONNECTED);
+        CHECK(sslsocket_state(&other) == SSLSOCKET_UNCONNECTED);
+    }
     CHECK(sslsocket_mode(&sock) == SSLSOCKET_UNENCRYPTED);
     CHECK(sslsocket_open_mode(&sock) == SSLSOCKET_NOT_OPEN);
     CHECK(sslsocket_fd(&sock) == -1);
@@ -770,6 +791,25 @@ test_bad_input_connect(void)
 
     /* the same socket still works */
     https_works(&sock, https_port, "after bad connect arguments");
+
+    /* a refused bind leaves an earlier one in place */
+    {
+        unsigned local = peers_free_port();
+        drive_log l;
+        memset(&l, 0, sizeof l);
+        CHECK(sslsocket_bind(&sock, "127.0.0.1", local) == 0);
+        CHECK(sslsocket_state(&sock) == SSLSOCKET_BOUND);
+        CHECK_MISUSE(sslsocket_bind(&sock, "not an address", 0), "sslsocket_bind",
+                     SSLSOCKET_BOUND);
+        CHECK_MISUSE(sslsocket_bind(&sock, "::1", 70000), "sslsocket_bind", SSLSOCKET_BOUND);
+        CHECK(sslsocket_connect_encrypted(&sock, "127.0.0.1", https_port, SSLSOCKET_READ_WRITE)
+              == 0);
+        CHECK(drive_until(&sock, &l, drive_is_encrypted, 5000 * slow));
+        CHECKF(sslsocket_local_port(&sock) == local, "bound to port %u, connected from %u",
+               local, sslsocket_local_port(&sock));
+        sslsocket_abort(&sock);
+        drive_until(&sock, &l, NULL, 1000 * slow);
+    }
 }
 
 /* Wrong calls on a CONNECTED, encrypted socket leave the connection alone. */
@@ -892,6 +932,26 @@ test_bad_input_open_modes(void)
                sslsocket_config_error_string(&cfg));                                \
     } while (0)
 
+/* Does a connection with `c` to the shared server negotiate ALPN `proto`? */
+static int
+alpn_negotiated(const sslsocket_config *c, const char *proto)
+{
+    drive_log l;
+    int ok;
+    memset(&l, 0, sizeof l);
+    sslsocket_init(&sock, c);
+    if (sslsocket_connect_encrypted(&sock, "127.0.0.1", https_port, SSLSOCKET_READ_WRITE) < 0)
+        return 0;
+    ok = drive_until(&sock, &l, drive_is_encrypted, 5000 * slow) && sslsocket_alpn(&sock)
+         && strcmp(sslsocket_alpn(&sock), proto) == 0;
+    if (!ok)
+        printf("         ALPN: %s (events %s)\n",
+               sslsocket_alpn(&sock) ? sslsocket_alpn(&sock) : "(none)", l.text);
+    sslsocket_abort(&sock);
+    drive_until(&sock, &l, NULL, 1000 * slow);
+    return ok;
+}
+
 /* Garbage configuration input: refused, and the config keeps working. */
 static void
 test_bad_input_config(void)
@@ -904,6 +964,9 @@ test_bad_input_config(void)
     static const char unterminated[] = "-----BEGIN CERTIFICATE-----\nMIIB";
     REQUIRE(ensure_https() == 0);
     REQUIRE(pem_len > 100 && pem_len * 2 < sizeof two);
+    fresh_config(); /* control: ALPN works with this peer */
+    REQUIRE(sslsocket_config_set_alpn(&cfg, "h2,http/1.1") == 0);
+    REQUIRE(alpn_negotiated(&cfg, "http/1.1"));
     fresh_config();
     REQUIRE(sslsocket_config_ca_count(&cfg) == 1);
 
@@ -988,6 +1051,7 @@ test_bad_input_config(void)
                    "sslsocket_config_add_nameserver");
     CHECK_CFG_FAIL(sslsocket_config_set_dns_attempts(&cfg, 0), SSLSOCKET_ERR_OPERATION,
                    "sslsocket_config_set_dns_attempts");
+    REQUIRE(sslsocket_config_set_alpn(&cfg, "http/1.1") == 0);
     CHECK_CFG_FAIL(sslsocket_config_set_alpn(&cfg, "a,b,c,d,e,f,g,h,i,j"),
                    SSLSOCKET_ERR_OPERATION, "sslsocket_config_set_alpn");
 
@@ -997,6 +1061,8 @@ test_bad_input_config(void)
     sslsocket_init(&sock, &cfg);
     https_works(&sock, https_port, "after bad configuration input");
     CHECK(sslsocket_ssl_error_count(&sock) == 0);
+    /* the refused ALPN list did not wipe the one set before it */
+    CHECKF(alpn_negotiated(&cfg, "http/1.1"), "ALPN lost after a refused set_alpn");
 }
 
 /* ---- (d) remote close ----------------------------------------------------- */

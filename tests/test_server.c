@@ -1,0 +1,406 @@
+/* test_server.c - the library's server against real clients (openssl
+ * s_client, gnutls-cli, curl) and against its own client over loopback. */
+#define SSLSOCKET_IMPLEMENTATION
+#include "../sslsocket.h"
+#include "testlib.h"
+#include "peers.h"
+#include "drive.h"
+#include <sys/resource.h>
+
+static unsigned char sstore[128 * 1024], cstore[64 * 1024], cache_mem[64 * 1024];
+static sslsocket_config scfg, ccfg;
+static sslsocket listener, conn;
+
+static void
+server_config(void)
+{
+    sslsocket_config_init(&scfg, sstore, sizeof sstore);
+    if (sslsocket_config_set_certificate_file(&scfg, peers_path("ec.pem"), peers_path("ec.key")))
+        printf("server cert: %s\n", sslsocket_config_error_string(&scfg));
+    sslsocket_config_set_session_cache(&scfg, cache_mem, sizeof cache_mem);
+    sslsocket_config_init(&ccfg, cstore, sizeof cstore);
+    sslsocket_config_add_ca_file(&ccfg, peers_path("ca.pem"));
+}
+
+static unsigned
+listen_on(const char *addr)
+{
+    sslsocket_init(&listener, &scfg);
+    if (sslsocket_listen(&listener, addr, 0, 16) != 0) {
+        printf("listen: %s\n", sslsocket_error_string(&listener));
+        return 0;
+    }
+    return sslsocket_local_port(&listener);
+}
+
+/* Serve one client: accept, TLS, echo every line back upper-cased... plain
+   echo; close when the client closes or after `lines` lines.  Runs until the
+   child process `p` exits (bounded).  Returns the child's exit status. */
+static int
+serve_one(peers_proc *p, int lines, drive_log *l)
+{
+    int64_t end = peers_now_ms() + 15000;
+    int accepted = 0, status = -1, echoed = 0;
+    char line[1024];
+    while (peers_now_ms() < end) {
+        sslsocket *list[2] = { &listener, &conn };
+        int st;
+        sslsocket_wait(list, accepted ? 2 : 1, 50);
+        if (!accepted && (sslsocket_poll(&listener) & SSLSOCKET_EV_NEW_CONNECTION)) {
+            sslsocket_init(&conn, &scfg);
+            if (sslsocket_accept(&listener, &conn) == 1) {
+                accepted = 1;
+                sslsocket_start_server_encryption(&conn);
+            }
+        }
+        if (accepted) {
+            drive_poll(&conn, l);
+            while (sslsocket_read_line(&conn, line, sizeof line) > 0) {
+                sslsocket_write_string(&conn, line);
+                if (++echoed == lines)
+                    sslsocket_disconnect(&conn);
+            }
+        }
+        if (p->pid > 0 && waitpid(p->pid, &st, WNOHANG) == p->pid) {
+            p->pid = -1;
+            status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+            break;
+        }
+    }
+    sslsocket_abort(&conn);
+    return status;
+}
+
+/* Run a client command with `input` on stdin; output goes to client.log. */
+static peers_proc
+client_cmd(const char *input, char *const argv[])
+{
+    peers_proc p;
+    unlink(peers_path("client.log"));
+    p = peers_spawn("client.log", argv);
+    if (input && write(p.stdin_fd, input, strlen(input)) < 0)
+        printf("write to client failed\n");
+    close(p.stdin_fd);
+    p.stdin_fd = -1;
+    return p;
+}
+
+static void test_s_client_echo(void)
+{
+    char connect[64];
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    const char *out;
+    server_config();
+    port = listen_on("127.0.0.1");
+    REQUIRE(port > 0);
+    CHECK(sslsocket_state(&listener) == SSLSOCKET_LISTENING);
+    snprintf(connect, sizeof connect, "127.0.0.1:%u", port);
+    {
+        char *argv[] = { "openssl", "s_client", "-connect", connect, "-CAfile", "ca.pem",
+                         "-verify_return_error", "-servername", "localhost", "-quiet", NULL };
+        p = client_cmd("hello from s_client\n", argv);
+    }
+    memset(&l, 0, sizeof l);
+    CHECK(serve_one(&p, 1, &l) == 0);
+    out = peers_slurp(peers_path("client.log"), NULL);
+    CHECKF(strstr(out, "hello from s_client") != NULL, "client said: %s", out);
+    CHECKF(strncmp(l.text, "S3 C M2 E ", 10) == 0, "server events: %s", l.text);
+    CHECK(strcmp(sslsocket_server_name(&conn), "localhost") == 0);
+    sslsocket_abort(&listener);
+}
+
+static void test_sni_alpn_ipv6(void)
+{
+    char connect[64];
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    const char *out;
+    server_config();
+    /* a second identity for other.test, RSA */
+    REQUIRE(peers_sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem "
+                     "-days 30 -subj /CN=other.test -addext subjectAltName=DNS:other.test") == 0);
+    REQUIRE(sslsocket_config_add_certificate_file(&scfg, peers_path("other.pem"),
+                                                  peers_path("other.key")) == 0);
+    REQUIRE(sslsocket_config_set_alpn(&scfg, "http/1.1,imap") == 0);
+    port = listen_on("::1");
+    REQUIRE(port > 0);
+    snprintf(connect, sizeof connect, "[::1]:%u", port);
+    {
+        char *argv[] = { "openssl", "s_client", "-connect", connect, "-servername", "other.test",
+                         "-alpn", "imap,h2", "-ign_eof", NULL };
+        p = client_cmd("x\n", argv);
+    }
+    memset(&l, 0, sizeof l);
+    CHECK(serve_one(&p, 1, &l) == 0);
+    out = peers_slurp(peers_path("client.log"), NULL);
+    CHECKF(strstr(out, "CN = other.test") != NULL, "no other.test certificate in: %.300s", out);
+    CHECKF(strstr(out, "ALPN protocol: imap") != NULL, "ALPN missing");
+    CHECK(strcmp(sslsocket_server_name(&conn), "other.test") == 0);
+    CHECK(sslsocket_alpn(&conn) && strcmp(sslsocket_alpn(&conn), "imap") == 0);
+    CHECK(strstr(sslsocket_cipher(&conn), "ECDHE_RSA") != NULL);
+    sslsocket_abort(&listener);
+}
+
+static void test_resumption_s_client(void)
+{
+    char connect[64];
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    const char *out;
+    int i;
+    server_config();
+    port = listen_on("127.0.0.1");
+    REQUIRE(port > 0);
+    snprintf(connect, sizeof connect, "127.0.0.1:%u", port);
+    for (i = 0; i < 2; i++) {
+        char *argv1[] = { "openssl", "s_client", "-connect", connect, "-sess_out", "sess.pem",
+                          "-ign_eof", NULL };
+        char *argv2[] = { "openssl", "s_client", "-connect", connect, "-sess_in", "sess.pem",
+                          "-ign_eof", NULL };
+        p = client_cmd("x\n", i == 0 ? argv1 : argv2);
+        memset(&l, 0, sizeof l);
+        CHECK(serve_one(&p, 1, &l) == 0);
+    }
+    out = peers_slurp(peers_path("client.log"), NULL);
+    CHECKF(strstr(out, "Reused, TLSv1.2") != NULL, "not resumed: %.400s", out);
+    sslsocket_abort(&listener);
+}
+
+static void test_client_certificates(void)
+{
+    char connect[64];
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    server_config();
+    REQUIRE(sslsocket_config_add_ca_file(&scfg, peers_path("ca.pem")) == 1);
+    port = listen_on("127.0.0.1");
+    REQUIRE(port > 0);
+    snprintf(connect, sizeof connect, "127.0.0.1:%u", port);
+    {   /* QUERY_PEER (server default) records the client's certificate */
+        char *argv[] = { "openssl", "s_client", "-connect", connect, "-cert", "client.pem",
+                         "-key", "client.key", "-ign_eof", NULL };
+        p = client_cmd("x\n", argv);
+    }
+    memset(&l, 0, sizeof l);
+    CHECK(serve_one(&p, 1, &l) == 0);
+    REQUIRE(sslsocket_peer_certificate(&conn) != NULL);
+    CHECK(strcmp(sslsocket_peer_certificate(&conn)->common_name, "test client") == 0);
+    CHECK(sslsocket_ssl_error_count(&conn) == 0);
+    /* VERIFY_PEER: a client without a certificate is refused */
+    REQUIRE(sslsocket_config_set_peer_verify_mode(&scfg, SSLSOCKET_VERIFY_PEER) == 0);
+    {
+        char *argv[] = { "openssl", "s_client", "-connect", connect, "-ign_eof", NULL };
+        p = client_cmd("x\n", argv);
+    }
+    memset(&l, 0, sizeof l);
+    serve_one(&p, 1, &l);
+    CHECKF(strstr(l.text, "X13") != NULL, "server events: %s", l.text);
+    CHECK_ERR(&conn, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "handshake failed");
+    sslsocket_abort(&listener);
+}
+
+static void test_gnutls_cli(void)
+{
+    char portarg[32];
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    const char *out;
+    server_config();
+    port = listen_on("127.0.0.1");
+    REQUIRE(port > 0);
+    snprintf(portarg, sizeof portarg, "--port=%u", port);
+    {
+        char *argv[] = { "gnutls-cli", "--x509cafile=ca.pem", portarg, "localhost", NULL };
+        p = client_cmd("hello gnutls\n", argv);
+    }
+    memset(&l, 0, sizeof l);
+    CHECK(serve_one(&p, 1, &l) == 0);
+    out = peers_slurp(peers_path("client.log"), NULL);
+    CHECKF(strstr(out, "hello gnutls") != NULL, "gnutls-cli said: %.400s", out);
+    sslsocket_abort(&listener);
+}
+
+/* STARTTLS on the server side against `openssl s_client -starttls smtp`. */
+static void test_starttls_smtp(void)
+{
+    char connect[64], line[256];
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    const char *out;
+    int64_t end;
+    int accepted = 0, upgraded = 0, st;
+    server_config();
+    port = listen_on("127.0.0.1");
+    REQUIRE(port > 0);
+    snprintf(connect, sizeof connect, "127.0.0.1:%u", port);
+    {
+        char *argv[] = { "openssl", "s_client", "-connect", connect, "-starttls", "smtp",
+                         "-CAfile", "ca.pem", "-quiet", NULL };
+        p = client_cmd("QUIT\r\n", argv);
+    }
+    memset(&l, 0, sizeof l);
+    end = peers_now_ms() + 15000;
+    while (peers_now_ms() < end && p.pid > 0) {
+        sslsocket *list[2] = { &listener, &conn };
+        sslsocket_wait(list, accepted ? 2 : 1, 50);
+        if (!accepted && (sslsocket_poll(&listener) & SSLSOCKET_EV_NEW_CONNECTION)) {
+            sslsocket_init(&conn, &scfg);
+            accepted = sslsocket_accept(&listener, &conn) == 1;
+            if (accepted)
+                sslsocket_write_string(&conn, "220 sslsocket ESMTP\r\n");
+        }
+        if (accepted) {
+            drive_poll(&conn, &l);
+            while (sslsocket_read_line(&conn, line, sizeof line) > 0) {
+                if (strncmp(line, "EHLO", 4) == 0) {
+                    sslsocket_write_string(&conn, "250-sslsocket\r\n250 STARTTLS\r\n");
+                } else if (strncmp(line, "STARTTLS", 8) == 0) {
+                    sslsocket_write_string(&conn, "220 go ahead\r\n");
+                    drive_poll(&conn, &l); /* flush the plaintext answer first */
+                    CHECK(sslsocket_start_server_encryption(&conn) == 0);
+                    upgraded = 1;
+                } else if (strncmp(line, "QUIT", 4) == 0) {
+                    CHECK(sslsocket_is_encrypted(&conn));
+                    sslsocket_write_string(&conn, "221 bye\r\n");
+                    sslsocket_disconnect(&conn);
+                }
+            }
+        }
+        if (waitpid(p.pid, &st, WNOHANG) == p.pid)
+            p.pid = -1;
+    }
+    CHECK(upgraded);
+    out = peers_slurp(peers_path("client.log"), NULL);
+    CHECKF(strstr(out, "221 bye") != NULL, "s_client said: %.400s", out);
+    peers_kill(&p);
+    sslsocket_abort(&conn);
+    sslsocket_abort(&listener);
+}
+
+/* Running check of a stream made of repeated `chunk`s: every completed
+   chunk's hash must equal `want`; `bad` counts the ones that do not. */
+static void
+consume(const unsigned char *buf, size_t n, size_t *got, uint32_t *sum, uint32_t want,
+        size_t chunk, int *bad)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        *sum = *sum * 31 + buf[i];
+        if (++*got % chunk == 0) {
+            *bad += *sum != want;
+            *sum = 0;
+        }
+    }
+}
+
+/* Our client against our server over loopback: 100 MiB both ways at once. */
+static void test_loopback_100mib(void)
+{
+    static sslsocket cli;
+    static unsigned char chunk[65536];
+    const size_t total = 100u << 20;
+    size_t sent_c = 0, sent_s = 0, got_c = 0, got_s = 0, i;
+    uint32_t sum_out = 0, sum_c = 0, sum_s = 0;
+    unsigned port;
+    int accepted = 0, bad = 0;
+    int64_t end;
+    server_config();
+    port = listen_on("127.0.0.1");
+    REQUIRE(port > 0);
+    for (i = 0; i < sizeof chunk; i++)
+        chunk[i] = (unsigned char)(i * 31 + 7);
+    for (i = 0; i < sizeof chunk; i++)
+        sum_out = sum_out * 31 + chunk[i];
+    (void)sum_c;
+    sslsocket_init(&cli, &ccfg);
+    REQUIRE(sslsocket_connect_encrypted(&cli, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    end = peers_now_ms() + 120000;
+    while ((got_c < total || got_s < total) && peers_now_ms() < end) {
+        sslsocket *list[3] = { &listener, &cli, &conn };
+        unsigned char buf[16384];
+        ptrdiff_t n;
+        sslsocket_wait(list, accepted ? 3 : 2, 100);
+        if (!accepted && (sslsocket_poll(&listener) & SSLSOCKET_EV_NEW_CONNECTION)) {
+            sslsocket_init(&conn, &scfg);
+            accepted = sslsocket_accept(&listener, &conn) == 1;
+            if (accepted)
+                sslsocket_start_server_encryption(&conn);
+        }
+        sslsocket_poll(&cli);
+        if (accepted)
+            sslsocket_poll(&conn);
+        if (sslsocket_state(&cli) != SSLSOCKET_CONNECTED)
+            break;
+        while (sent_c < total && (n = sslsocket_write(&cli, chunk + sent_c % sizeof chunk,
+                                                     sizeof chunk - sent_c % sizeof chunk)) > 0)
+            sent_c += (size_t)n;
+        while (accepted && sent_s < total
+               && (n = sslsocket_write(&conn, chunk + sent_s % sizeof chunk,
+                                       sizeof chunk - sent_s % sizeof chunk)) > 0)
+            sent_s += (size_t)n;
+        while ((n = sslsocket_read(&cli, buf, sizeof buf)) > 0)
+            consume(buf, (size_t)n, &got_c, &sum_c, sum_out, sizeof chunk, &bad);
+        while (accepted && (n = sslsocket_read(&conn, buf, sizeof buf)) > 0)
+            consume(buf, (size_t)n, &got_s, &sum_s, sum_out, sizeof chunk, &bad);
+    }
+    CHECKF(got_c == total && got_s == total, "client got %zu, server got %zu (%s / %s)", got_c,
+           got_s, sslsocket_error_string(&cli), sslsocket_error_string(&conn));
+    CHECK(bad == 0);
+    sslsocket_abort(&cli);
+    sslsocket_abort(&conn);
+    sslsocket_abort(&listener);
+}
+
+/* Bad input to the server API. */
+static void test_server_misuse(void)
+{
+    static sslsocket other;
+    server_config();
+    sslsocket_init(&listener, &scfg);
+    CHECK(sslsocket_listen(&listener, "not-an-ip", 0, 0) == -1);
+    CHECK_ERR(&listener, SSLSOCKET_ERR_OPERATION, "not an IP address");
+    CHECK(sslsocket_listen(&listener, "127.0.0.1", 70000, 0) == -1);
+    CHECK_ERR(&listener, SSLSOCKET_ERR_OPERATION, "out of range");
+    CHECK(sslsocket_accept(&listener, &conn) == -1);
+    CHECK_ERR(&listener, SSLSOCKET_ERR_OPERATION, "not listening");
+    REQUIRE(sslsocket_listen(&listener, "127.0.0.1", 0, 0) == 0);
+    CHECK(sslsocket_accept(&listener, NULL) == -1);
+    CHECK(sslsocket_accept(&listener, &conn) == 0); /* nothing pending */
+    sslsocket_init(&other, &scfg);
+    CHECK(sslsocket_listen(&other, "127.0.0.1", sslsocket_local_port(&listener), 0) == -1);
+    CHECK_ERR(&other, SSLSOCKET_ERR_ADDRESS_IN_USE, "cannot listen on 127.0.0.1");
+    sslsocket_init(&conn, &scfg);
+    CHECK(sslsocket_start_server_encryption(&conn) == -1);
+    CHECK_ERR(&conn, SSLSOCKET_ERR_OPERATION, "not connected");
+    sslsocket_abort(&listener);
+    CHECK(sslsocket_state(&listener) == SSLSOCKET_UNCONNECTED);
+}
+
+static const testlib_case tests[] = {
+    { "s_client_echo", test_s_client_echo },
+    { "sni_alpn_ipv6", test_sni_alpn_ipv6 },
+    { "resumption_s_client", test_resumption_s_client },
+    { "client_certificates", test_client_certificates },
+    { "gnutls_cli", test_gnutls_cli },
+    { "starttls_smtp", test_starttls_smtp },
+    { "loopback_100mib", test_loopback_100mib },
+    { "server_misuse", test_server_misuse },
+    { NULL, NULL }
+};
+
+int
+main(int argc, char **argv)
+{
+    if (peers_setup() != 0) {
+        printf("fixture setup failed\n0 passed, 1 failed\n");
+        return 1;
+    }
+    return testlib_main(argc, argv, tests);
+}
