@@ -3,8 +3,9 @@
  *                   file, lookup through the built-in resolver, connect,
  *                   handshake, 1 MiB each way, disconnect
  *   never_blocks_*  every poll/connect call returns in < 50 ms while a peer
- *                   stalls the handshake, the name server never answers, or
- *                   the TCP connect never completes; the deadlines fire
+ *                   stalls the handshake, the name server never answers, the
+ *                   TCP connect never completes, or the peer stops reading
+ *                   during disconnect; the deadlines fire
  *   bad_input_*     NULL, out-of-range and wrong-state calls: an error
  *                   return with a message naming the function, no crash, and
  *                   the socket / config still works afterwards
@@ -546,6 +547,66 @@ test_never_blocks_connect(void)
     while (n_fill > 0)
         close(fillers[--n_fill]);
     close(lfd);
+}
+
+/* The close deadline: the peer stops reading, so the queued data and the
+ * close_notify can never leave.  disconnect() must not wait for them: every
+ * poll returns at once, and the (fixed, 10 s) close deadline ends it. */
+static void
+test_never_blocks_close(void)
+{
+    drive_log l;
+    peers_proc py;
+    unsigned port;
+    static unsigned char chunk[16384];
+    int64_t max_us = 0, err_at = -1, t0, end;
+    size_t total = 0;
+    int stalled = 0;
+    memset(&l, 0, sizeof l);
+    memset(chunk, 'z', sizeof chunk);
+    port = start_tlspeer(&py, "stall", "ec.pem", "ec.key", "stall.log");
+    REQUIRE(port != 0);
+    fresh_config();
+    sslsocket_init(&sock, &cfg);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    REQUIRE(drive_until(&sock, &l, drive_is_encrypted, 5000 * slow));
+    /* write until the socket buffers are full and nothing moves */
+    end = peers_now_ms() + 10000 * slow;
+    while (!stalled && peers_now_ms() < end) {
+        sslsocket *list[1];
+        ptrdiff_t n;
+        int64_t w0, dt;
+        while ((n = sslsocket_write(&sock, chunk, sizeof chunk)) > 0)
+            total += (size_t)n;
+        w0 = now_us();
+        drive_poll(&sock, &l);
+        dt = now_us() - w0;
+        if (dt > max_us)
+            max_us = dt;
+        if (sslsocket_state(&sock) != SSLSOCKET_CONNECTED)
+            break;
+        list[0] = &sock;
+        w0 = now_us();
+        if (getenv("DBG")) printf("total %zu btw %zu wants %u tmo %d\n", total, sslsocket_bytes_to_write(&sock), sslsocket_wants(&sock), sslsocket_timeout_ms(&sock));
+        if (sslsocket_wait(list, 1, 200) == 0 && now_us() - w0 >= 150000
+            && sslsocket_bytes_to_write(&sock) > 0)
+            stalled = 1;
+    }
+    REQUIRE(stalled);
+    t0 = peers_now_ms();
+    CHECK(sslsocket_disconnect(&sock) == 0);
+    CHECK(sslsocket_state(&sock) == SSLSOCKET_CLOSING);
+    timed_drive(&sock, &l, &max_us, &err_at, 15000 * slow);
+    printf("         %zu bytes queued before the stall; longest call %.1f ms; close deadline "
+           "fired after %d ms\n", total, max_us / 1000.0, (int)(err_at - t0));
+    CHECKF(max_us < 50000 * slow, "longest call %lld us", (long long)max_us);
+    CHECK(sslsocket_state(&sock) == SSLSOCKET_UNCONNECTED);
+    CHECKF(strlen(l.text) > 12 && strcmp(l.text + strlen(l.text) - 12, "S6 X5 S0 D ") == 0,
+           "events: %s", l.text);
+    CHECK_ERR(&sock, SSLSOCKET_ERR_SOCKET_TIMEOUT, "disconnect timed out");
+    CHECKF(err_at - t0 >= 10000 && err_at - t0 < 10000 + 500 * slow, "fired after %d ms",
+           (int)(err_at - t0));
+    peers_kill(&py);
 }
 
 /* ---- (c) bad input ------------------------------------------------------- */
@@ -1198,6 +1259,7 @@ static const testlib_case tests[] = {
     { "never_blocks_handshake", test_never_blocks_handshake },
     { "never_blocks_lookup", test_never_blocks_lookup },
     { "never_blocks_connect", test_never_blocks_connect },
+    { "never_blocks_close", test_never_blocks_close },
     { "bad_input_null", test_bad_input_null },
     { "bad_input_connect", test_bad_input_connect },
     { "bad_input_connected", test_bad_input_connected },

@@ -22,11 +22,14 @@ than 30 s, so a crashed test cannot leave it behind.  Modes:
                   without close_notify (shutdown of the raw socket)
   record          TLS; reads until close_notify or EOF; reports
                   received=<repr of the bytes> and close_notify=yes|no|reset
+  stall           TLS handshake, then never reads or writes again (until
+                  killed, or 30 s)
 """
 import os
 import socket
 import ssl
 import sys
+import time
 
 
 def say(key, value):
@@ -128,6 +131,8 @@ def main():
             say("unwrap", "ok")
         except (ssl.SSLError, OSError) as e:
             say("unwrap", "failed: %s" % e)
+    elif mode == "stall":
+        time.sleep(30)
     elif mode == "bye-truncate":
         tls.sendall(b"bye\r\n")
         tls.shutdown(socket.SHUT_RDWR)   # SSLSocket.shutdown: raw TCP, no close_notify
