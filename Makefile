@@ -10,7 +10,7 @@ LDLIBS   = -lbearssl
 BUILD    = build
 
 # Debian packages: build deps and the real peers the tests start.
-DEB_BUILD = gcc make libbearssl-dev pkg-config
+DEB_BUILD = gcc g++ make libbearssl-dev pkg-config
 DEB_TEST  = openssl gnutls-bin dovecot-imapd python3 valgrind curl ca-certificates clang
 DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
@@ -44,6 +44,7 @@ C_TESTS = test_resolver test_x509 test_loaders test_memory test_client test_serv
 VG_TESTS = test_memory test_resolver
 
 test: deps lint
+	@$(MAKE) --no-print-directory test-compile
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-valgrind
 
@@ -58,6 +59,23 @@ test-valgrind: $(addprefix $(BUILD)/vg_,$(VG_TESTS))
 	@fail=0; for t in $(VG_TESTS); do \
 	  echo "== $$t (valgrind)"; $(VALGRIND) $(BUILD)/vg_$$t || fail=1; \
 	done; exit $$fail
+
+# The header as C99/C11 with gcc and clang, as C++, in two translation
+# units plus an SSLSOCKET_STATIC copy; every exported symbol has the prefix.
+STRICT = -Wall -Wextra -Werror -pedantic -Wshadow -Wundef -Wstrict-prototypes
+test-compile: | $(BUILD)
+	@set -e; for cc in gcc clang; do for std in c99 c11; do \
+	  $$cc -std=$$std $(STRICT) -c tests/compile/impl.c -o $(BUILD)/impl.o; \
+	  $$cc -std=$$std $(STRICT) -c tests/compile/user.c -o $(BUILD)/user.o; \
+	  $$cc -std=$$std $(STRICT) -c tests/compile/static.c -o $(BUILD)/static.o; \
+	  $$cc -std=$$std -c tests/compile/main.c -o $(BUILD)/main.o; \
+	  $$cc -o $(BUILD)/two_tu $(BUILD)/main.o $(BUILD)/user.o $(BUILD)/impl.o $(BUILD)/static.o $(LDLIBS); \
+	  printf "%s %s: " $$cc $$std; $(BUILD)/two_tu; \
+	done; done
+	@g++ -std=c++11 -Wall -Wextra -Werror -pedantic -o $(BUILD)/cpp tests/compile/cpp.cpp $(LDLIBS) && echo "g++ c++11: 1 passed, 0 failed"
+	@bad=$$(nm $(BUILD)/impl.o | awk '$$2 ~ /^[TDBRC]$$/ {print $$3}' | grep -v '^sslsocket_' || true); \
+	 if [ -n "$$bad" ]; then echo "exported symbols without the sslsocket_ prefix: $$bad"; exit 1; fi; \
+	 echo "symbols: 1 passed, 0 failed"
 
 # The core must never allocate: no allocating calls outside comments.
 lint:

@@ -151,6 +151,13 @@
 #ifndef SSLSOCKET_H_INCLUDED
 #define SSLSOCKET_H_INCLUDED
 
+/* The implementation uses POSIX/GNU interfaces (accept4, getrandom, syscall):
+   include this header before any system header in the implementation TU,
+   or define _GNU_SOURCE yourself. */
+#if defined(SSLSOCKET_IMPLEMENTATION) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1
+#endif
+
 #define SSLSOCKET_VERSION_MAJOR 0
 #define SSLSOCKET_VERSION_MINOR 1
 #define SSLSOCKET_VERSION_PATCH 0
@@ -874,7 +881,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #endif
 
 #ifdef SSLSOCKET_STATIC
-#define SSLSOCKET__DEF static
+#define SSLSOCKET__DEF SSLSOCKET__PRIVATE /* static, and quiet when unused */
 #else
 #define SSLSOCKET__DEF
 #endif
