@@ -39,7 +39,7 @@ $(BUILD)/%: tests/%.c $(HDR) | $(BUILD)
 $(BUILD)/vg_%: tests/%.c $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(LDLIBS)
 
-C_TESTS = test_resolver test_x509 test_loaders test_memory test_client test_server test_connect
+C_TESTS = test_resolver test_x509 test_loaders test_memory test_client test_server test_connect test_verify
 # run again, without sanitizers, under valgrind
 VG_TESTS = test_memory test_resolver
 

@@ -6998,6 +6998,7 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
     if (cfg->cache)
         br_ssl_server_set_cache(sc, &((sslsocket_config *)(uintptr_t)cfg)->cache_ctx.vtable);
     br_x509_minimal_init_full(&s->x509.minimal, ta, n_ta);
+    br_x509_minimal_set_minrsa(&s->x509.minimal, 256); /* RSA >= 2048 bits (BearSSL: 1017) */
     sslsocket__engine_setup(s, cfg);
     /* verifiers for the client's CertificateVerify */
     br_ssl_engine_set_default_rsavrfy(&sc->eng);
@@ -7043,6 +7044,7 @@ sslsocket__begin_tls(sslsocket *s, int server)
         return -1;
     }
     br_ssl_client_init_full(cc, &s->x509.minimal, ta, n_ta);
+    br_x509_minimal_set_minrsa(&s->x509.minimal, 256); /* RSA >= 2048 bits (BearSSL: 1017) */
     sslsocket__engine_setup(s, cfg);
     if (cfg->n_ids && cfg->ids[0].key.type == BR_KEYTYPE_RSA)
         br_ssl_client_set_single_rsa(cc, cfg->ids[0].chain, cfg->ids[0].n_chain,
@@ -7154,6 +7156,43 @@ sslsocket__handshake_done(sslsocket *s)
     sslsocket__encrypted(s);
 }
 
+/* BearSSL 0.6 fails a rejected certificate chain with a plain `fail`
+   (ssl_hs_client.t0: "read-Certificate ... neg fail"): no alert is sent and
+   the peer only sees the TCP connection drop (RST when its next flight is
+   still unread).  Send the fatal alert ourselves: at Certificate time no
+   ChangeCipherSpec has been sent, so it goes as a plaintext record.  Then
+   read what is already waiting so that close() sends FIN, not RST, which
+   could destroy the alert before the peer reads it.  Best effort: never
+   waits. */
+SSLSOCKET__PRIVATE void
+sslsocket__send_cert_alert(sslsocket *s, int problem)
+{
+    unsigned char rec[7], junk[512];
+    unsigned v = br_ssl_engine_get_version(SSLSOCKET__ENG(s));
+    int i;
+    if (v < SSLSOCKET_TLS10 || v > SSLSOCKET_TLS12)
+        v = SSLSOCKET_TLS12;
+    rec[0] = 21; /* alert */
+    rec[1] = (unsigned char)(v >> 8);
+    rec[2] = (unsigned char)v;
+    rec[3] = 0;
+    rec[4] = 2;
+    rec[5] = 2; /* fatal */
+    switch (problem) {
+    case SSLSOCKET_SSLERR_EXPIRED:
+    case SSLSOCKET_SSLERR_NOT_YET_VALID: rec[6] = 45; break; /* certificate_expired */
+    case SSLSOCKET_SSLERR_UNTRUSTED: rec[6] = 48; break;     /* unknown_ca */
+    case SSLSOCKET_SSLERR_EKU:
+    case SSLSOCKET_SSLERR_KEY_USAGE: rec[6] = 43; break;     /* unsupported_certificate */
+    case SSLSOCKET_SSLERR_NO_PEER_CERTIFICATE: rec[6] = 40; break; /* handshake_failure */
+    default: rec[6] = 42; break;                             /* bad_certificate */
+    }
+    if (sslsocket__io_send(s, rec, sizeof rec) != (ptrdiff_t)sizeof rec)
+        return;
+    for (i = 0; i < 64 && sslsocket__io_recv(s, junk, sizeof junk) > 0; i++) {
+    }
+}
+
 /* Handshake failure message from the problems found, or BearSSL's error. */
 SSLSOCKET__PRIVATE void
 sslsocket__fail_handshake(sslsocket *s, int br_err)
@@ -7161,6 +7200,14 @@ sslsocket__fail_handshake(sslsocket *s, int br_err)
     char why[SSLSOCKET_ERROR_STRING_SIZE];
     int bad = sslsocket__unignored(s);
     s->br_err = br_err;
+    /* SPEC 3: the SSL-errors event that lists the problems comes before
+       SSL_HANDSHAKE_FAILED (the decision path already queued it) */
+    if (s->n_ssl_errors > 0 && s->verify_mode != SSLSOCKET_VERIFY_NONE
+        && !(s->flags & SSLSOCKET__F_HS_DONE))
+        sslsocket__event(s, SSLSOCKET_EV_SSL_ERRORS, s->n_ssl_errors);
+    if (bad && !(s->flags & SSLSOCKET__F_HS_DONE) && br_err >= BR_ERR_X509_OK
+        && br_err < BR_ERR_RECV_FATAL_ALERT)
+        sslsocket__send_cert_alert(s, bad);
     if (bad && br_err >= BR_ERR_X509_OK && br_err < BR_ERR_RECV_FATAL_ALERT) {
         char what[SSLSOCKET_ERROR_STRING_SIZE - 64];
         sslsocket__problem_text(s, bad, what, sizeof what);
