@@ -22,6 +22,14 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#ifndef TESTLIB_UNUSED
+#if defined(__GNUC__) || defined(__clang__)
+#define TESTLIB_UNUSED __attribute__((unused))
+#else
+#define TESTLIB_UNUSED
+#endif
+#endif
+
 TESTLIB_UNUSED static char peers_dir[256];
 
 TESTLIB_UNUSED static int64_t

@@ -625,6 +625,95 @@ static void test_curl(void)
     sslsocket_abort(&listener);
 }
 
+
+/* Renegotiation: refused by default (the client's attempt fails), done
+   when the configuration allows it (secure renegotiation only); the
+   connection carries data afterwards.  s_client reads "R" and the next
+   line in one go, so the line is written once the new handshake shows in
+   its log. */
+static int
+count(const char *hay, const char *needle)
+{
+    int n = 0;
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay++;
+    }
+    return n;
+}
+
+static void
+renegotiation_case(int allow)
+{
+    char connect[64], line[256];
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    const char *out = "";
+    int accepted = 0, wrote = 0, st;
+    int64_t end;
+    server_config();
+    sslsocket_config_set_renegotiation(&scfg, allow);
+    port = listen_on("127.0.0.1");
+    REQUIRE(port > 0);
+    snprintf(connect, sizeof connect, "127.0.0.1:%u", port);
+    {
+        char *argv[] = { "openssl", "s_client", "-connect", connect, "-tls1_2", NULL };
+        unlink(peers_path("client.log"));
+        p = peers_spawn("client.log", argv);
+        CHECK(write(p.stdin_fd, "R\n", 2) == 2);
+    }
+    memset(&l, 0, sizeof l);
+    end = peers_now_ms() + 10000;
+    while (p.pid > 0 && peers_now_ms() < end) {
+        sslsocket *list[2] = { &listener, &conn };
+        sslsocket_wait(list, accepted ? 2 : 1, 20);
+        if (!accepted && (sslsocket_poll(&listener) & SSLSOCKET_EV_NEW_CONNECTION)) {
+            sslsocket_init(&conn, &scfg);
+            accepted = sslsocket_accept(&listener, &conn) == 1;
+            if (accepted)
+                sslsocket_start_server_encryption(&conn);
+        }
+        if (!accepted)
+            continue;
+        drive_poll(&conn, &l);
+        while (sslsocket_read_line(&conn, line, sizeof line) > 0) {
+            sslsocket_write_string(&conn, line);
+            sslsocket_disconnect(&conn);
+        }
+        out = peers_slurp(peers_path("client.log"), NULL);
+        if (!wrote && strstr(out, "RENEGOTIATING")
+            && count(strstr(out, "RENEGOTIATING"), "verify return:1") >= 3) {
+            CHECK(write(p.stdin_fd, "after renegotiation\n", 20) == 20);
+            wrote = 1;
+        }
+        if (waitpid(p.pid, &st, WNOHANG) == p.pid)
+            p.pid = -1;
+        if (sslsocket_state(&conn) == SSLSOCKET_UNCONNECTED)
+            break;
+    }
+    if (p.stdin_fd >= 0)
+        close(p.stdin_fd);
+    p.stdin_fd = -1;
+    peers_wait_exit(&p, 5000); /* s_client prints what it got, then exits */
+    peers_kill(&p);
+    out = peers_slurp(peers_path("client.log"), NULL);
+    CHECKF(strstr(out, "RENEGOTIATING") != NULL, "s_client: %.300s", out);
+    if (allow) {
+        CHECK(wrote);
+        CHECKF(count(out, "after renegotiation") == 1, "no echo after renegotiation");
+        CHECK(sslsocket_error(&conn) == SSLSOCKET_ERR_UNKNOWN); /* closed by us, cleanly */
+    } else {
+        CHECKF(strstr(out, "no renegotiation") != NULL, "no refusal seen: %.600s", out);
+        CHECK(!wrote);
+    }
+    sslsocket_abort(&conn);
+    sslsocket_abort(&listener);
+}
+
+static void test_renegotiation_refused(void) { renegotiation_case(0); }
+static void test_renegotiation_allowed(void) { renegotiation_case(1); }
+
 static const testlib_case tests[] = {
     { "s_client_echo", test_s_client_echo },
     { "sni_alpn_ipv6", test_sni_alpn_ipv6 },
@@ -635,6 +724,8 @@ static const testlib_case tests[] = {
     { "loopback_100mib", test_loopback_100mib },
     { "server_misuse", test_server_misuse },
     { "curl", test_curl },
+    { "renegotiation_refused", test_renegotiation_refused },
+    { "renegotiation_allowed", test_renegotiation_allowed },
     { "hostile_clients", test_hostile_clients },
     { "thousand_clients", test_thousand_clients },
     { NULL, NULL }
