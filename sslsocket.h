@@ -571,6 +571,7 @@ typedef struct sslsocket {
     sslsocket_session session;
     size_t discarded;
     size_t rstart, rend, wlen, unflushed;
+    size_t plain_pending;           /* wbuf head still to go out unencrypted */
     unsigned char rbuf[SSLSOCKET_READ_BUFFER_SIZE];
     unsigned char wbuf[SSLSOCKET_WRITE_BUFFER_SIZE];
     sslsocket__x509 x509;
@@ -690,7 +691,13 @@ SSLSOCKET_API int sslsocket_connect(sslsocket *s, const char *host, unsigned por
 /* The same, then the TLS handshake starts as soon as TCP is up. */
 SSLSOCKET_API int sslsocket_connect_encrypted(sslsocket *s, const char *host, unsigned port, int open_mode);
 /* STARTTLS: start the client handshake on a CONNECTED, UNENCRYPTED socket.
-   Otherwise returns -1 with SSLSOCKET_ERR_OPERATION and changes nothing. */
+   Otherwise returns -1 with SSLSOCKET_ERR_OPERATION and changes nothing.
+   Plaintext already queued with write() still goes out unencrypted, before
+   the handshake; plaintext received but not read is discarded (see
+   sslsocket_discarded_plaintext).  So queue the protocol's last plaintext
+   line and call this at once, without polling in between: a server that
+   polls after writing "220 go ahead" may read the client's ClientHello as
+   plaintext and lose it. */
 SSLSOCKET_API int sslsocket_start_client_encryption(sslsocket *s);
 /* Start the server handshake on an accepted, UNENCRYPTED socket. */
 SSLSOCKET_API int sslsocket_start_server_encryption(sslsocket *s);
@@ -903,6 +910,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_READ_EVENT         0x2000u /* READY_READ already queued this poll */
 #define SSLSOCKET__F_BOUND              0x4000u
 #define SSLSOCKET__F_IP_LITERAL         0x8000u /* peer named by an IP literal */
+#define SSLSOCKET__F_FULL_HANDSHAKE     0x10000u /* server: our policy chose a key */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -6502,6 +6510,7 @@ sslsocket__finish(sslsocket *s)
     s->deadline = 0;
     s->wlen = 0;
     s->unflushed = 0;
+    s->plain_pending = 0;
     s->flags &= ~(SSLSOCKET__F_DISCONNECT_PENDING | SSLSOCKET__F_HOLD
                   | SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE);
     sslsocket__set_state(s, SSLSOCKET_UNCONNECTED);
@@ -6753,7 +6762,7 @@ sslsocket__start_connect(sslsocket *s, const char *fn, const char *host, unsigne
     s->br_err = s->sys_errno = 0;
     s->mode = SSLSOCKET_UNENCRYPTED;
     s->open_mode = open_mode & SSLSOCKET_READ_WRITE;
-    s->rstart = s->rend = s->wlen = s->unflushed = 0;
+    s->rstart = s->rend = s->wlen = s->unflushed = s->plain_pending = 0;
     s->n_ssl_errors = 0;
     s->have_peer = 0;
     s->discarded = 0;
@@ -6905,7 +6914,7 @@ sslsocket__engine_started(sslsocket *s, int server)
     s->discarded = s->rend - s->rstart;
     s->rstart = s->rend = 0;
     s->flags &= ~(SSLSOCKET__F_HS_DONE | SSLSOCKET__F_ENGINE_CLOSING | SSLSOCKET__F_HOLD
-                  | SSLSOCKET__F_RESUMED);
+                  | SSLSOCKET__F_RESUMED | SSLSOCKET__F_FULL_HANDSHAKE);
     s->flags |= SSLSOCKET__F_ENGINE_LIVE;
     if (server)
         s->flags |= SSLSOCKET__F_SERVER;
@@ -6932,7 +6941,8 @@ sslsocket__sni_choose(const br_ssl_server_policy_class **pctx, const br_ssl_serv
     const char *name = br_ssl_engine_get_server_name(&cc->eng);
     const sslsocket__identity *id = &cfg->ids[0];
     size_t i;
-    for (i = 0; name[0] && i < cfg->n_ids; i++) {
+    s->flags |= SSLSOCKET__F_FULL_HANDSHAKE;
+    for (i = 0; name[0] && cfg->n_ids > 1 && i < cfg->n_ids; i++) {
         const br_x509_certificate *leaf = &cfg->ids[i].chain[0];
         if (sslsocket__cert_check_host(leaf->data, leaf->data_len, name) == 0) {
             id = &cfg->ids[i];
@@ -6989,12 +6999,11 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
         br_ssl_server_init_full_rsa(sc, id->chain, id->n_chain, &id->key.rsa);
     else
         br_ssl_server_init_full_ec(sc, id->chain, id->n_chain, BR_KEYTYPE_EC, &id->key.ec);
-    if (cfg->n_ids > 1) {
-        /* several identities: choose by SNI once the ClientHello is in */
-        s->sni.vtable = &sslsocket__sni_vtable;
-        s->sni.sock = s;
-        br_ssl_server_set_policy(sc, &s->sni.vtable);
-    }
+    /* our policy picks the identity by SNI; being called at all also
+       tells a full handshake from a resumed one */
+    s->sni.vtable = &sslsocket__sni_vtable;
+    s->sni.sock = s;
+    br_ssl_server_set_policy(sc, &s->sni.vtable);
     if (cfg->cache)
         br_ssl_server_set_cache(sc, &((sslsocket_config *)(uintptr_t)cfg)->cache_ctx.vtable);
     br_x509_minimal_init_full(&s->x509.minimal, ta, n_ta);
@@ -7122,7 +7131,9 @@ sslsocket__encrypted(sslsocket *s)
     s->flags |= SSLSOCKET__F_HS_DONE;
     s->flags &= ~SSLSOCKET__F_HOLD;
     br_ssl_engine_get_session_parameters(eng, &p);
-    if (s->session.valid && p.session_id_len > 0
+    if ((s->flags & SSLSOCKET__F_SERVER) && !(s->flags & SSLSOCKET__F_FULL_HANDSHAKE))
+        s->flags |= SSLSOCKET__F_RESUMED; /* no key choice: an abbreviated handshake */
+    if (!(s->flags & SSLSOCKET__F_SERVER) && s->session.valid && p.session_id_len > 0
         && p.session_id_len == s->session.params.session_id_len
         && memcmp(p.session_id, s->session.params.session_id, p.session_id_len) == 0
         && strcmp(s->session.host, s->verify_name[0] ? s->verify_name : s->host) == 0)
@@ -7304,6 +7315,21 @@ sslsocket__pump(sslsocket *s)
     br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
     int progress;
     s->flags &= ~(SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE);
+    while (s->plain_pending > 0) { /* STARTTLS: the last plaintext goes first */
+        ptrdiff_t n = sslsocket__io_send(s, s->wbuf, s->plain_pending);
+        if (n < 0) {
+            s->sys_errno = errno;
+            return -1;
+        }
+        if (n == 0) {
+            s->flags |= SSLSOCKET__F_WANT_WRITE;
+            return 0;
+        }
+        memmove(s->wbuf, s->wbuf + n, s->wlen - (size_t)n);
+        s->wlen -= (size_t)n;
+        s->plain_pending -= (size_t)n;
+        sslsocket__event(s, SSLSOCKET_EV_BYTES_WRITTEN, (int)n);
+    }
     do {
         unsigned st = br_ssl_engine_current_state(eng);
         size_t len;
@@ -7343,7 +7369,7 @@ sslsocket__pump(sslsocket *s)
             sslsocket__ready_read(s);
             progress = 1;
         }
-        /* 4. queued plaintext into the engine */
+        /* 4. queued application data into the engine */
         if ((st & BR_SSL_SENDAPP) && s->wlen > 0 && !(s->flags & SSLSOCKET__F_HOLD)) {
             size_t m = sslsocket__feed_sendapp(s, s->wbuf, s->wlen);
             if (m > 0) {
@@ -7575,17 +7601,9 @@ sslsocket__start_encryption(sslsocket *s, int server, const char *fn)
                                  s->flags & SSLSOCKET__F_HS_DONE ? "encrypted" : "handshaking");
     if (server && sslsocket__cfg(s)->n_ids == 0)
         return sslsocket__misuse(s, "%s: the configuration has no certificate and key", fn);
-    if (s->wlen > 0) {
-        sslsocket__plain_io(s); /* plaintext written before must leave as plaintext */
-        if (s->state != SSLSOCKET_CONNECTED)
-            return -1;
-        if (s->wlen > 0) {
-            sslsocket__seterr(s, SSLSOCKET_ERR_UNFINISHED_SOCKET_OPERATION,
-                              "%s: %zu plaintext bytes still to send; retry after "
-                              "BYTES_WRITTEN", fn, s->wlen);
-            return -1;
-        }
-    }
+    /* plaintext queued before this call (e.g. "220 go ahead") leaves first,
+       unencrypted, from inside the TLS pump; nothing is read meanwhile */
+    s->plain_pending = s->wlen;
     if (sslsocket__begin_tls(s, server) < 0) {
         sslsocket__fail_connection(s, s->error, "%s", s->error_string);
         return -1;
@@ -7617,7 +7635,7 @@ sslsocket__pipe_or_fd_attach(sslsocket *s, sslsocket_pipe *p, int side, int serv
     s->error_string[0] = 0;
     s->mode = SSLSOCKET_UNENCRYPTED;
     s->open_mode = SSLSOCKET_READ_WRITE;
-    s->rstart = s->rend = s->wlen = s->unflushed = 0;
+    s->rstart = s->rend = s->wlen = s->unflushed = s->plain_pending = 0;
     s->n_ssl_errors = s->have_peer = 0;
     s->pipe = p;
     s->pipe_side = side;
@@ -7771,7 +7789,7 @@ sslsocket_wants(const sslsocket *s)
     case SSLSOCKET_CLOSING:
         if (SSLSOCKET__TLS(s)) {
             unsigned st = br_ssl_engine_current_state(SSLSOCKET__ENG(s));
-            if (st & BR_SSL_SENDREC)
+            if ((st & BR_SSL_SENDREC) || s->plain_pending > 0)
                 w |= SSLSOCKET_WANT_WRITE;
             if ((st & BR_SSL_RECVREC) && !(s->flags & SSLSOCKET__F_EOF))
                 w |= SSLSOCKET_WANT_READ;

@@ -220,17 +220,37 @@ static void test_client_certificate(void)
            sslsocket_ssl_error_count(&srv), sslsocket_ssl_error_code(&srv, 0));
 }
 
-/* Resumption: the client socket offers its last session again. */
+/* Resumption: the server keeps sessions in caller memory; the client socket
+   offers its last session again; both ends report it. */
 static void test_resumption(void)
 {
     static unsigned char cache_mem[4096];
-    br_ssl_session_cache_lru lru;
+    int i;
     configs("ec.pem", "ec.key");
-    br_ssl_session_cache_lru_init(&lru, cache_mem, sizeof cache_mem);
-    (void)lru; /* the server cache arrives with the server issue */
+    REQUIRE(sslsocket_config_set_session_cache(&scfg, cache_mem, sizeof cache_mem) == 0);
     REQUIRE(handshake());
     CHECK(!sslsocket_session_resumed(&cli));
-    CHECK(sslsocket_get_session(&cli, &(sslsocket_session){ 0 }) == 0);
+    CHECK(!sslsocket_session_resumed(&srv));
+    for (i = 0; i < 2; i++) {
+        sslsocket_disconnect(&cli);
+        CHECK(pump_both(both_closed, 100));
+        REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
+        REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
+        REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+        REQUIRE(pump_both(both_encrypted, 100));
+        CHECK(sslsocket_session_resumed(&cli));
+        CHECK(sslsocket_session_resumed(&srv));
+    }
+    /* without the cache the server cannot resume */
+    REQUIRE(sslsocket_config_set_session_cache(&scfg, NULL, 0) == 0);
+    sslsocket_disconnect(&cli);
+    CHECK(pump_both(both_closed, 100));
+    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
+    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
+    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    REQUIRE(pump_both(both_encrypted, 100));
+    CHECK(!sslsocket_session_resumed(&cli));
+    CHECK(!sslsocket_session_resumed(&srv));
 }
 
 static const testlib_case tests[] = {
