@@ -1294,28 +1294,6 @@ sslsocket__errno_code(int e)
     }
 }
 
-/* wip/resolver.h: the >>resolver section of sslsocket.h (merged later).
- *
- * Host lookup that never blocks and never allocates: numeric literals,
- * /etc/hosts, /etc/resolv.conf and a small UDP DNS client that sends the A and
- * AAAA queries together and is driven by polling. Everything a DNS server
- * sends is treated as hostile. */
-
-
-/* System headers this section needs (move them to the header's include block
- * when merging). Builds with or without feature macros (-std=c99 alone hides
- * O_CLOEXEC, handled below). */
-#include <string.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <sys/types.h>
-#include <sys/stat.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <sys/random.h>
-
 /* O_CLOEXEC is POSIX 2008: without feature macros it is hidden, and then the
  * descriptor is only short-lived anyway. */
 #ifdef O_CLOEXEC
@@ -1324,7 +1302,13 @@ sslsocket__errno_code(int e)
 #define SSLSOCKET__O_CLOEXEC 0
 #endif
 
-// ==== >>resolver: host lookup (literals, /etc/hosts, resolv.conf, UDP DNS) ====
+/* ==========================================================================
+   >>resolver
+   Host lookup that never blocks and never allocates: numeric literals,
+   /etc/hosts, /etc/resolv.conf and a small UDP DNS client that sends the A
+   and AAAA queries together and is driven by polling.  Everything a DNS
+   server sends is treated as hostile.
+   ========================================================================== */
 /*
  * Order of a lookup: sslsocket__parse_ip_literal(), else
  * sslsocket__hosts_lookup(), else DNS with the servers from
@@ -2597,6 +2581,11 @@ sslsocket__resolver_step(sslsocket__resolver *r, int64_t now_ms, sslsocket_addre
 #include <sys/types.h>
 #include <unistd.h>
 
+/* ==========================================================================
+   >>credentials
+   Trust anchors, certificate chains and private keys from PEM or DER, in
+   memory or files, streamed into one caller-given arena.
+   ========================================================================== */
 /* >>credentials */
 
 #ifndef SSLSOCKET_MAX_FILE_SIZE
@@ -4460,22 +4449,18 @@ sslsocket__read_file(const char *path, unsigned char *buf, size_t cap, size_t *l
 /* <<credentials */
 
 
-/* x509.h - certificate inspection for sslsocket.h (wip module for the >>certificates section).
- *
- * BearSSL 0.6's X.509 decoder exposes only the subject DN and the public key, and its
- * host-name check is too lax (accepts "*.com", falls back to the CN, knows no iPAddress SAN).
- * So the library verifies the chain with br_x509_minimal without a server name, then runs the
- * host / IP / EKU checks below on the end-entity DER itself.
- *
- * The input is hostile: no allocation, no stdio, no recursion.  A flat cursor walks the fixed
- * X.509 layout and every length is checked against what is left of its enclosing element.
- * Needs <string.h> (memcpy, memcmp, memset, memchr, strlen) besides the prelude. */
-#include <string.h>
+/* ==========================================================================
+   >>certificates
+   BearSSL 0.6's X.509 decoder exposes only the subject DN and the public
+   key, and its host-name check is too lax (accepts "*.com", falls back to
+   the CN, knows no iPAddress SAN).  So the library verifies the chain with
+   br_x509_minimal without a server name, then runs the host / IP / EKU
+   checks below on the end-entity DER itself.
 
-/* ==== public half: goes into the API part of the header ==== */
-
-
-/* ==== private half ==== */
+   The input is hostile: no allocation, no stdio, no recursion.  A flat
+   cursor walks the fixed X.509 layout and every length is checked against
+   what is left of its enclosing element.
+   ========================================================================== */
 
 /* Reasons returned by the sslsocket__cert_check_* functions (0 = acceptable). */
 #define SSLSOCKET__NAME_OK 0
