@@ -22,29 +22,35 @@
 
    >>quickstart
    ============
-   A complete HTTPS request (error handling shortened):
+   A complete HTTPS request (the README's quick start is the same program,
+   compiled and run by the tests):
 
-       static unsigned char store[256 * 1024];    // trust anchors live here
+       static unsigned char store[256 * 1024];  // trust anchors live here
+       static sslsocket s;                      // ~46 KiB: keep it off small stacks
        sslsocket_config cfg;
-       sslsocket s;
        char buf[4096];
+       ptrdiff_t n;
 
        sslsocket_config_init(&cfg, store, sizeof store);
-       sslsocket_config_use_system_ca(&cfg);     // honours SSL_CERT_FILE/DIR
+       sslsocket_config_use_system_ca(&cfg);    // honours SSL_CERT_FILE/DIR
        sslsocket_init(&s, &cfg);
        sslsocket_connect_encrypted(&s, "example.com", 443, SSLSOCKET_READ_WRITE);
        sslsocket_write_string(&s, "GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
        while (sslsocket_state(&s) != SSLSOCKET_UNCONNECTED) {
            sslsocket *list[1] = { &s };
-           sslsocket_wait(list, 1, 1000);           // poll(2) on what s wants
-           unsigned ev = sslsocket_poll(&s);        // advance; get event bits
-           if (ev & SSLSOCKET_EV_READY_READ) {
-               ptrdiff_t n = sslsocket_read(&s, buf, sizeof buf);
+           sslsocket_wait(list, 1, 1000);       // poll(2) on what s wants
+           unsigned ev = sslsocket_poll(&s);    // advance; get event bits
+           while ((n = sslsocket_read(&s, buf, sizeof buf)) > 0)
                fwrite(buf, 1, (size_t)n, stdout);
-           }
            if (ev & SSLSOCKET_EV_ERROR)
                fprintf(stderr, "%s\n", sslsocket_error_string(&s));
        }
+
+   With epoll (or kqueue, libuv, a game loop): register every descriptor of
+   sslsocket_fds() with the readiness it asks for, sleep at most
+   sslsocket_timeout_ms(), then call sslsocket_poll() on the sockets that
+   woke up and on those whose timeout passed; the set of descriptors can
+   change after each poll (lookup -> connect attempts -> connection).
 
    >>principles
    ============
@@ -108,8 +114,9 @@
    discarded (a man in the middle could have injected it) and counted in
    sslsocket_discarded_plaintext().
 
-   Invariants: mode is SSL_CLIENT/SSL_SERVER only while CONNECTED or CLOSING
-   (it is reset by the next connect); the error code is sticky until the
+   Invariants: mode becomes SSL_CLIENT/SSL_SERVER only while CONNECTED (it
+   keeps its value after a close, for inspection, and is reset silently by
+   the next connect); the error code is sticky until the
    next connect; DISCONNECTED follows STATE_CHANGED(UNCONNECTED) and fires
    only if CONNECTED was reached; a refused connection or failed lookup gives
    STATE_CHANGED(UNCONNECTED) then ERROR, no DISCONNECTED.  Bytes received
@@ -146,7 +153,76 @@
    cryptography, queues SSLSOCKET_EV_SSL_ERRORS and waits: call
    sslsocket_ignore_ssl_errors() before the next poll to continue, otherwise
    the connection ends with SSL_HANDSHAKE_FAILED and none of the queued
-   application data is sent.
+   application data is sent.  Without that, a VERIFY_PEER failure happens
+   inside the handshake: SSL_ERRORS then ERROR(SSL_HANDSHAKE_FAILED), and
+   the peer gets a fatal alert (certificate_expired, unknown_ca,
+   unsupported_certificate or bad_certificate; BearSSL 0.6 itself sends
+   none, so the library does).
+
+   Which check comes from where:
+     BearSSL   signature chain, issuer/subject DN chaining, basic constraints
+               and path length, CA key usage, RSA-PKCS#1/ECDSA only, MD5
+               refused, unknown critical extensions refused, validity of
+               intermediates, RSA key size (raised to 2048 bits here)
+     library   leaf validity (expired vs not yet valid), host name vs dNSName
+               SANs (no CN fallback, strict wildcards), iPAddress SANs, EKU,
+               verify depth, SPKI pins, every problem collected, the ignore
+               list, the caller's decision
+   Not checked at all (BearSSL 0.6 has no support): revocation (CRL, OCSP),
+   name constraints (a critical nameConstraints extension fails the chain),
+   certificate policies.
+
+   >>server
+   ========
+   sslsocket_listen() makes a LISTENING socket (IPv4, IPv6, or both with
+   "::"); poll reports NEW_CONNECTION while connections wait;
+   sslsocket_accept() moves one into a caller-owned socket (CONNECTED,
+   UNENCRYPTED), never more than the caller has room for: the rest waits in
+   the kernel's backlog.  sslsocket_start_server_encryption() starts TLS at
+   once, or after a plaintext exchange (STARTTLS: queue the "go ahead" line,
+   then call it without polling in between).  The configuration holds up to
+   SSLSOCKET_MAX_IDENTITIES certificate chains chosen by SNI
+   (sslsocket_server_name() tells what the client asked for), the ALPN list
+   (the server picks the first of its own protocols the client offers), a
+   session cache in caller memory, and the client-certificate policy: the
+   server's default is QUERY_PEER (ask, record problems, go on); VERIFY_PEER
+   requires a valid client chain against the configured CAs.  The server's
+   own cipher order is enforced.  Renegotiation is refused on both sides
+   unless sslsocket_config_set_renegotiation() allows it (secure
+   renegotiation only).
+
+   >>memory
+   ========
+   sizeof(sslsocket) is about 46 KiB with the defaults: 33,178 bytes of
+   BearSSL record buffer (full duplex), ~7 KiB of BearSSL contexts, 4 KiB
+   read buffer, 4 KiB write queue, the peer certificate summary and small
+   state.  Define SSLSOCKET_IOBUF_SIZE to 16709 (BR_SSL_BUFSIZE_MONO, half
+   duplex) and smaller read/write buffers for a ~24 KiB socket.  The read
+   buffer doubles as the place where the peer's certificate is examined
+   during the handshake, so certificates larger than
+   SSLSOCKET_READ_BUFFER_SIZE are reported as TOO_LARGE.  sslsocket_config
+   is ~3 KiB plus the caller's storage (the Debian system CA bundle takes
+   about 70 KB of it); sslsocket_pipe is 2 x SSLSOCKET_PIPE_SIZE.
+
+   >>departures
+   ============
+   Where this header departs from the project SPEC, and why:
+   - "No error" is SSLSOCKET_ERR_UNKNOWN (-1) with an empty string, as in
+     Qt's QAbstractSocket::error().
+   - Events come as bits from sslsocket_poll() plus an ordered queue
+     (sslsocket_next_event) rather than callbacks: C callers keep their own
+     control flow, and the Lua binding turns the queue into handlers.
+   - The SSL-errors decision is opt-in per socket
+     (sslsocket_set_decide_ssl_errors): C has no "handler is set" to test.
+   - Timeouts are per phase (lookup, connect, handshake, idle, close) and
+     error strings say which one fired.
+
+   >>limits
+   ========
+   TLS 1.0-1.2 only (no TLS 1.3, no SSL 3), no session tickets, no OCSP or
+   CRL, no DHE, no RSA-PSS or Ed25519 certificates: BearSSL 0.6.  POSIX
+   only (Linux tested).  sslsocket_wait() handles up to 1024 descriptors;
+   beyond that, use epoll with sslsocket_fds().
 */
 #ifndef SSLSOCKET_H_INCLUDED
 #define SSLSOCKET_H_INCLUDED
