@@ -46,6 +46,7 @@ VG_TESTS = test_memory test_resolver
 test: deps lint
 	@$(MAKE) --no-print-directory test-compile
 	@$(MAKE) --no-print-directory test-c
+	@echo "== README code blocks"; tests/test_readme.sh
 	@$(MAKE) --no-print-directory test-valgrind
 
 test-c: $(addprefix $(BUILD)/,$(C_TESTS))
