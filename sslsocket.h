@@ -580,12 +580,23 @@ typedef struct sslsocket_config {
 } sslsocket_config;
 
 
+#ifndef SSLSOCKET_MAX_PEER_CHAIN
+#define SSLSOCKET_MAX_PEER_CHAIN 4 /* issuer certificates summarised */
+#endif
+/* One certificate of the peer's chain above the leaf. */
+typedef struct sslsocket_chain_entry {
+    char subject[128];            /* RFC 2253, truncated with "..." */
+    char issuer[128];
+    unsigned char sha256[32];     /* of the DER */
+} sslsocket_chain_entry;
+
 /* The X.509 wrapper that sits between the engine and br_x509_minimal. */
 typedef struct sslsocket__x509 {
     const br_x509_class *vtable;
     br_x509_minimal_context minimal;
     struct sslsocket *sock;
     int n_certs, capture_len, capture_overflow, pkey_ok;
+    int cap_off, cap_len, cap_ok;   /* the issuer certificate being kept */
     br_x509_pkey pkey;
     unsigned char pkey_buf[520];
     unsigned usages;
@@ -644,6 +655,8 @@ typedef struct sslsocket {
     int n_ssl_errors;
     sslsocket_cert_info peer;
     int have_peer;
+    sslsocket_chain_entry chain[SSLSOCKET_MAX_PEER_CHAIN];
+    int n_chain;                    /* certificates received, leaf included */
     sslsocket_session session;
     size_t discarded;
     size_t rstart, rend, wlen, unflushed;
@@ -878,6 +891,12 @@ SSLSOCKET_API const char *sslsocket_alpn(const sslsocket *s);
 SSLSOCKET_API int sslsocket_session_resumed(const sslsocket *s);
 /* Peer certificate summary, NULL when none was received. */
 SSLSOCKET_API const sslsocket_cert_info *sslsocket_peer_certificate(const sslsocket *s);
+/* The peer's chain as received: the number of certificates (leaf
+   included), and a summary of issuer certificate i (1 = the leaf's issuer,
+   up to SSLSOCKET_MAX_PEER_CHAIN); NULL when out of range or when the
+   certificate did not fit the read buffer for inspection. */
+SSLSOCKET_API int sslsocket_peer_chain_length(const sslsocket *s);
+SSLSOCKET_API const sslsocket_chain_entry *sslsocket_peer_chain_entry(const sslsocket *s, int i);
 /* Certificate problems found during the last handshake: count, and the
    code / message of entry i. */
 SSLSOCKET_API int sslsocket_ssl_error_count(const sslsocket *s);
@@ -6279,6 +6298,8 @@ sslsocket__x_start_chain(const br_x509_class **ctx, const char *server_name)
     x->pkey_ok = 0;
     x->sock->n_ssl_errors = 0;
     x->sock->have_peer = 0;
+    x->sock->n_chain = 0;
+    memset(x->sock->chain, 0, sizeof x->sock->chain);
     x->minimal.vtable->start_chain(SSLSOCKET__MIN(x), NULL);
 }
 
@@ -6292,6 +6313,13 @@ sslsocket__x_start_cert(const br_x509_class **ctx, uint32_t length)
            happens with unread data: then the certificate is not kept */
         x->capture_overflow = length > sizeof s->rbuf || s->rend != s->rstart;
         x->capture_len = 0;
+    } else {
+        /* issuers are kept behind the leaf while they fit, for the chain
+           summary; they go to br_x509_minimal at once */
+        x->cap_off = x->capture_overflow ? 0 : x->capture_len;
+        x->cap_len = 0;
+        x->cap_ok = !x->capture_overflow && x->n_certs - 1 <= SSLSOCKET_MAX_PEER_CHAIN
+                    && (size_t)x->cap_off + length <= sizeof s->rbuf;
     }
     x->minimal.vtable->start_cert(SSLSOCKET__MIN(x), length);
 }
@@ -6309,6 +6337,14 @@ sslsocket__x_append(const br_x509_class **ctx, const unsigned char *buf, size_t 
         memcpy(s->rbuf + x->capture_len, buf, len);
         x->capture_len += (int)len;
         return; /* fed to br_x509_minimal at end_cert, once the time is set */
+    }
+    if (x->n_certs > 1 && x->cap_ok) {
+        if ((size_t)(x->cap_off + x->cap_len) + len <= sizeof s->rbuf) {
+            memcpy(s->rbuf + x->cap_off + x->cap_len, buf, len);
+            x->cap_len += (int)len;
+        } else {
+            x->cap_ok = 0;
+        }
     }
     x->minimal.vtable->append(SSLSOCKET__MIN(x), buf, len);
 }
@@ -6371,6 +6407,16 @@ sslsocket__x_end_cert(const br_x509_class **ctx)
         sslsocket__x_own_key(x, s->rbuf, len);
         x->minimal.vtable->append(SSLSOCKET__MIN(x), s->rbuf, len);
     }
+    if (x->n_certs > 1 && x->cap_ok) {
+        sslsocket_cert_info ci; /* on the stack: only the summary is kept */
+        sslsocket_chain_entry *e = &s->chain[x->n_certs - 2];
+        if (sslsocket__cert_parse(s->rbuf + x->cap_off, (size_t)x->cap_len, &ci) == 0) {
+            sslsocket__fmt(e->subject, sizeof e->subject, "%s", ci.subject);
+            sslsocket__fmt(e->issuer, sizeof e->issuer, "%s", ci.issuer);
+            memcpy(e->sha256, ci.sha256, sizeof e->sha256);
+        }
+    }
+    s->n_chain = x->n_certs;
     x->minimal.vtable->end_cert(SSLSOCKET__MIN(x));
 }
 
@@ -8368,6 +8414,21 @@ SSLSOCKET__DEF const sslsocket_cert_info *
 sslsocket_peer_certificate(const sslsocket *s)
 {
     return s && s->have_peer ? &s->peer : NULL;
+}
+
+SSLSOCKET__DEF int
+sslsocket_peer_chain_length(const sslsocket *s)
+{
+    return s ? s->n_chain : 0;
+}
+
+SSLSOCKET__DEF const sslsocket_chain_entry *
+sslsocket_peer_chain_entry(const sslsocket *s, int i)
+{
+    if (s == NULL || i < 1 || i >= s->n_chain || i > SSLSOCKET_MAX_PEER_CHAIN
+        || s->chain[i - 1].subject[0] == 0)
+        return NULL;
+    return &s->chain[i - 1];
 }
 
 SSLSOCKET__DEF int sslsocket_ssl_error_count(const sslsocket *s)

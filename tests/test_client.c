@@ -310,6 +310,40 @@ static void test_gnutls_echo_10mib(void)
     peers_kill(&p);
 }
 
+
+/* SSLKEYLOGFILE: our line equals the one openssl s_server logs itself. */
+static void test_keylog_file(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned port;
+    char mine[512], theirs[512], *nl;
+    const char *a, *b;
+    memset(&l, 0, sizeof l);
+    fresh_config();
+    unlink(peers_path("client.keys"));
+    unlink(peers_path("server.keys"));
+    port = start_s_server(&p, "127.0.0.1", peers_path("ec.pem"), peers_path("ec.key"),
+                          "-www -keylogfile server.keys");
+    setenv("SSLKEYLOGFILE", peers_path("client.keys"), 1);
+    sslsocket_init(&sock, &cfg);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    CHECK(drive_until(&sock, &l, encrypted_or_closed, 5000));
+    unsetenv("SSLKEYLOGFILE");
+    sslsocket_disconnect(&sock);
+    drive_until(&sock, &l, NULL, 5000);
+    peers_kill(&p);
+    a = peers_slurp(peers_path("client.keys"), NULL);
+    b = peers_slurp(peers_path("server.keys"), NULL);
+    snprintf(mine, sizeof mine, "%s", a);
+    snprintf(theirs, sizeof theirs, "%s", strstr(b, "CLIENT_RANDOM") ? strstr(b, "CLIENT_RANDOM") : "");
+    if ((nl = strchr(theirs, '\n')) != NULL)
+        nl[1] = 0;
+    CHECKF(strncmp(mine, "CLIENT_RANDOM ", 14) == 0 && strlen(mine) == 14 + 64 + 1 + 96 + 1,
+           "client.keys: %s", mine);
+    CHECKF(strcmp(mine, theirs) == 0, "ours  %s\ntheirs %s", mine, theirs);
+}
+
 static const testlib_case tests[] = {
     { "openssl_ecdsa_v4", test_openssl_ecdsa_v4 },
     { "openssl_rsa_v6", test_openssl_rsa_v6 },
@@ -321,6 +355,7 @@ static const testlib_case tests[] = {
     { "client_cert_required", test_client_cert_required },
     { "resumption", test_resumption },
     { "gnutls_echo_10mib", test_gnutls_echo_10mib },
+    { "keylog_file", test_keylog_file },
     { NULL, NULL }
 };
 

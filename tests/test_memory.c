@@ -253,6 +253,61 @@ static void test_resumption(void)
     CHECK(!sslsocket_session_resumed(&srv));
 }
 
+
+/* The peer's chain: leaf + intermediate served, summarised on the client. */
+static void test_peer_chain(void)
+{
+    const sslsocket_chain_entry *e;
+    REQUIRE(peers_sh(
+        "openssl ecparam -name prime256v1 -genkey -noout -out im.key && "
+        "openssl req -new -key im.key -subj '/CN=test intermediate' -out im.csr && "
+        "printf 'basicConstraints=critical,CA:TRUE\\nkeyUsage=critical,keyCertSign\\n' > im.ext && "
+        "openssl x509 -req -in im.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
+        "  -extfile im.ext -out im.pem && "
+        "openssl ecparam -name prime256v1 -genkey -noout -out leaf2.key && "
+        "openssl req -new -key leaf2.key -subj '/CN=localhost' -out leaf2.csr && "
+        "openssl x509 -req -in leaf2.csr -CA im.pem -CAkey im.key -CAcreateserial -days 30 "
+        "  -extfile leaf.ext -out leaf2.pem && cat leaf2.pem im.pem > chain2.pem") == 0);
+    configs("chain2.pem", "leaf2.key");
+    REQUIRE(handshake());
+    CHECK(sslsocket_peer_chain_length(&cli) == 2);
+    e = sslsocket_peer_chain_entry(&cli, 1);
+    REQUIRE(e != NULL);
+    CHECK(strcmp(e->subject, "CN=test intermediate") == 0);
+    CHECK(strcmp(e->issuer, "CN=sslsocket test CA") == 0);
+    CHECK(sslsocket_peer_chain_entry(&cli, 2) == NULL);
+    CHECK(sslsocket_peer_chain_entry(&cli, 0) == NULL);
+    CHECK(strcmp(sslsocket_peer_certificate(&cli)->issuer, "CN=test intermediate") == 0);
+}
+
+/* Key log lines are what Wireshark needs: the same CLIENT_RANDOM and master
+   secret that the server side knows. */
+static char keylog_line[256];
+static void keylog_cb(void *user, const char *line)
+{
+    (void)user;
+    snprintf(keylog_line, sizeof keylog_line, "%s", line);
+}
+
+static void test_keylog(void)
+{
+    char want[256];
+    size_t i, o;
+    br_ssl_engine_context *eng;
+    configs("ec.pem", "ec.key");
+    sslsocket_config_set_keylog(&ccfg, keylog_cb, NULL);
+    keylog_line[0] = 0;
+    REQUIRE(handshake());
+    eng = &srv.ctx.server.eng; /* white box: the server's view of the secrets */
+    o = (size_t)snprintf(want, sizeof want, "CLIENT_RANDOM ");
+    for (i = 0; i < 32; i++)
+        o += (size_t)snprintf(want + o, sizeof want - o, "%02x", eng->client_random[i]);
+    want[o++] = ' ';
+    for (i = 0; i < 48; i++)
+        o += (size_t)snprintf(want + o, sizeof want - o, "%02x", eng->session.master_secret[i]);
+    CHECKF(strcmp(keylog_line, want) == 0, "got  %s\n         want %s", keylog_line, want);
+}
+
 static const testlib_case tests[] = {
     { "handshake_ec", test_handshake_ec },
     { "handshake_rsa", test_handshake_rsa },
@@ -263,6 +318,8 @@ static const testlib_case tests[] = {
     { "write_before_handshake", test_write_before_handshake },
     { "client_certificate", test_client_certificate },
     { "resumption", test_resumption },
+    { "peer_chain", test_peer_chain },
+    { "keylog", test_keylog },
     { NULL, NULL }
 };
 
