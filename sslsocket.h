@@ -6677,8 +6677,10 @@ sslsocket__connected(sslsocket *s, int slot)
     s->idle_since = sslsocket__now_ms();
     sslsocket__set_state(s, SSLSOCKET_CONNECTED);
     if ((s->flags & SSLSOCKET__F_ENCRYPT_ON_CONNECT) && sslsocket__begin_tls(s, 0) < 0) {
+        char why[SSLSOCKET_ERROR_STRING_SIZE];
+        memcpy(why, s->error_string, sizeof why);
         sslsocket__event(s, SSLSOCKET_EV_CONNECTED, 0);
-        sslsocket__fail_connection(s, s->error, "%s", s->error_string);
+        sslsocket__fail_connection(s, s->error, "%s", why);
         return;
     }
     sslsocket__event(s, SSLSOCKET_EV_CONNECTED, 0);
@@ -7711,8 +7713,14 @@ sslsocket__start_encryption(sslsocket *s, int server, const char *fn)
     /* plaintext queued before this call (e.g. "220 go ahead") leaves first,
        unencrypted, from inside the TLS pump; nothing is read meanwhile */
     s->plain_pending = s->wlen;
+    if (!server && sslsocket__resolved_verify_mode(s, 0) == SSLSOCKET_VERIFY_PEER
+        && !(s->verify_name[0] ? s->verify_name : s->host)[0] && sslsocket__cfg(s)->n_pins == 0)
+        return sslsocket__misuse(s, "%s: VERIFY_PEER needs a peer name "
+                                 "(sslsocket_set_peer_verify_name) or a pinned key", fn);
     if (sslsocket__begin_tls(s, server) < 0) {
-        sslsocket__fail_connection(s, s->error, "%s", s->error_string);
+        char why[SSLSOCKET_ERROR_STRING_SIZE];
+        memcpy(why, s->error_string, sizeof why);
+        sslsocket__fail_connection(s, s->error, "%s", why);
         return -1;
     }
     return 0;

@@ -308,6 +308,60 @@ static void test_keylog(void)
     CHECKF(strcmp(keylog_line, want) == 0, "got  %s\n         want %s", keylog_line, want);
 }
 
+
+/* Idle deadline: nothing moves for idle_ms -> SOCKET_TIMEOUT naming it;
+   sslsocket_timeout_ms() tells the caller when to come back. */
+static void test_idle_timeout(void)
+{
+    int64_t t0, end;
+    int tmo;
+    configs("ec.pem", "ec.key");
+    REQUIRE(sslsocket_config_set_timeouts(&ccfg, 0, 0, 0, 200) == 0);
+    REQUIRE(handshake());
+    cl.len = 0;
+    t0 = sslsocket__now_ms();
+    tmo = sslsocket_timeout_ms(&cli);
+    CHECKF(tmo > 100 && tmo <= 200, "timeout_ms %d", tmo);
+    end = t0 + 2000;
+    while (sslsocket_state(&cli) != SSLSOCKET_UNCONNECTED && sslsocket__now_ms() < end) {
+        sslsocket *list[1] = { &cli };
+        sslsocket_wait(list, 1, 1000); /* no descriptors: sleeps until the deadline */
+        drive_poll(&cli, &cl);
+    }
+    CHECKF(sslsocket__now_ms() - t0 >= 195 && sslsocket__now_ms() - t0 < 600, "after %lld ms",
+           (long long)(sslsocket__now_ms() - t0));
+    CHECK_ERR(&cli, SSLSOCKET_ERR_SOCKET_TIMEOUT, "idle timeout");
+    CHECKF(strcmp(cl.text, "X5 S6 S0 D ") == 0, "events %s", cl.text);
+    sslsocket_abort(&srv);
+}
+
+/* Handshake deadline: the server never starts TLS. */
+static void test_handshake_timeout(void)
+{
+    configs("ec.pem", "ec.key");
+    REQUIRE(sslsocket_config_set_timeouts(&ccfg, 0, 0, 150, 0) == 0);
+    sslsocket_init(&cli, &ccfg);
+    sslsocket_init(&srv, &scfg);
+    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
+    /* without a name to verify, VERIFY_PEER refuses to start */
+    CHECK(sslsocket_start_client_encryption(&cli) == -1);
+    CHECK_ERR(&cli, SSLSOCKET_ERR_OPERATION, "VERIFY_PEER needs a peer name");
+    CHECK(sslsocket_state(&cli) == SSLSOCKET_CONNECTED); /* nothing changed */
+    CHECK(sslsocket_mode(&cli) == SSLSOCKET_UNENCRYPTED);
+    sslsocket_set_peer_verify_name(&cli, "localhost");
+    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
+    {
+        int64_t end = sslsocket__now_ms() + 2000;
+        while (sslsocket_state(&cli) != SSLSOCKET_UNCONNECTED && sslsocket__now_ms() < end) {
+            sslsocket *list[1] = { &cli };
+            sslsocket_wait(list, 1, 1000);
+            drive_poll(&cli, &cl);
+        }
+    }
+    CHECK_ERR(&cli, SSLSOCKET_ERR_SOCKET_TIMEOUT, "TLS handshake timed out after 150 ms");
+    sslsocket_abort(&srv);
+}
+
 static const testlib_case tests[] = {
     { "handshake_ec", test_handshake_ec },
     { "handshake_rsa", test_handshake_rsa },
@@ -320,6 +374,8 @@ static const testlib_case tests[] = {
     { "resumption", test_resumption },
     { "peer_chain", test_peer_chain },
     { "keylog", test_keylog },
+    { "idle_timeout", test_idle_timeout },
+    { "handshake_timeout", test_handshake_timeout },
     { NULL, NULL }
 };
 
