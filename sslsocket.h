@@ -740,6 +740,9 @@ SSLSOCKET_API int sslsocket_config_add_pin(sslsocket_config *cfg, const char *pi
    is disabled by default). */
 SSLSOCKET_API int sslsocket_config_set_timeouts(sslsocket_config *cfg, int lookup_ms,
     int connect_ms, int handshake_ms, int idle_ms);
+/* How long a disconnect may take to flush queued data and close_notify to
+   a peer that does not read (default 10000 ms). */
+SSLSOCKET_API int sslsocket_config_set_close_timeout(sslsocket_config *cfg, int close_ms);
 /* Name server for host lookups ("127.0.0.1:5353", "[::1]:53"; the port
    defaults to 53), replacing /etc/resolv.conf's.  May be called up to
    SSLSOCKET_MAX_NAMESERVERS times.  `attempts` (>= 1) per server. */
@@ -5945,9 +5948,27 @@ sslsocket_config_set_alpn(sslsocket_config *cfg, const char *list)
     size_t used = 0, n = 0;
     const char *p = list;
     SSLSOCKET__CHECK_CFG(cfg, "set_alpn");
-    cfg->n_alpn = 0;
-    if (list == NULL)
+    if (list == NULL) {
+        cfg->n_alpn = 0;
         return 0;
+    }
+    /* check the whole list first: a refused list leaves the old one */
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len > 0) {
+            if (len > 255 || n == SSLSOCKET_MAX_ALPN || used + len + 1 > sizeof cfg->alpn_store)
+                return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                    "sslsocket_config_set_alpn: list too long (max %d protocols, %d bytes)",
+                    SSLSOCKET_MAX_ALPN, (int)sizeof cfg->alpn_store);
+            n++;
+            used += len + 1;
+        }
+        p += len;
+        if (*p)
+            p++;
+    }
+    p = list;
+    n = used = 0;
     while (*p) {
         size_t len = strcspn(p, ",");
         if (len > 0) {
@@ -6045,6 +6066,17 @@ sslsocket_config_set_timeouts(sslsocket_config *cfg, int lookup_ms, int connect_
         cfg->handshake_ms = handshake_ms;
     if (idle_ms)
         cfg->idle_ms = idle_ms;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_close_timeout(sslsocket_config *cfg, int close_ms)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_close_timeout");
+    if (close_ms < 1)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_close_timeout: %d ms (must be >= 1)", close_ms);
+    cfg->close_ms = close_ms;
     return 0;
 }
 
@@ -6940,6 +6972,7 @@ sslsocket_connect_encrypted(sslsocket *s, const char *host, unsigned port, int o
 SSLSOCKET__DEF int
 sslsocket_bind(sslsocket *s, const char *address, unsigned port)
 {
+    sslsocket_address a;
     if (s == NULL)
         return -1;
     if (s->state != SSLSOCKET_UNCONNECTED && s->state != SSLSOCKET_BOUND)
@@ -6947,10 +6980,11 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
                                  sslsocket_state_name(s->state));
     if (port > 65535)
         return sslsocket__misuse(s, "sslsocket_bind: port %u out of range (0..65535)", port);
-    memset(&s->bind_addr, 0, sizeof s->bind_addr);
-    if (address && *address && !sslsocket__parse_ip_literal(address, &s->bind_addr))
+    memset(&a, 0, sizeof a); /* parsed aside: a refused call keeps an earlier bind */
+    if (address && *address && !sslsocket__parse_ip_literal(address, &a))
         return sslsocket__misuse(s, "sslsocket_bind: '%s' is not an IP address", address);
-    s->bind_addr.port = (unsigned short)port;
+    a.port = (unsigned short)port;
+    s->bind_addr = a;
     s->flags |= SSLSOCKET__F_BOUND;
     sslsocket__set_state(s, SSLSOCKET_BOUND);
     return 0;
@@ -7752,6 +7786,7 @@ sslsocket__pipe_or_fd_attach(sslsocket *s, sslsocket_pipe *p, int side, int serv
     s->open_mode = SSLSOCKET_READ_WRITE;
     s->rstart = s->rend = s->wlen = s->unflushed = s->plain_pending = 0;
     s->n_ssl_errors = s->have_peer = 0;
+    s->discarded = 0;
     s->pipe = p;
     s->pipe_side = side;
     s->flags |= SSLSOCKET__F_WAS_CONNECTED;
@@ -7967,7 +8002,11 @@ sslsocket__has_work(const sslsocket *s)
             return 1;
         if ((st & BR_SSL_SENDAPP) && s->wlen > 0)
             return 1;
-        if (s->state == SSLSOCKET_CLOSING && !(s->flags & SSLSOCKET__F_ENGINE_CLOSING))
+        /* the close_notify can be queued now (step 5 of the pump); while
+           queued data still waits for a writable socket, fd readiness is
+           what to wait for */
+        if (s->state == SSLSOCKET_CLOSING && !(s->flags & SSLSOCKET__F_ENGINE_CLOSING)
+            && s->wlen == 0 && (s->flags & SSLSOCKET__F_HS_DONE))
             return 1;
     }
     return 0;

@@ -50,10 +50,10 @@
 #endif
 #endif
 
+#ifndef ROBUST_SANITIZED
 static volatile int counting;
 static volatile long alloc_calls;
 
-#ifndef ROBUST_SANITIZED
 /* glibc's own entry points; glibc routes its internal allocations (fopen,
  * getaddrinfo, strdup, ...) through the interposable malloc symbols, so
  * these definitions see every allocation made in the process. */
@@ -238,8 +238,8 @@ got_http(sslsocket *s, drive_log *l)
     return l->rx_len > 0 && strstr((char *)l->rx, "\r\n\r\n") != NULL;
 }
 
-/* A full HTTPS exchange on `s` (fresh or reused) with config `c`: proves
- * that socket and config are usable. */
+/* A full HTTPS exchange on `s` (fresh or reused) with the shared server:
+ * proves that the socket and its config are usable. */
 static void
 https_works(sslsocket *s, unsigned port, const char *what)
 {
@@ -279,14 +279,14 @@ test_zero_alloc(void)
     long calls;
     int64_t end;
     const char *report;
-    volatile void *probe;
+    void *volatile probe; /* volatile: the compiler may not drop malloc+free */
     int probe_ok;
 
     /* the counter sees direct calls and libc's internal ones */
     counting = 1;
     alloc_calls = 0;
     probe = malloc(16);
-    free((void *)probe);
+    free(probe);
     {
         FILE *f = fopen(peers_path("ca.pem"), "r");
         if (f)
@@ -555,7 +555,7 @@ test_never_blocks_connect(void)
 
 /* The close deadline: the peer stops reading, so the queued data and the
  * close_notify can never leave.  disconnect() must not wait for them: every
- * poll returns at once, and the (fixed, 10 s) close deadline ends it. */
+ * poll returns at once, and the close deadline (1.5 s here) ends it. */
 static void
 test_never_blocks_close(void)
 {
@@ -571,6 +571,7 @@ test_never_blocks_close(void)
     port = start_tlspeer(&py, "stall", "ec.pem", "ec.key", "stall.log");
     REQUIRE(port != 0);
     fresh_config();
+    REQUIRE(sslsocket_config_set_close_timeout(&cfg, 1500 * slow) == 0);
     sslsocket_init(&sock, &cfg);
     REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
     REQUIRE(drive_until(&sock, &l, drive_is_encrypted, 5000 * slow));
@@ -612,7 +613,7 @@ test_never_blocks_close(void)
     CHECK(sslsocket_disconnect(&sock) == 0);
     CHECK(sslsocket_state(&sock) == SSLSOCKET_CLOSING);
     drive_poll(&sock, &l); /* nothing can move: the next deadline is the close's */
-    CHECKF(sslsocket_timeout_ms(&sock) > 5000, "timeout_ms %d while the close waits for a "
+    CHECKF(sslsocket_timeout_ms(&sock) > 1000, "timeout_ms %d while the close waits for a "
            "writable socket", sslsocket_timeout_ms(&sock));
     CHECK(sslsocket_wants(&sock) & SSLSOCKET_WANT_WRITE);
     polls_done = 0;
@@ -623,12 +624,12 @@ test_never_blocks_close(void)
     CHECKF(max_us < 50000 * slow, "longest call %lld us", (long long)max_us);
     /* waiting for a writable socket sleeps in sslsocket_wait: about one poll
        per 50 ms, not a busy loop (timeout_ms() must not say "poll now") */
-    CHECKF(polls_done < 1000, "%ld polls in 10 s: sslsocket_wait did not sleep", polls_done);
+    CHECKF(polls_done < 300, "%ld polls in 1.5 s: sslsocket_wait did not sleep", polls_done);
     CHECK(sslsocket_state(&sock) == SSLSOCKET_UNCONNECTED);
     CHECKF(strlen(l.text) > 11 && strcmp(l.text + strlen(l.text) - 11, "S6 X5 S0 D ") == 0,
            "events: %s", l.text);
     CHECK_ERR(&sock, SSLSOCKET_ERR_SOCKET_TIMEOUT, "disconnect timed out");
-    CHECKF(err_at - t0 >= 10000 && err_at - t0 < 10000 + 500 * slow, "fired after %d ms",
+    CHECKF(err_at - t0 >= 1500 * slow && err_at - t0 < 1500 * slow + 500 * slow, "fired after %d ms",
            (int)(err_at - t0));
     peers_kill(&py);
 }
@@ -737,7 +738,7 @@ test_bad_input_null(void)
     CHECK(sslsocket_get_session(NULL, &sess) == -1);
     CHECK(sslsocket_set_session(NULL, &sess) == -1);
     CHECK(sslsocket_discarded_plaintext(NULL) == 0);
-    CHECK(sslsocket_server_name(NULL) != NULL || sslsocket_server_name(NULL) == NULL);
+    (void)sslsocket_server_name(NULL); /* no crash is all that is asked */
     CHECK(sslsocket_pipe_connect(NULL, NULL, NULL) == -1);
 
     /* NULL pointers next to a valid socket / config */
