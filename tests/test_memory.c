@@ -362,6 +362,47 @@ static void test_handshake_timeout(void)
     sslsocket_abort(&srv);
 }
 
+
+/* One byte at a time: a relay between two pipes moves a single byte per
+   round in each direction; handshake and data must still go through. */
+static void test_one_byte_at_a_time(void)
+{
+    static sslsocket_pipe pa, pb;
+    static sslsocket da, db; /* never polled: their ends are the relay's */
+    char buf[64];
+    int rounds;
+    configs("rsa.pem", "rsa.key");
+    sslsocket_init(&cli, &ccfg);
+    sslsocket_init(&srv, &scfg);
+    sslsocket_init(&da, &scfg);
+    sslsocket_init(&db, &ccfg);
+    REQUIRE(sslsocket_pipe_connect(&pa, &cli, &da) == 0);
+    REQUIRE(sslsocket_pipe_connect(&pb, &db, &srv) == 0);
+    sslsocket_set_peer_verify_name(&cli, "localhost");
+    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
+    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    CHECK(sslsocket_write_string(&cli, "trickle\n") == 8);
+    for (rounds = 0; rounds < 200000; rounds++) {
+        if (pa.len[0] > 0 && pb.len[0] < sizeof pb.buf[0]) { /* client -> server */
+            pb.buf[0][pb.len[0]++] = pa.buf[0][0];
+            memmove(pa.buf[0], pa.buf[0] + 1, --pa.len[0]);
+        }
+        if (pb.len[1] > 0 && pa.len[1] < sizeof pa.buf[1]) { /* server -> client */
+            pa.buf[1][pa.len[1]++] = pb.buf[1][0];
+            memmove(pb.buf[1], pb.buf[1] + 1, --pb.len[1]);
+        }
+        drive_poll(&cli, &cl);
+        drive_poll(&srv, &sl);
+        if (sslsocket_can_read_line(&srv))
+            break;
+    }
+    CHECK(sslsocket_is_encrypted(&cli) && sslsocket_is_encrypted(&srv));
+    CHECK(sslsocket_read_line(&srv, buf, sizeof buf) == 8 && strcmp(buf, "trickle\n") == 0);
+    CHECKF(rounds > 1000, "only %d rounds: the relay did not trickle", rounds);
+    sslsocket_abort(&cli);
+    sslsocket_abort(&srv);
+}
+
 static const testlib_case tests[] = {
     { "handshake_ec", test_handshake_ec },
     { "handshake_rsa", test_handshake_rsa },
@@ -375,6 +416,7 @@ static const testlib_case tests[] = {
     { "peer_chain", test_peer_chain },
     { "keylog", test_keylog },
     { "idle_timeout", test_idle_timeout },
+    { "one_byte_at_a_time", test_one_byte_at_a_time },
     { "handshake_timeout", test_handshake_timeout },
     { NULL, NULL }
 };
