@@ -16,6 +16,8 @@ DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps test test-c test-valgrind lint clean demo bench
 
+include examples/examples.mk
+
 all: $(BUILD)/test_client
 
 deps:
@@ -40,7 +42,7 @@ $(BUILD)/vg_%: tests/%.c $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(LDLIBS)
 
 C_TESTS = test_resolver test_x509 test_loaders test_memory test_client test_server test_connect \
-          test_verify test_starttls test_robust
+          test_verify test_starttls test_robust test_hostile
 # run again, without sanitizers, under valgrind
 VG_TESTS = test_memory test_resolver test_robust
 # timing-sensitive cases stay out of the (10x slower) valgrind run
@@ -50,6 +52,7 @@ test: deps lint
 	@$(MAKE) --no-print-directory test-compile
 	@$(MAKE) --no-print-directory test-c
 	@echo "== README code blocks"; tests/test_readme.sh
+	@echo "== examples"; $(MAKE) --no-print-directory test-examples
 	@$(MAKE) --no-print-directory test-valgrind
 
 test-c: $(addprefix $(BUILD)/,$(C_TESTS))

@@ -36,15 +36,15 @@
        sslsocket_init(&s, &cfg);
        sslsocket_connect_encrypted(&s, "example.com", 443, SSLSOCKET_READ_WRITE);
        sslsocket_write_string(&s, "GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
-       while (sslsocket_state(&s) != SSLSOCKET_UNCONNECTED) {
-           sslsocket *list[1] = { &s };
+       do {                                     // poll at least once: it
+           sslsocket *list[1] = { &s };         // reports early failures too
            sslsocket_wait(list, 1, 1000);       // poll(2) on what s wants
            unsigned ev = sslsocket_poll(&s);    // advance; get event bits
            while ((n = sslsocket_read(&s, buf, sizeof buf)) > 0)
                fwrite(buf, 1, (size_t)n, stdout);
            if (ev & SSLSOCKET_EV_ERROR)
                fprintf(stderr, "%s\n", sslsocket_error_string(&s));
-       }
+       } while (sslsocket_state(&s) != SSLSOCKET_UNCONNECTED);
 
    With epoll (or kqueue, libuv, a game loop): register every descriptor of
    sslsocket_fds() with the readiness it asks for, sleep at most
@@ -924,6 +924,10 @@ SSLSOCKET_API int sslsocket_set_session(sslsocket *s, const sslsocket_session *i
 SSLSOCKET_API const char *sslsocket_server_name(const sslsocket *s);
 /* Plaintext bytes discarded by the last start_*_encryption (STARTTLS). */
 SSLSOCKET_API size_t sslsocket_discarded_plaintext(const sslsocket *s);
+/* True when the last encrypted connection ended because the peer closed TCP
+   without close_notify (REMOTE_HOST_CLOSED either way: this tells a possible
+   truncation attack from an orderly close).  Reset by the next connect. */
+SSLSOCKET_API int sslsocket_truncated(const sslsocket *s);
 
 /*-- in-memory transport --------------------------------------------------*/
 
@@ -1009,6 +1013,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_BOUND              0x4000u
 #define SSLSOCKET__F_IP_LITERAL         0x8000u /* peer named by an IP literal */
 #define SSLSOCKET__F_FULL_HANDSHAKE     0x10000u /* server: our policy chose a key */
+#define SSLSOCKET__F_TRUNCATED          0x20000u /* TLS stream ended without close_notify */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -1389,6 +1394,32 @@ sslsocket__errno_code(int e)
     case EAFNOSUPPORT: case EPROTONOSUPPORT: case EOPNOTSUPP:
         return SSLSOCKET_ERR_UNSUPPORTED_SOCKET_OPERATION;
     default: return SSLSOCKET_ERR_NETWORK;
+    }
+}
+
+/* The errno phrase in socket messages: lower case like every other message
+   ("connection refused: ..."); strerror() (capitalised, and not thread-safe
+   everywhere) only for the rare rest. */
+SSLSOCKET__PRIVATE const char *
+sslsocket__errno_text(int e)
+{
+    switch (e) {
+    case ECONNREFUSED: return "connection refused";
+    case ECONNRESET: return "connection reset by peer";
+    case ECONNABORTED: return "connection aborted";
+    case EPIPE: return "broken pipe";
+    case ETIMEDOUT: return "connection timed out";
+    case ENETUNREACH: return "network unreachable";
+    case EHOSTUNREACH: return "host unreachable";
+    case ENETDOWN: return "network is down";
+    case EHOSTDOWN: return "host is down";
+    case EADDRINUSE: return "address already in use";
+    case EADDRNOTAVAIL: return "address not available";
+    case EACCES: case EPERM: return "permission denied";
+    case EMFILE: case ENFILE: return "too many open files";
+    case ENOBUFS: case ENOMEM: return "out of buffer space";
+    case EAFNOSUPPORT: return "address family not supported";
+    default: return strerror(e);
     }
 }
 
@@ -6779,8 +6810,8 @@ sslsocket__connect_failed(sslsocket *s)
     int e = s->sys_errno ? s->sys_errno : ECONNREFUSED;
     sslsocket__addr_text(&s->addrs[s->n_addrs - 1], addr, sizeof addr);
     sslsocket__fail_setup(s, sslsocket__errno_code(e), "%s: %s port %u (%d address%s tried)",
-                          strerror(e), s->host, (unsigned)s->addrs[0].port, s->n_addrs,
-                          s->n_addrs == 1 ? "" : "es");
+                          sslsocket__errno_text(e), s->host, (unsigned)s->addrs[0].port,
+                          s->n_addrs, s->n_addrs == 1 ? "" : "es");
 }
 
 /* Addresses are known: HOST_FOUND, CONNECTING, first attempt. */
@@ -7580,9 +7611,10 @@ sslsocket__tls_io(sslsocket *s)
             sslsocket__finish(s);
         } else if (!(s->flags & SSLSOCKET__F_HS_DONE)) {
             sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED,
-                                       "TLS handshake failed: %s", strerror(e));
+                                       "TLS handshake failed: %s", sslsocket__errno_text(e));
         } else {
-            sslsocket__fail_connection(s, sslsocket__errno_code(e), "%s", strerror(e));
+            sslsocket__fail_connection(s, sslsocket__errno_code(e), "%s",
+                                       sslsocket__errno_text(e));
         }
         return;
     }
@@ -7614,9 +7646,11 @@ sslsocket__tls_io(sslsocket *s)
             sslsocket__finish(s);
         else if (!(s->flags & SSLSOCKET__F_HS_DONE))
             sslsocket__fail_handshake(s, 0);
-        else
+        else {
+            s->flags |= SSLSOCKET__F_TRUNCATED;
             sslsocket__fail_connection(s, SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
                 "connection truncated: the peer closed TCP without close_notify");
+        }
     }
 }
 
@@ -7633,7 +7667,8 @@ sslsocket__plain_io(sslsocket *s)
             if (s->state == SSLSOCKET_CLOSING)
                 sslsocket__finish(s);
             else
-                sslsocket__fail_connection(s, sslsocket__errno_code(e), "%s", strerror(e));
+                sslsocket__fail_connection(s, sslsocket__errno_code(e), "%s",
+                                           sslsocket__errno_text(e));
             return;
         }
         if (n == 0) {
@@ -7675,7 +7710,8 @@ sslsocket__plain_io(sslsocket *s)
                                            "remote host closed the connection");
         } else {
             int e = errno;
-            sslsocket__fail_connection(s, sslsocket__errno_code(e), "%s", strerror(e));
+            sslsocket__fail_connection(s, sslsocket__errno_code(e), "%s",
+                                       sslsocket__errno_text(e));
         }
         return;
     }
@@ -8305,7 +8341,7 @@ fail:
         char addr[64];
         sslsocket__addr_text(&a, addr, sizeof addr);
         sslsocket__seterr(s, sslsocket__errno_code(e), "cannot listen on %s port %u: %s",
-                          addr, port, strerror(e));
+                          addr, port, sslsocket__errno_text(e));
     }
     return -1;
 }
@@ -8346,7 +8382,8 @@ sslsocket_accept(sslsocket *s, sslsocket *conn)
         if (e == EAGAIN || e == EWOULDBLOCK || e == ECONNABORTED)
             return 0;
         s->sys_errno = e;
-        sslsocket__seterr(s, sslsocket__errno_code(e), "accept failed: %s", strerror(e));
+        sslsocket__seterr(s, sslsocket__errno_code(e), "accept failed: %s",
+                          sslsocket__errno_text(e));
         return -1;
     }
     sslsocket__pipe_or_fd_attach(conn, NULL, 0, 1);
@@ -8577,6 +8614,12 @@ SSLSOCKET__DEF size_t
 sslsocket_discarded_plaintext(const sslsocket *s)
 {
     return s ? s->discarded : 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_truncated(const sslsocket *s)
+{
+    return s != NULL && (s->flags & SSLSOCKET__F_TRUNCATED) != 0;
 }
 
 #endif /* SSLSOCKET__IMPLEMENTATION_DONE */

@@ -1,19 +1,6 @@
 /*
  * tls_client.c - a command-line TLS client in the spirit of `openssl s_client`,
- * built on nothing but sslsocket.h.
- *
- *     tls_client [options] HOST PORT
- *
- *     --cafile FILE            trust the CAs in FILE instead of the system store
- *     --insecure               do not check the server's certificate (DANGEROUS)
- *     --cert FILE --key FILE   present a client certificate
- *     --alpn LIST              offer ALPN protocols, e.g. "h2,http/1.1"
- *     --servername NAME        name to verify and send as SNI (default: HOST)
- *     --starttls PROTO         smtp, imap or pop3: talk plaintext first, then TLS
- *     --min-version V          lowest TLS version: 1.0, 1.1 or 1.2 (default 1.2)
- *     --max-version V          highest TLS version (default 1.2)
- *     --pin sha256/BASE64      accept a server whose public key has this hash
- *     --quiet                  print no session summary
+ * built on nothing but sslsocket.h.  The options are listed in `usage` below.
  *
  * Standard input goes to the server and the server's bytes go to standard
  * output; the session summary and every error go to standard error.  The
@@ -35,14 +22,28 @@
 
 /*
  * Everything the library needs lives in memory we own.  The trust anchors
- * of the system store (about 150 CAs on Debian) are decoded into `store`;
- * the socket itself is about 45 KiB, mostly BearSSL's record buffer, so it
- * is static rather than on the stack.
+ * are decoded into `store` (Debian's 143 system CAs take about 70 KiB); the
+ * socket itself is about 45 KiB, mostly BearSSL's record buffer, so it is
+ * static rather than on the stack.
  */
-static unsigned char store[512 * 1024];
+static unsigned char store[256 * 1024];
 static sslsocket_config cfg;
 static sslsocket sock;
 static int quiet;
+
+static const char usage[] =
+    "usage: tls_client [options] HOST PORT\n"
+    "  --cafile FILE           trust the CAs in FILE instead of the system store\n"
+    "  --insecure              do not check the server's certificate (DANGEROUS)\n"
+    "  --cert FILE --key FILE  present a client certificate\n"
+    "  --alpn LIST             offer ALPN protocols, e.g. \"h2,http/1.1\"\n"
+    "  --servername NAME       name to verify and send as SNI (default: HOST)\n"
+    "  --starttls PROTO        smtp, imap or pop3: talk plaintext first, then TLS\n"
+    "  --min-version V         lowest TLS version: 1.0, 1.1 or 1.2 (default 1.2)\n"
+    "  --max-version V         highest TLS version (default 1.2)\n"
+    "  --pin sha256/BASE64     accept a server whose public key has this hash\n"
+    "  --nameserver ADDR       resolve HOST with this DNS server (\"127.0.0.1:53\")\n"
+    "  --quiet                 print no session summary\n";
 
 static void
 die(const char *fmt, const char *arg)
@@ -59,9 +60,7 @@ die(const char *fmt, const char *arg)
  * `expect`.  Continuation lines ("250-PIPELINING") and IMAP untagged lines
  * ("* CAPABILITY ...") are skipped; any other line means the server said no.
  */
-struct step {
-    const char *send, *expect;
-};
+struct step { const char *send, *expect; };
 static const struct step smtp[] = { { NULL, "220 " }, { "EHLO tls-client\r\n", "250 " },
                                     { "STARTTLS\r\n", "220 " }, { NULL, NULL } };
 static const struct step imap[] = { { NULL, "* OK" }, { "a1 STARTTLS\r\n", "a1 OK" },
@@ -71,24 +70,11 @@ static const struct step pop3[] = { { NULL, "+OK" }, { "STLS\r\n", "+OK" }, { NU
 static unsigned
 tls_version(const char *v)
 {
-    if (strcmp(v, "1.0") == 0)
-        return SSLSOCKET_TLS10;
-    if (strcmp(v, "1.1") == 0)
-        return SSLSOCKET_TLS11;
-    if (strcmp(v, "1.2") == 0)
-        return SSLSOCKET_TLS12;
-    die("unknown TLS version '%s' (1.0, 1.1 or 1.2; TLS 1.3 is not in BearSSL)", v);
-    return 0;
-}
-
-static void
-print_time(const char *label, int64_t t)
-{
-    char buf[64];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&tt, &tm));
-    fprintf(stderr, "  %-10s %s\n", label, buf);
+    unsigned version = strcmp(v, "1.0") == 0 ? SSLSOCKET_TLS10 : strcmp(v, "1.1") == 0
+                       ? SSLSOCKET_TLS11 : strcmp(v, "1.2") == 0 ? SSLSOCKET_TLS12 : 0;
+    if (version == 0)
+        die("unknown TLS version '%s' (1.0, 1.1 or 1.2; BearSSL has no TLS 1.3)", v);
+    return version;
 }
 
 /*
@@ -100,19 +86,24 @@ static void
 print_summary(void)
 {
     const sslsocket_cert_info *c = sslsocket_peer_certificate(&sock);
-    char addr[64];
+    char addr[64], date[64];
     int i;
     fprintf(stderr, "connected to %s port %u\n",
             sslsocket_remote_address(&sock, addr, sizeof addr), sslsocket_remote_port(&sock));
     fprintf(stderr, "  protocol   %s\n  cipher     %s\n  ALPN       %s\n  resumed    %s\n",
-            sslsocket_protocol(&sock), sslsocket_cipher(&sock),
+            sslsocket_protocol(&sock) ? sslsocket_protocol(&sock) : "?",
+            sslsocket_cipher(&sock) ? sslsocket_cipher(&sock) : "?",
             sslsocket_alpn(&sock) ? sslsocket_alpn(&sock) : "(none)",
             sslsocket_session_resumed(&sock) ? "yes" : "no");
     if (c != NULL) {
         fprintf(stderr, "  subject    %s\n  issuer     %s\n  SANs       %s\n", c->subject,
                 c->issuer, c->subject_alt_names[0] ? c->subject_alt_names : "(none)");
-        print_time("not before", c->not_before);
-        print_time("not after", c->not_after);
+        for (i = 0; i < 2; i++) {
+            time_t t = (time_t)(i == 0 ? c->not_before : c->not_after);
+            struct tm tm;
+            strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+            fprintf(stderr, "  %-10s %s\n", i == 0 ? "not before" : "not after", date);
+        }
         fprintf(stderr, "  key        %s %d bits, signed with %s\n  SHA-256    ",
                 c->key_type == BR_KEYTYPE_RSA ? "RSA" : c->key_type == BR_KEYTYPE_EC ? "EC" : "?",
                 c->key_bits, c->sig_alg);
@@ -132,28 +123,30 @@ main(int argc, char **argv)
         { "key", 1, NULL, 'K' }, { "alpn", 1, NULL, 'a' }, { "servername", 1, NULL, 'n' },
         { "starttls", 1, NULL, 's' }, { "min-version", 1, NULL, 'm' },
         { "max-version", 1, NULL, 'M' }, { "pin", 1, NULL, 'p' }, { "quiet", 0, NULL, 'q' },
-        { NULL, 0, NULL, 0 }
+        { "nameserver", 1, NULL, 'D' }, { NULL, 0, NULL, 0 }
     };
     const char *cafile = NULL, *cert = NULL, *key = NULL, *servername = NULL;
     const struct step *script = NULL;
     unsigned vmin = SSLSOCKET_TLS12, vmax = SSLSOCKET_TLS12;
     char inbuf[4096], outbuf[4096], line[1024];
     size_t inlen = 0, inoff = 0;
-    int stdin_open = 1, failed = 0, was_encrypted = 0, o;
+    int stdin_open = 1, failed = 0, was_encrypted = 0, insecure = 0, o;
     unsigned long port;
 
     /*
      * The configuration is shared by every socket that uses it; it starts
      * with secure defaults (verify the peer and its name, TLS 1.2, ECDHE
      * with AEAD suites) and each option changes one thing.  Every setter
-     * validates its input and says what was wrong.
+     * validates its input and says what was wrong.  Trust comes from the
+     * CA file when one is given, else from the system store (which honours
+     * SSL_CERT_FILE and SSL_CERT_DIR like OpenSSL); --insecure needs none.
      */
     sslsocket_config_init(&cfg, store, sizeof store);
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int r = 0;
         switch (o) {
         case 'A': cafile = optarg; break;
-        case 'k': r = sslsocket_config_set_peer_verify_mode(&cfg, SSLSOCKET_VERIFY_NONE); break;
+        case 'k': insecure = 1; break;
         case 'c': cert = optarg; break;
         case 'K': key = optarg; break;
         case 'a': r = sslsocket_config_set_alpn(&cfg, optarg); break;
@@ -161,6 +154,7 @@ main(int argc, char **argv)
         case 'm': vmin = tls_version(optarg); break;
         case 'M': vmax = tls_version(optarg); break;
         case 'p': r = sslsocket_config_add_pin(&cfg, optarg); break;
+        case 'D': r = sslsocket_config_add_nameserver(&cfg, optarg); break;
         case 'q': quiet = 1; break;
         case 's':
             script = strcmp(optarg, "smtp") == 0 ? smtp : strcmp(optarg, "imap") == 0 ? imap
@@ -168,16 +162,13 @@ main(int argc, char **argv)
             if (script == NULL)
                 die("unknown STARTTLS protocol '%s' (smtp, imap or pop3)", optarg);
             break;
-        default: return 2;
+        default: fputs(usage, stderr); return 2;
         }
         if (r < 0)
             die("%s", sslsocket_config_error_string(&cfg));
     }
     if (argc - optind != 2 || (port = strtoul(argv[optind + 1], NULL, 10)) == 0 || port > 65535) {
-        fprintf(stderr, "usage: tls_client [--cafile F] [--insecure] [--cert F --key F] "
-                "[--alpn LIST]\n       [--servername NAME] [--starttls smtp|imap|pop3] "
-                "[--min-version V] [--max-version V]\n       [--pin sha256/...] [--quiet] "
-                "HOST PORT\n");
+        fputs(usage, stderr);
         return 2;
     }
     if (sslsocket_config_set_versions(&cfg, vmin, vmax) < 0)
@@ -186,14 +177,10 @@ main(int argc, char **argv)
         die("%s", "--cert and --key go together");
     if (cert != NULL && sslsocket_config_set_certificate_file(&cfg, cert, key) < 0)
         die("%s", sslsocket_config_error_string(&cfg));
-
-    /*
-     * Trust: the CA file when one is given, else the system store (which
-     * honours SSL_CERT_FILE and SSL_CERT_DIR like OpenSSL).  Under
-     * --insecure nothing is checked, but loading anchors costs nothing.
-     */
-    if ((cafile ? sslsocket_config_add_ca_file(&cfg, cafile)
-                : sslsocket_config_use_system_ca(&cfg)) < 0)
+    if (insecure)
+        sslsocket_config_set_peer_verify_mode(&cfg, SSLSOCKET_VERIFY_NONE);
+    else if ((cafile ? sslsocket_config_add_ca_file(&cfg, cafile)
+                     : sslsocket_config_use_system_ca(&cfg)) < 0)
         die("%s", sslsocket_config_error_string(&cfg));
 
     /*
@@ -202,7 +189,9 @@ main(int argc, char **argv)
      * handshake follows by itself once TCP is up.  With STARTTLS the socket
      * stays plaintext until we call sslsocket_start_client_encryption().
      * The verify name defaults to HOST; --servername overrides it (and the
-     * SNI sent), which is how you test a server by address.
+     * SNI sent), which is how you test a server by address.  Even a failure
+     * known at once (a malformed name) arrives as events from the first
+     * poll, so the loop below polls before it looks at the state.
      */
     sslsocket_init(&sock, &cfg);
     if (servername != NULL && sslsocket_set_peer_verify_name(&sock, servername) < 0)
@@ -222,10 +211,11 @@ main(int argc, char **argv)
      * only while our input buffer is empty: when the socket's write queue
      * is full we stop reading, which is backpressure for free.
      */
-    while (sslsocket_state(&sock) != SSLSOCKET_UNCONNECTED) {
+    do {
         struct pollfd p[4];
         int fds[3], n = 0, k, m, watch_stdin;
-        unsigned wants[3], ev, type;
+        unsigned wants[3], type;
+        ptrdiff_t r;
         int value;
 
         watch_stdin = stdin_open && inlen == 0 && sslsocket_is_encrypted(&sock);
@@ -249,7 +239,7 @@ main(int argc, char **argv)
          * is queued, sends close_notify, and closes.
          */
         if (watch_stdin && p[0].revents) {
-            ssize_t r = read(STDIN_FILENO, inbuf, sizeof inbuf);
+            r = read(STDIN_FILENO, inbuf, sizeof inbuf);
             if (r > 0) {
                 inlen = (size_t)r;
                 inoff = 0;
@@ -258,32 +248,35 @@ main(int argc, char **argv)
                 sslsocket_disconnect(&sock);
             }
         }
-        if (inlen > 0) {
-            ptrdiff_t w = sslsocket_write(&sock, inbuf + inoff, inlen);
-            if (w > 0) {
-                inoff += (size_t)w;
-                inlen -= (size_t)w;
-            }
+        if (inlen > 0 && (r = sslsocket_write(&sock, inbuf + inoff, inlen)) > 0) {
+            inoff += (size_t)r;
+            inlen -= (size_t)r;
         }
 
         /*
          * Advance the socket and look at what happened, in order.  An error
          * event carries the reason in sslsocket_error_string(); a peer that
-         * closes with close_notify is a normal end (REMOTE_HOST_CLOSED with
-         * "close_notify" in the message), while a TCP close without it is
-         * a possible truncation attack and counts as a failure.
+         * closes with close_notify is a normal end (REMOTE_HOST_CLOSED), while
+         * a TCP close without it (sslsocket_truncated()) is a possible
+         * truncation attack and counts as a failure.
          */
-        ev = sslsocket_poll(&sock);
+        sslsocket_poll(&sock);
         while (sslsocket_next_event(&sock, &type, &value)) {
-            if (type == SSLSOCKET_EV_CONNECTED && script != NULL && script->send)
-                sslsocket_write_string(&sock, script->send);
-            if (type == SSLSOCKET_EV_ENCRYPTED && (was_encrypted = 1) && !quiet)
-                print_summary();
-            if (type == SSLSOCKET_EV_ERROR && (value != SSLSOCKET_ERR_REMOTE_HOST_CLOSED
-                    || strstr(sslsocket_error_string(&sock), "close_notify") == NULL)) {
+            if (type == SSLSOCKET_EV_ENCRYPTED) {
+                was_encrypted = 1;
+                if (!quiet)
+                    print_summary();
+            }
+            if (type == SSLSOCKET_EV_ERROR
+                && (value != SSLSOCKET_ERR_REMOTE_HOST_CLOSED || sslsocket_truncated(&sock))) {
                 fprintf(stderr, "tls_client: %s\n", sslsocket_error_string(&sock));
                 failed = 1;
             }
+            /* the error names the first problem; the list has all of them */
+            for (k = 0; type == SSLSOCKET_EV_ERROR && value == SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED
+                        && k < sslsocket_ssl_error_count(&sock); k++)
+                fprintf(stderr, "  problem    %s\n",
+                        sslsocket_ssl_error_message(sslsocket_ssl_error_code(&sock, k)));
         }
 
         /*
@@ -294,9 +287,10 @@ main(int argc, char **argv)
         while (script != NULL && script->expect != NULL
                && sslsocket_mode(&sock) == SSLSOCKET_UNENCRYPTED
                && sslsocket_read_line(&sock, line, sizeof line) > 0) {
+            int more = strlen(line) > 3 && line[3] == '-'; /* "250-PIPELINING" */
             if (!quiet)
                 fprintf(stderr, "< %s", line);
-            if (line[3] == '-' || (line[0] == '*' && script->expect[0] != '*'))
+            if (more || (line[0] == '*' && script->expect[0] != '*'))
                 continue;
             if (strncmp(line, script->expect, strlen(script->expect)) != 0) {
                 line[strcspn(line, "\r\n")] = 0;
@@ -311,21 +305,14 @@ main(int argc, char **argv)
                 die("%s", sslsocket_error_string(&sock));
         }
 
-        /* Decrypted bytes to standard output, as they come. */
-        if ((ev & SSLSOCKET_EV_READY_READ) && was_encrypted) {
-            ptrdiff_t r;
-            while ((r = sslsocket_read(&sock, outbuf, sizeof outbuf)) > 0)
-                fwrite(outbuf, 1, (size_t)r, stdout);
-            fflush(stdout);
-        }
-    }
-
-    /* Bytes that arrived just before a close are still readable after it. */
-    {
-        ptrdiff_t r;
+        /*
+         * Decrypted bytes to standard output.  This also runs after the
+         * poll that closed the connection: bytes received just before a
+         * close stay readable after it.
+         */
         while (was_encrypted && (r = sslsocket_read(&sock, outbuf, sizeof outbuf)) > 0)
             fwrite(outbuf, 1, (size_t)r, stdout);
         fflush(stdout);
-    }
+    } while (sslsocket_state(&sock) != SSLSOCKET_UNCONNECTED);
     return failed;
 }

@@ -40,7 +40,7 @@
 #define MAX_CLIENTS 64
 #define LINE_MAX_LEN 1024
 
-enum { PLAIN, UPGRADING, TLS }; /* where a client is in the STARTTLS story */
+enum { PLAIN, TLS }; /* before and after STARTTLS */
 
 static struct client {
     sslsocket s;
@@ -61,8 +61,12 @@ fail(const char *what, const char *why)
  * The plaintext SMTP prologue, just enough for `openssl s_client -starttls
  * smtp` and for real mail clients: EHLO advertises STARTTLS, STARTTLS gets
  * "220 go ahead", and anything else is refused until the session is
- * encrypted.  After "220 go ahead" the client starts its handshake at once,
- * so the switch to TLS waits only until that reply has left (UPGRADING).
+ * encrypted.  The switch to TLS happens in the same breath as the reply,
+ * with no poll in between: the client sends its ClientHello as soon as it
+ * reads "220", and a poll now could read it as plaintext.  The reply we
+ * queued still leaves unencrypted, first; what the client sent after its
+ * STARTTLS line and we already read is discarded by the library (it was
+ * not encrypted, so a man in the middle could have put it there).
  */
 static void
 smtp_command(struct client *c, const char *line)
@@ -73,7 +77,14 @@ smtp_command(struct client *c, const char *line)
         sslsocket_write_string(&c->s, "250 tls_server\r\n");
     else if (strncasecmp(line, "STARTTLS", 8) == 0) {
         sslsocket_write_string(&c->s, "220 go ahead\r\n");
-        c->phase = UPGRADING;
+        c->phase = TLS;
+        if (sslsocket_start_server_encryption(&c->s) < 0) {
+            fprintf(stderr, "client %d: %s\n", (int)(c - clients), sslsocket_error_string(&c->s));
+            sslsocket_abort(&c->s);
+        } else if (sslsocket_discarded_plaintext(&c->s) > 0) {
+            fprintf(stderr, "client %d: %zu bytes sent after STARTTLS discarded\n",
+                    (int)(c - clients), sslsocket_discarded_plaintext(&c->s));
+        }
     } else if (strncasecmp(line, "QUIT", 4) == 0) {
         sslsocket_write_string(&c->s, "221 bye\r\n");
         sslsocket_disconnect(&c->s);
@@ -114,21 +125,10 @@ serve(struct client *c)
     }
     if (sslsocket_state(&c->s) != SSLSOCKET_CONNECTED)
         return;
-    while (c->phase == PLAIN && sslsocket_read_line(&c->s, line, sizeof line) > 0)
+    while (c->phase == PLAIN && sslsocket_state(&c->s) == SSLSOCKET_CONNECTED
+           && sslsocket_read_line(&c->s, line, sizeof line) > 0)
         smtp_command(c, line);
-    if (c->phase == UPGRADING && sslsocket_bytes_to_write(&c->s) == 0) {
-        /* anything the client sent after STARTTLS is dropped by the library:
-           it was not encrypted, so it cannot be trusted (and it is logged) */
-        if (sslsocket_start_server_encryption(&c->s) < 0) {
-            fprintf(stderr, "client %d: %s\n", id, sslsocket_error_string(&c->s));
-            sslsocket_abort(&c->s);
-            return;
-        }
-        c->phase = TLS;
-        if (sslsocket_discarded_plaintext(&c->s) > 0)
-            fprintf(stderr, "client %d: %zu plaintext bytes after STARTTLS discarded\n", id,
-                    sslsocket_discarded_plaintext(&c->s));
-    }
+
     while (c->phase == TLS && sslsocket_is_encrypted(&c->s)
            && sslsocket_bytes_to_write(&c->s) + LINE_MAX_LEN <= SSLSOCKET_WRITE_BUFFER_SIZE) {
         ptrdiff_t n = sslsocket_read_line(&c->s, line, sizeof line);
