@@ -11,14 +11,16 @@ BUILD    = build
 
 # Debian packages: build deps and the real peers the tests start.
 DEB_BUILD = gcc g++ make libbearssl-dev pkg-config
-DEB_TEST  = openssl gnutls-bin dovecot-imapd python3 valgrind curl ca-certificates clang
+DEB_TEST  = openssl gnutls-bin dovecot-imapd python3 valgrind curl ca-certificates clang \
+            liblua5.4-dev lua5.4 luarocks
 DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps test test-c test-valgrind lint clean demo bench
 
 include examples/examples.mk
+include lua.mk
 
-all: $(BUILD)/test_client
+all: examples lua
 
 deps:
 	@missing=""; for p in $(DEB_ALL); do \
@@ -53,6 +55,7 @@ test: deps lint
 	@$(MAKE) --no-print-directory test-c
 	@echo "== README code blocks"; tests/test_readme.sh
 	@echo "== examples"; $(MAKE) --no-print-directory test-examples
+	@echo "== Lua binding"; $(MAKE) --no-print-directory test-lua
 	@$(MAKE) --no-print-directory test-valgrind
 
 test-c: $(addprefix $(BUILD)/,$(C_TESTS))

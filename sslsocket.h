@@ -462,6 +462,7 @@ typedef void (*sslsocket_keylog_fn)(void *user, const char *line);
 typedef struct sslsocket__arena {
     unsigned char *base;
     size_t size, lo, hi, n_anchors;
+    int oom; /* a load ran out of space (reset by each config call) */
 } sslsocket__arena;
 
 typedef struct sslsocket__key {
@@ -686,7 +687,10 @@ SSLSOCKET_API int sslsocket_config_init(sslsocket_config *cfg, void *storage, si
 /* Trust anchors from memory (PEM with any number of certificates, or one
    DER certificate), a file, a directory of PEM files, or the system store
    (SSL_CERT_FILE, SSL_CERT_DIR, then the usual bundle paths).  Return the
-   number of anchors added, or -1 with sslsocket_config_error_string(). */
+   number of anchors added (duplicates are not added again), or -1 with
+   sslsocket_config_error_string(): SSLSOCKET_ERR_SOCKET_RESOURCE when the
+   storage is full (give a bigger one and load everything again),
+   SSLSOCKET_ERR_SSL_INVALID_USERDATA for bad input. */
 SSLSOCKET_API int sslsocket_config_add_ca_mem(sslsocket_config *cfg, const void *data, size_t len);
 SSLSOCKET_API int sslsocket_config_add_ca_file(sslsocket_config *cfg, const char *path);
 SSLSOCKET_API int sslsocket_config_add_ca_dir(sslsocket_config *cfg, const char *path);
@@ -826,6 +830,9 @@ SSLSOCKET_API unsigned sslsocket_poll(sslsocket *s);
 /* The events of the last poll, one at a time, in order: returns 1 and
    fills `type` (one SSLSOCKET_EV_* bit) and `value`, or 0 when done. */
 SSLSOCKET_API int sslsocket_next_event(sslsocket *s, unsigned *type, int *value);
+/* Events queued and not yet returned by a poll (API calls such as connect
+   queue some): a loop should poll again while this is non-zero. */
+SSLSOCKET_API int sslsocket_pending_events(const sslsocket *s);
 /* The main file descriptor (-1 if none) and what it waits for. */
 SSLSOCKET_API int sslsocket_fd(const sslsocket *s);
 SSLSOCKET_API unsigned sslsocket_wants(const sslsocket *s);
@@ -906,13 +913,18 @@ SSLSOCKET_API int sslsocket_ssl_error_count(const sslsocket *s);
 SSLSOCKET_API int sslsocket_ssl_error_code(const sslsocket *s, int i);
 SSLSOCKET_API const char *sslsocket_ssl_error_message(int code);
 /* Ignore these problems (mask of SSLSOCKET_SSLERR_MASK bits; ALL for any)
-   for this socket's handshakes (Qt's ignoreSslErrors). */
+   for the current connection's handshakes (Qt's ignoreSslErrors); the
+   next connect or accept forgets them.  Problems to ignore on every
+   connection belong in sslsocket_config_set_ignored_ssl_errors(). */
 SSLSOCKET_API void sslsocket_ignore_ssl_errors(sslsocket *s, unsigned mask);
 /* Let the caller decide about problems after SSLSOCKET_EV_SSL_ERRORS. */
 SSLSOCKET_API void sslsocket_set_decide_ssl_errors(sslsocket *s, int on);
 /* The name checked against the certificate and sent as SNI (default: the
    host given to connect).  Set before the handshake starts. */
 SSLSOCKET_API int sslsocket_set_peer_verify_name(sslsocket *s, const char *name);
+/* The name that is (or will be) verified: the one set above, else the host
+   given to connect ("" before any). */
+SSLSOCKET_API const char *sslsocket_peer_verify_name(const sslsocket *s);
 /* Per-socket verify mode override (-1 = use the config's). */
 SSLSOCKET_API int sslsocket_set_peer_verify_mode(sslsocket *s, int mode);
 SSLSOCKET_API int sslsocket_peer_verify_mode(const sslsocket *s);
@@ -2969,8 +2981,9 @@ sslsocket__ld_take_anchor(sslsocket__arena *a)
 }
 
 SSLSOCKET__PRIVATE int
-sslsocket__ld_oom(const sslsocket__arena *a, char *err, size_t errlen)
+sslsocket__ld_oom(sslsocket__arena *a, char *err, size_t errlen)
 {
+    a->oom = 1;
     sslsocket__ld_errf(err, errlen,
         "out of space in the certificate storage (need more than %zu bytes)", a->size);
     return -2;
@@ -5722,21 +5735,29 @@ sslsocket__cfg(const sslsocket *s)
             return -1;                                                        \
         (cfg)->error = SSLSOCKET_ERR_UNKNOWN;                                 \
         (cfg)->error_string[0] = 0;                                           \
+        (cfg)->arena.oom = 0;                                                 \
     } while (0)
+
+/* A loader failed: the storage is full (SOCKET_RESOURCE: a bigger buffer
+   and a reload will do) or the input is bad (SSL_INVALID_USERDATA). */
+#define SSLSOCKET__LOAD_ERROR(cfg) \
+    ((cfg)->arena.oom ? SSLSOCKET_ERR_SOCKET_RESOURCE : SSLSOCKET_ERR_SSL_INVALID_USERDATA)
 
 SSLSOCKET__DEF int
 sslsocket_config_add_ca_mem(sslsocket_config *cfg, const void *data, size_t len)
 {
+    size_t before;
     SSLSOCKET__CHECK_CFG(cfg, "add_ca_mem");
+    before = cfg->arena.n_anchors;
     if (data == NULL || len == 0)
         return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
                                          "sslsocket_config_add_ca_mem: no data");
     if (sslsocket__load_anchors_mem(&cfg->arena, data, len, "memory", cfg->error_string,
                                     sizeof cfg->error_string) < 0) {
-        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+        cfg->error = SSLSOCKET__LOAD_ERROR(cfg);
         return -1;
     }
-    return (int)cfg->arena.n_anchors;
+    return (int)(cfg->arena.n_anchors - before); /* added, as the other loaders */
 }
 
 SSLSOCKET__DEF int
@@ -5750,7 +5771,7 @@ sslsocket_config_add_ca_file(sslsocket_config *cfg, const char *path)
     n = sslsocket__load_anchors_file(&cfg->arena, path, cfg->error_string,
                                      sizeof cfg->error_string);
     if (n < 0)
-        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+        cfg->error = SSLSOCKET__LOAD_ERROR(cfg);
     return n;
 }
 
@@ -5765,7 +5786,7 @@ sslsocket_config_add_ca_dir(sslsocket_config *cfg, const char *path)
     n = sslsocket__load_anchors_dir(&cfg->arena, path, cfg->error_string,
                                     sizeof cfg->error_string);
     if (n < 0)
-        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+        cfg->error = SSLSOCKET__LOAD_ERROR(cfg);
     return n;
 }
 
@@ -5778,7 +5799,7 @@ sslsocket_config_use_system_ca(sslsocket_config *cfg)
     n = sslsocket__load_system_anchors(&cfg->arena, cfg->error_string,
                                        sizeof cfg->error_string, used, sizeof used);
     if (n < 0)
-        cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+        cfg->error = SSLSOCKET__LOAD_ERROR(cfg);
     return n;
 }
 
@@ -5829,7 +5850,7 @@ sslsocket__config_identity(sslsocket_config *cfg, int files, const void *chain, 
                            "private key does not match the certificate");
     }
     memset(id, 0, sizeof *id);
-    cfg->error = SSLSOCKET_ERR_SSL_INVALID_USERDATA;
+    cfg->error = SSLSOCKET__LOAD_ERROR(cfg);
     return -1;
 }
 
@@ -6927,6 +6948,7 @@ sslsocket__start_connect(sslsocket *s, const char *fn, const char *host, unsigne
     cfg = sslsocket__cfg(s);
     /* a new connection: forget everything of the previous one */
     s->flags &= SSLSOCKET__F_DECIDE | SSLSOCKET__F_BOUND;
+    s->ignore_mask = 0; /* ignore_ssl_errors() covers one connection, as in Qt */
     if (encrypt)
         s->flags |= SSLSOCKET__F_ENCRYPT_ON_CONNECT;
     s->error = SSLSOCKET_ERR_UNKNOWN;
@@ -7814,6 +7836,7 @@ SSLSOCKET__PRIVATE int
 sslsocket__pipe_or_fd_attach(sslsocket *s, sslsocket_pipe *p, int side, int server)
 {
     s->flags &= SSLSOCKET__F_DECIDE;
+    s->ignore_mask = 0;
     if (server)
         s->flags |= SSLSOCKET__F_SERVER;
     s->error = SSLSOCKET_ERR_UNKNOWN;
@@ -7942,6 +7965,12 @@ sslsocket_next_event(sslsocket *s, unsigned *type, int *value)
         *value = s->events[s->next_event].value;
     s->next_event++;
     return 1;
+}
+
+SSLSOCKET__DEF int
+sslsocket_pending_events(const sslsocket *s)
+{
+    return s ? s->n_events - s->n_delivered : 0;
 }
 
 SSLSOCKET__DEF int
@@ -8557,6 +8586,14 @@ sslsocket_set_peer_verify_name(sslsocket *s, const char *name)
         return sslsocket__misuse(s, "sslsocket_set_peer_verify_name: name too long");
     memcpy(s->verify_name, name, len + 1);
     return 0;
+}
+
+SSLSOCKET__DEF const char *
+sslsocket_peer_verify_name(const sslsocket *s)
+{
+    if (s == NULL)
+        return "";
+    return s->verify_name[0] ? s->verify_name : s->host;
 }
 
 SSLSOCKET__DEF int
