@@ -44,7 +44,7 @@ $(BUILD)/vg_%: tests/%.c $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(LDLIBS)
 
 C_TESTS = test_resolver test_x509 test_loaders test_memory test_client test_server test_connect \
-          test_verify test_starttls test_robust test_hostile
+          test_verify test_starttls test_robust test_hostile test_resources
 # run again, without sanitizers, under valgrind
 VG_TESTS = test_memory test_resolver test_robust
 # timing-sensitive cases stay out of the (10x slower) valgrind run

@@ -344,6 +344,74 @@ static void test_keylog_file(void)
     CHECKF(strcmp(mine, theirs) == 0, "ours  %s\ntheirs %s", mine, theirs);
 }
 
+
+/* The server asks for a renegotiation (s_server's "r" command): refused by
+   default with a no_renegotiation warning, and the connection goes on;
+   performed when allowed.  Either way data still flows afterwards. */
+static void
+server_renegotiation(int allow)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned port = peers_free_port();
+    char accept[40];
+    char *argv[] = { "openssl", "s_server", "-accept", accept, "-cert", "ec.pem",
+                     "-key", "ec.key", "-tls1_2", NULL };
+    const char *out;
+    int64_t end;
+    memset(&l, 0, sizeof l);
+    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+    unlink(peers_path("reneg.log"));
+    p = peers_spawn("reneg.log", argv);
+    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+    fresh_config();
+    sslsocket_config_set_renegotiation(&cfg, allow);
+    sslsocket_init(&sock, &cfg);
+    REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    REQUIRE(drive_until(&sock, &l, encrypted_or_closed, 5000));
+    /* s_server's "accept" connection is live: ask for a renegotiation */
+    CHECK(write(p.stdin_fd, "r\n", 2) == 2);
+    end = peers_now_ms() + 3000;
+    out = "";
+    while (peers_now_ms() < end) {
+        sslsocket *list[1] = { &sock };
+        sslsocket_wait(list, 1, 20);
+        drive_poll(&sock, &l);
+        out = peers_slurp(peers_path("reneg.log"), NULL);
+        if (strstr(out, allow ? "Read BLOCK" : "no renegotiation") != NULL
+            || strstr(out, "SSL_renegotiate") != NULL)
+            break;
+    }
+    if (allow) {
+        sslsocket_write_string(&sock, "still talking\n");
+        end = peers_now_ms() + 3000;
+        while (peers_now_ms() < end && strstr(out, "still talking") == NULL) {
+            sslsocket *list[1] = { &sock };
+            sslsocket_wait(list, 1, 20);
+            drive_poll(&sock, &l);
+            out = peers_slurp(peers_path("reneg.log"), NULL);
+        }
+        CHECKF(strstr(out, "still talking") != NULL, "s_server log: %.500s", out);
+        CHECKF(sslsocket_is_encrypted(&sock), "%s", sslsocket_error_string(&sock));
+    } else {
+        /* we answer no_renegotiation; OpenSSL 3 then gives up the
+           connection, which we report as the peer's close */
+        CHECKF(strstr(out, "no renegotiation") != NULL, "s_server log: %.500s", out);
+        drive_until(&sock, &l, NULL, 3000);
+        CHECK(sslsocket_state(&sock) == SSLSOCKET_UNCONNECTED);
+        CHECKF(sslsocket_error(&sock) == SSLSOCKET_ERR_REMOTE_HOST_CLOSED
+               || sslsocket_error(&sock) == SSLSOCKET_ERR_SSL_INTERNAL,
+               "%d %s", sslsocket_error(&sock), sslsocket_error_string(&sock));
+        if (getenv("VERBOSE"))
+            printf("client error: %s\n", sslsocket_error_string(&sock));
+    }
+    sslsocket_abort(&sock);
+    peers_kill(&p);
+}
+
+static void test_server_renegotiation_refused(void) { server_renegotiation(0); }
+static void test_server_renegotiation_allowed(void) { server_renegotiation(1); }
+
 static const testlib_case tests[] = {
     { "openssl_ecdsa_v4", test_openssl_ecdsa_v4 },
     { "openssl_rsa_v6", test_openssl_rsa_v6 },
@@ -356,6 +424,8 @@ static const testlib_case tests[] = {
     { "resumption", test_resumption },
     { "gnutls_echo_10mib", test_gnutls_echo_10mib },
     { "keylog_file", test_keylog_file },
+    { "server_renegotiation_refused", test_server_renegotiation_refused },
+    { "server_renegotiation_allowed", test_server_renegotiation_allowed },
     { NULL, NULL }
 };
 
