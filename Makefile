@@ -12,6 +12,7 @@ BUILD    = build
 # Debian packages: build deps and the real peers the tests start.
 DEB_BUILD = gcc g++ make libbearssl-dev pkg-config
 DEB_TEST  = openssl gnutls-bin dovecot-imapd python3 valgrind curl ca-certificates clang \
+            clang-tidy cppcheck \
             liblua5.4-dev lua5.4 luarocks
 DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
@@ -91,11 +92,21 @@ test-compile: | $(BUILD)
 	 echo "symbols: 1 passed, 0 failed"
 
 # The core must never allocate: no allocating calls outside comments.
+# Then cppcheck and clang-tidy (configuration in .clang-tidy) on the header
+# and the Lua binding; any finding fails.
+CPPCHECK = cppcheck --enable=warning,portability,performance --std=c99 --quiet \
+           --error-exitcode=1 --inline-suppr --suppress=missingIncludeSystem \
+           -D_GNU_SOURCE -D__linux__ -DLLONG_MAX=9223372036854775807LL -I. -I/usr/include/lua5.4
 lint:
 	@if gcc -fpreprocessed -dD -E -P sslsocket.h 2>/dev/null \
 	   | grep -nE '\b(malloc|calloc|realloc|free|strdup|getaddrinfo|fopen|asprintf|gethostbyname|opendir)\s*\(' ; then \
 	  echo "lint: sslsocket.h calls an allocating function"; exit 1; fi
-	@echo "lint: ok"
+	@$(CPPCHECK) -DSSLSOCKET_IMPLEMENTATION tests/compile/lint_impl.c
+	@$(CPPCHECK) lua_sslsocket.c
+	@mkdir -p $(BUILD); for f in tests/compile/lint_impl.c lua_sslsocket.c; do \
+	  clang-tidy --quiet $$f -- -std=c99 -D_GNU_SOURCE -DSSLSOCKET_LUA_NO_IMPLEMENTATION \
+	    -I/usr/include/lua5.4 > $(BUILD)/tidy.log 2>&1 || { cat $(BUILD)/tidy.log; exit 1; }; done
+	@echo "lint: ok (no allocating calls; cppcheck and clang-tidy clean)"
 
 clean:
 	rm -rf $(BUILD)

@@ -132,7 +132,7 @@
 #define LSS_REG_DEFCFG  "sslsocket.default"  /* the shared default configuration */
 #define LSS_REG_NAMES   "sslsocket.names"    /* member name -> class, for hints */
 
-#define LSS_CFG_STORAGE_DEFAULT (64 * 1024)
+#define LSS_CFG_STORAGE_DEFAULT ((lua_Integer)64 * 1024)
 #define LSS_CFG_STORAGE_MAX     ((size_t)256 * 1024 * 1024)
 #define LSS_MAX_PENDING_DEFAULT 30
 
@@ -1056,7 +1056,7 @@ lss_default_config(lua_State *L)
     if (lua_getfield(L, LUA_REGISTRYINDEX, LSS_REG_DEFCFG) == LUA_TUSERDATA)
         return (lss_config *)lua_touserdata(L, -1);
     lua_pop(L, 1);
-    cfg = lss_cfg_push_new(L, 128 * 1024);
+    cfg = lss_cfg_push_new(L, (size_t)128 * 1024);
     top = lua_gettop(L);
     lss_cfg_add_ca(L, top, "system", 0); /* no store found: no anchors */
     lua_settop(L, top);
@@ -1394,8 +1394,10 @@ static void
 lss_check_local_cert(lua_State *L, int i, const char *what)
 {
     lss_cert *c = (lss_cert *)luaL_testudata(L, i, LSS_CERT);
-    if (c == NULL)
+    if (c == NULL) {
         luaL_error(L, "%s must be an SslCertificate (got %s)", what, luaL_typename(L, i));
+        return; /* not reached: luaL_error does not return */
+    }
     if (c->null || c->der_len == 0)
         luaL_error(L, "%s: the certificate is null or has no DER", what);
 }
@@ -1482,6 +1484,7 @@ lss_source_certs(lua_State *L, int e, int out, int *k)
             luaL_Buffer b;
             ssize_t r;
             luaL_buffinit(L, &b);
+            /* NOLINTNEXTLINE(bugprone-sizeof-expression): Lua's own LUAL_BUFFERSIZE */
             while (fd >= 0 && (r = read(fd, luaL_prepbuffer(&b), LUAL_BUFFERSIZE)) > 0)
                 luaL_addsize(&b, (size_t)r);
             if (fd >= 0)

@@ -4947,7 +4947,7 @@ sslsocket__out_vbyte(sslsocket__out *o, unsigned b, int first, int last, int pla
         sslsocket__out_put(o, b < 0x20 || b == 0x7F ? "?" : e + 1, 1);
     } else if (b < 0x20 || b > 0x7E) {
         sslsocket__out_hex(o, "\\", b);
-    } else if (memchr(",+\"\\<>;", (int)b, 7) != NULL
+    } else if (memchr(",+\"\\<>;", (int)b, 7) != NULL /* NOLINT: the 7 specials, not NUL */
                || (b == ' ' && (first || last)) || (b == '#' && first && !last)) {
         sslsocket__out_put(o, e, 2);
     } else {
@@ -5097,7 +5097,7 @@ sslsocket__der_time(sslsocket__der *d, int64_t *out)
     yoe = y - era * 400;
     doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + f[3] - 1;
     *out = ((era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468) * 24 + f[4]) * 3600
-           + f[5] * 60 + f[6];
+           + (int64_t)f[5] * 60 + f[6];
     return 0;
 }
 
@@ -7759,12 +7759,12 @@ sslsocket_disconnect(sslsocket *s)
         s->flags |= SSLSOCKET__F_DISCONNECT_PENDING; /* after the connection is up */
         return 0;
     case SSLSOCKET_CONNECTED:
-        if (SSLSOCKET__TLS(s) && !(s->flags & SSLSOCKET__F_HS_DONE))
-            s->flags |= SSLSOCKET__F_DISCONNECT_PENDING; /* after the handshake */
-        else if (!(s->flags & SSLSOCKET__F_HOLD))
-            sslsocket__begin_close(s);
-        else
+        /* during the handshake (or its pending decision): after it */
+        if (SSLSOCKET__TLS(s) && (!(s->flags & SSLSOCKET__F_HS_DONE)
+                                  || (s->flags & SSLSOCKET__F_HOLD)))
             s->flags |= SSLSOCKET__F_DISCONNECT_PENDING;
+        else
+            sslsocket__begin_close(s);
         return 0;
     case SSLSOCKET_BOUND:
         s->flags &= ~SSLSOCKET__F_BOUND;
