@@ -16,7 +16,7 @@ DEB_TEST  = openssl gnutls-bin dovecot-imapd python3 valgrind curl ca-certificat
             liblua5.4-dev lua5.4 luarocks
 DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
-.PHONY: all deps test test-c test-valgrind lint clean demo bench
+.PHONY: all deps test test-c test-valgrind lint clean demo bench soak
 
 include examples/examples.mk
 include lua.mk
@@ -57,6 +57,7 @@ test: deps lint
 	@echo "== README code blocks"; tests/test_readme.sh
 	@echo "== examples"; $(MAKE) --no-print-directory test-examples
 	@echo "== Lua binding"; $(MAKE) --no-print-directory test-lua
+	@echo "== soak (60 s)"; $(MAKE) --no-print-directory $(BUILD)/soak && $(BUILD)/soak 60
 	@$(MAKE) --no-print-directory test-valgrind
 
 test-c: $(addprefix $(BUILD)/,$(C_TESTS))
@@ -73,6 +74,14 @@ test-valgrind: $(addprefix $(BUILD)/vg_,$(VG_TESTS))
 	  args=""; [ $$t = test_robust ] && args="$(VG_ARGS_test_robust)"; \
 	  echo "== $$t (valgrind)"; $(VALGRIND) $(BUILD)/vg_$$t $$args || fail=1; \
 	done; exit $$fail
+
+# Mixed good, slow and hostile clients against one server: RSS, descriptors
+# and errors must not grow.  make test runs 60 s of it.
+$(BUILD)/soak: tests/soak.c $(HDR) | $(BUILD)
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(LDLIBS)
+
+soak: $(BUILD)/soak
+	$(BUILD)/soak $${SOAK_SECONDS:-1800}
 
 # The header as C99/C11 with gcc and clang, as C++, in two translation
 # units plus an SSLSOCKET_STATIC copy; every exported symbol has the prefix.
