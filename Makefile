@@ -20,6 +20,7 @@ DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
 include examples/examples.mk
 include lua.mk
+include tests/fuzz/fuzz.mk
 
 all: examples lua
 
@@ -54,6 +55,7 @@ VG_ARGS_test_robust = zero_alloc bad_input remote_close disconnect abort
 test: deps lint
 	@$(MAKE) --no-print-directory test-compile
 	@$(MAKE) --no-print-directory test-c
+	@echo "== fuzz corpus replay"; $(MAKE) --no-print-directory fuzz-replay
 	@echo "== README code blocks"; tests/test_readme.sh
 	@echo "== examples"; $(MAKE) --no-print-directory test-examples
 	@echo "== Lua binding"; $(MAKE) --no-print-directory test-lua

@@ -7424,6 +7424,10 @@ sslsocket__fail_handshake(sslsocket *s, int br_err)
     } else {
         sslsocket__br_error_text(br_err, why, sizeof why);
     }
+    /* Nothing from a peer whose handshake failed may be read: after a
+       refused decision (F_HOLD) BearSSL already holds its decrypted
+       application data, and finish() clears F_HOLD. */
+    s->flags &= ~SSLSOCKET__F_ENGINE_LIVE;
     sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "TLS handshake failed: %s",
                                why);
 }
@@ -8246,10 +8250,12 @@ sslsocket_read_line(sslsocket *s, char *buf, size_t max)
     if (n == 0) {
         /* no full line: a piece once max-1 bytes wait, or everything at end */
         size_t avail = sslsocket_bytes_available(s);
-        if (avail >= max - 1 || (avail > 0 && s->state == SSLSOCKET_UNCONNECTED))
+        if (avail >= max - 1 || (avail > 0 && s->state == SSLSOCKET_UNCONNECTED)) {
             n = avail;
-        else
+        } else {
+            buf[0] = 0; /* always NUL-terminated, "" too (as Qt's readLine) */
             return 0;
+        }
     }
     if (n > max - 1)
         n = max - 1;
