@@ -2003,8 +2003,8 @@ sslsocket__dns_parse_response(const unsigned char *pkt, size_t len, unsigned sho
 {
     unsigned char want[256], cur[256], got[256];
     int want_len, cur_len, got_len, hops, n = 0, i, k;
-    unsigned qd, an, type, klass, rc;
-    size_t pos, an_start, rdlen;
+    unsigned qd, an, type = 0, klass = 0, rc;
+    size_t pos, an_start, rdlen = 0;
 
     if (rcode != NULL)
         *rcode = -1;
@@ -2729,12 +2729,15 @@ sslsocket__resolver_step(sslsocket__resolver *r, int64_t now_ms, sslsocket_addre
    ========================================================================== */
 /* >>credentials */
 
+/* In the arena, DNs, keys and DER grow from the bottom, the anchor array from the top. One
+ * streaming walker reads raw DER or PEM and hands each object to a load (sslsocket__ld) in
+ * one of three modes; every load is all or nothing. */
+
 #ifndef SSLSOCKET_MAX_FILE_SIZE
 #  define SSLSOCKET_MAX_FILE_SIZE (4UL * 1024UL * 1024UL)
 #endif
 
-/* Read chunk; every stack buffer of this module is at most this big. */
-#define SSLSOCKET__LD_CHUNK 4096
+#define SSLSOCKET__LD_CHUNK 4096    /* read size */
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define SSLSOCKET__LD_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -2742,19 +2745,16 @@ sslsocket__resolver_step(sslsocket__resolver *r, int64_t now_ms, sslsocket_addre
 #  define SSLSOCKET__LD_PRINTF(f, a)
 #endif
 
-
 /* C99 has no max_align_t: probe the strictest of the usual suspects. */
-typedef union sslsocket__ld_maxalign {
-    long double ld;
-    long long ll;
-    double d;
-    void *p;
-    void (*f)(void);
-} sslsocket__ld_maxalign;
-
 struct sslsocket__ld_align_max {
     char c;
-    sslsocket__ld_maxalign u;
+    union {
+        long double ld;
+        long long ll;
+        double d;
+        void *p;
+        void (*f)(void);
+    } u;
 };
 
 struct sslsocket__ld_align_ta {
@@ -2765,13 +2765,21 @@ struct sslsocket__ld_align_ta {
 #define SSLSOCKET__LD_ALIGN_MAX offsetof(struct sslsocket__ld_align_max, u)
 #define SSLSOCKET__LD_ALIGN_TA offsetof(struct sslsocket__ld_align_ta, ta)
 
-/* ---------------------------------------------------------------- error messages */
+/* What a load makes of the objects it finds (sslsocket__ld.mode). */
+#define SSLSOCKET__LD_ANCHORS 0     /* a certificate: its DN and public key, an anchor */
+#define SSLSOCKET__LD_CHAIN 1       /* a certificate: its DER, a chain entry */
+#define SSLSOCKET__LD_KEY 2         /* one private key */
+#define SSLSOCKET__LD_MEM (-1)      /* as dfd: the input is in memory, not a file */
 
-SSLSOCKET__PRIVATE int
-sslsocket__ld_errf(char *err, size_t errlen, const char *fmt, ...) SSLSOCKET__LD_PRINTF(3, 4);
+#define SSLSOCKET__LD_ENCRYPTED "%s holds an encrypted private key: encrypted private keys " \
+    "are not supported: decrypt with openssl pkey"
+#define SSLSOCKET__LD_DSA "DSA keys are not supported by BearSSL (use an RSA or EC key)"
 
-/* Formats into the caller's buffer (if any) and returns -1 so callers can "return errf()". */
-SSLSOCKET__PRIVATE int
+/* ---------------------------------------------------------------- messages */
+
+/* Formats into the caller's buffer (if any) and returns -1 so callers can "return errf()".
+ * Also this module's bounded string copy: errf(dst, len, "%s", src). */
+SSLSOCKET__PRIVATE SSLSOCKET__LD_PRINTF(3, 4) int
 sslsocket__ld_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -2782,21 +2790,6 @@ sslsocket__ld_errf(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
-}
-
-/* Bounded copy that always terminates (no format analysis, no truncation warnings). */
-SSLSOCKET__PRIVATE void
-sslsocket__ld_strcpy(char *dst, size_t dstlen, const char *src)
-{
-    size_t i;
-
-    if (dst == NULL || dstlen == 0) {
-        return;
-    }
-    for (i = 0; i + 1 < dstlen && src[i] != '\0'; i++) {
-        dst[i] = src[i];
-    }
-    dst[i] = '\0';
 }
 
 /* Own table: strerror() is not thread-safe everywhere and strerror_r() has two ABIs. */
@@ -2831,75 +2824,42 @@ sslsocket__ld_strerror(int e, char *tmp, size_t tmplen)
 SSLSOCKET__PRIVATE const char *
 sslsocket__ld_brerr(int code, char *tmp, size_t tmplen)
 {
-    switch (code) {
-    case BR_ERR_X509_INVALID_VALUE:
-        return "BR_ERR_X509_INVALID_VALUE: invalid value in an ASN.1 structure";
-    case BR_ERR_X509_TRUNCATED:
-        return "BR_ERR_X509_TRUNCATED: the data ends too early";
-    case BR_ERR_X509_EMPTY_CHAIN:
-        return "BR_ERR_X509_EMPTY_CHAIN: empty certificate chain";
-    case BR_ERR_X509_INNER_TRUNC:
-        return "BR_ERR_X509_INNER_TRUNC: an inner element extends beyond its outer element";
-    case BR_ERR_X509_BAD_TAG_CLASS:
-        return "BR_ERR_X509_BAD_TAG_CLASS: unsupported ASN.1 tag class";
-    case BR_ERR_X509_BAD_TAG_VALUE:
-        return "BR_ERR_X509_BAD_TAG_VALUE: unsupported ASN.1 tag value";
-    case BR_ERR_X509_INDEFINITE_LENGTH:
-        return "BR_ERR_X509_INDEFINITE_LENGTH: indefinite length (not DER)";
-    case BR_ERR_X509_EXTRA_ELEMENT:
-        return "BR_ERR_X509_EXTRA_ELEMENT: extraneous ASN.1 element";
-    case BR_ERR_X509_UNEXPECTED:
-        return "BR_ERR_X509_UNEXPECTED: unexpected ASN.1 element";
-    case BR_ERR_X509_NOT_CONSTRUCTED:
-        return "BR_ERR_X509_NOT_CONSTRUCTED: expected a constructed element";
-    case BR_ERR_X509_NOT_PRIMITIVE:
-        return "BR_ERR_X509_NOT_PRIMITIVE: expected a primitive element";
-    case BR_ERR_X509_PARTIAL_BYTE:
-        return "BR_ERR_X509_PARTIAL_BYTE: BIT STRING length is not a multiple of 8";
-    case BR_ERR_X509_BAD_BOOLEAN:
-        return "BR_ERR_X509_BAD_BOOLEAN: invalid BOOLEAN";
-    case BR_ERR_X509_OVERFLOW:
-        return "BR_ERR_X509_OVERFLOW: value out of range";
-    case BR_ERR_X509_BAD_DN:
-        return "BR_ERR_X509_BAD_DN: invalid distinguished name";
-    case BR_ERR_X509_BAD_TIME:
-        return "BR_ERR_X509_BAD_TIME: invalid date/time";
-    case BR_ERR_X509_UNSUPPORTED:
-        return "BR_ERR_X509_UNSUPPORTED: unsupported algorithm or feature";
-    case BR_ERR_X509_LIMIT_EXCEEDED:
-        return "BR_ERR_X509_LIMIT_EXCEEDED: key too large for BearSSL (RSA above 4096 bits?)";
-    case BR_ERR_X509_WRONG_KEY_TYPE:
-        return "BR_ERR_X509_WRONG_KEY_TYPE: unexpected key type";
-    case BR_ERR_X509_BAD_SIGNATURE:
-        return "BR_ERR_X509_BAD_SIGNATURE: invalid signature";
-    case BR_ERR_X509_CRITICAL_EXTENSION:
-        return "BR_ERR_X509_CRITICAL_EXTENSION: unknown critical extension";
-    case BR_ERR_X509_WEAK_PUBLIC_KEY:
-        return "BR_ERR_X509_WEAK_PUBLIC_KEY: public key too small";
-    default:
-        break;
-    }
+#define SSLSOCKET__LD_E(name, text) { BR_ERR_X509_##name, "BR_ERR_X509_" #name ": " text }
+    static const struct {
+        int code;
+        const char *text;
+    } t[] = {
+        SSLSOCKET__LD_E(INVALID_VALUE, "invalid value in an ASN.1 structure"),
+        SSLSOCKET__LD_E(TRUNCATED, "the data ends too early"),
+        SSLSOCKET__LD_E(EMPTY_CHAIN, "empty certificate chain"),
+        SSLSOCKET__LD_E(INNER_TRUNC, "an inner element extends beyond its outer element"),
+        SSLSOCKET__LD_E(BAD_TAG_CLASS, "unsupported ASN.1 tag class"),
+        SSLSOCKET__LD_E(BAD_TAG_VALUE, "unsupported ASN.1 tag value"),
+        SSLSOCKET__LD_E(INDEFINITE_LENGTH, "indefinite length (not DER)"),
+        SSLSOCKET__LD_E(EXTRA_ELEMENT, "extraneous ASN.1 element"),
+        SSLSOCKET__LD_E(UNEXPECTED, "unexpected ASN.1 element"),
+        SSLSOCKET__LD_E(NOT_CONSTRUCTED, "expected a constructed element"),
+        SSLSOCKET__LD_E(NOT_PRIMITIVE, "expected a primitive element"),
+        SSLSOCKET__LD_E(PARTIAL_BYTE, "BIT STRING length is not a multiple of 8"),
+        SSLSOCKET__LD_E(BAD_BOOLEAN, "invalid BOOLEAN"),
+        SSLSOCKET__LD_E(OVERFLOW, "value out of range"),
+        SSLSOCKET__LD_E(BAD_DN, "invalid distinguished name"),
+        SSLSOCKET__LD_E(BAD_TIME, "invalid date/time"),
+        SSLSOCKET__LD_E(UNSUPPORTED, "unsupported algorithm or feature"),
+        SSLSOCKET__LD_E(LIMIT_EXCEEDED, "key too large for BearSSL (RSA above 4096 bits?)"),
+        SSLSOCKET__LD_E(WRONG_KEY_TYPE, "unexpected key type"),
+        SSLSOCKET__LD_E(BAD_SIGNATURE, "invalid signature"),
+        SSLSOCKET__LD_E(CRITICAL_EXTENSION, "unknown critical extension"),
+        SSLSOCKET__LD_E(WEAK_PUBLIC_KEY, "public key too small")
+    };
+#undef SSLSOCKET__LD_E
+    size_t i;
+
+    for (i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].code == code)
+            return t[i].text;
     sslsocket__ld_errf(tmp, tmplen, "BearSSL error %d", code);
     return tmp;
-}
-
-/* Appends "item" to a ':'-separated list in buf (used for the `used` output). */
-SSLSOCKET__PRIVATE void
-sslsocket__ld_append(char *buf, size_t buflen, const char *item)
-{
-    size_t len;
-
-    if (buf == NULL || buflen == 0) {
-        return;
-    }
-    len = strlen(buf);
-    if (len > 0 && len + 1 < buflen) {
-        buf[len++] = ':';
-        buf[len] = '\0';
-    }
-    if (len < buflen) {
-        sslsocket__ld_strcpy(buf + len, buflen - len, item);
-    }
 }
 
 /* ---------------------------------------------------------------- arena */
@@ -2908,33 +2868,24 @@ sslsocket__ld_append(char *buf, size_t buflen, const char *item)
 SSLSOCKET__PRIVATE void
 sslsocket__arena_init(sslsocket__arena *a, void *mem, size_t size)
 {
-    size_t pad;
+    size_t pad = (SSLSOCKET__LD_ALIGN_MAX
+        - (size_t)((uintptr_t)mem % SSLSOCKET__LD_ALIGN_MAX)) % SSLSOCKET__LD_ALIGN_MAX;
 
     memset(a, 0, sizeof *a);
-    if (mem == NULL) {
+    if (mem == NULL || size <= pad)
         return;
-    }
-    pad = (SSLSOCKET__LD_ALIGN_MAX
-        - (size_t)((uintptr_t)mem % SSLSOCKET__LD_ALIGN_MAX)) % SSLSOCKET__LD_ALIGN_MAX;
-    if (size <= pad) {
-        return;
-    }
     a->base = (unsigned char *)mem + pad;
     a->size = size - pad;
-    a->lo = 0;
     a->hi = a->size - a->size % SSLSOCKET__LD_ALIGN_TA;
-    a->n_anchors = 0;
 }
 
 SSLSOCKET__PRIVATE const br_x509_trust_anchor *
 sslsocket__arena_anchors(const sslsocket__arena *a, size_t *n)
 {
-    if (n != NULL) {
+    if (n != NULL)
         *n = a->n_anchors;
-    }
-    if (a->n_anchors == 0) {
+    if (a->n_anchors == 0)
         return NULL;
-    }
     return (const br_x509_trust_anchor *)(const void *)(a->base + a->hi);
 }
 
@@ -2945,51 +2896,43 @@ sslsocket__arena_used(const sslsocket__arena *a)
     return a->lo + (a->size - a->hi);
 }
 
-SSLSOCKET__PRIVATE unsigned char *
-sslsocket__ld_take(sslsocket__arena *a, size_t len)
-{
-    unsigned char *p;
-
-    if (a->base == NULL || a->hi - a->lo < len) {
-        return NULL;
-    }
-    p = a->base + a->lo;
-    a->lo += len;
-    return p;
-}
-
+/* Copies len bytes to the bottom end; NULL when out of space. */
 SSLSOCKET__PRIVATE unsigned char *
 sslsocket__ld_copy(sslsocket__arena *a, const void *src, size_t len)
 {
-    unsigned char *p = sslsocket__ld_take(a, len);
+    unsigned char *p;
 
-    if (p != NULL && len > 0) {
+    if (a->base == NULL || a->hi - a->lo < len)
+        return NULL;
+    p = a->base + a->lo;
+    a->lo += len;
+    if (len > 0)
         memcpy(p, src, len);
-    }
     return p;
 }
 
-SSLSOCKET__PRIVATE br_x509_trust_anchor *
-sslsocket__ld_take_anchor(sslsocket__arena *a)
+/* Clears secrets; volatile so that the compiler cannot drop it. */
+SSLSOCKET__PRIVATE void
+sslsocket__ld_wipe(void *p, size_t len)
 {
-    if (a->base == NULL || a->hi - a->lo < sizeof(br_x509_trust_anchor)) {
-        return NULL;
-    }
-    a->hi -= sizeof(br_x509_trust_anchor);
-    a->n_anchors++;
-    return (br_x509_trust_anchor *)(void *)(a->base + a->hi);
+    volatile unsigned char *v = (volatile unsigned char *)p;
+
+    while (len-- > 0)
+        *v++ = 0;
 }
 
-SSLSOCKET__PRIVATE int
-sslsocket__ld_oom(sslsocket__arena *a, char *err, size_t errlen)
+/* Gives back everything taken since (lo, hi, n), wiped: it may have been a private key. */
+SSLSOCKET__PRIVATE void
+sslsocket__ld_rollback(sslsocket__arena *a, size_t lo, size_t hi, size_t n)
 {
-    a->oom = 1;
-    sslsocket__ld_errf(err, errlen,
-        "out of space in the certificate storage (need more than %zu bytes)", a->size);
-    return -2;
+    if (a->lo > lo)
+        sslsocket__ld_wipe(a->base + lo, a->lo - lo);
+    a->lo = lo;
+    a->hi = hi;
+    a->n_anchors = n;
 }
 
-/* ---------------------------------------------------------------- DER helpers */
+/* ---------------------------------------------------------------- DER */
 
 /* Finds where the first DER object of a stream ends, so that "TRUSTED CERTIFICATE"
  * trailers are not fed to the decoder and chain certificates are stored exactly. */
@@ -3004,59 +2947,34 @@ typedef struct sslsocket__ld_der {
 SSLSOCKET__PRIVATE size_t
 sslsocket__ld_der_take(sslsocket__ld_der *d, const unsigned char *buf, size_t len)
 {
-    size_t i = 0;
-    size_t k;
-    unsigned char c;
+    size_t i = 0, k;
+    unsigned c;
 
-    while (i < len) {
-        c = buf[i];
-        switch (d->state) {
-        case 0:
-            d->state = (c == 0x30) ? 1 : 5;
-            i++;
-            break;
-        case 1:
-            i++;
-            if (c < 0x80) {
-                d->left = c;
-                d->state = c ? 3 : 4;
-            } else if (c >= 0x81 && c <= 0x84) {
-                d->nlen = c & 0x7F;
-                d->left = 0;
-                d->state = 2;
-            } else {
-                d->state = 5;
-            }
-            break;
-        case 2:
-            i++;
-            if (d->left > (((size_t)-1) >> 8)) {
-                d->state = 5;
-                break;
-            }
+    while (i < len && d->state < 3) {
+        c = buf[i++];
+        if (d->state == 0) {
+            d->state = c == 0x30 ? 1 : 5;
+        } else if (d->state == 1 && c < 0x80) {
+            d->left = c;
+            d->state = c ? 3 : 4;
+        } else if (d->state == 1) {
+            d->nlen = c & 0x7F;
+            d->state = c >= 0x81 && c <= 0x84 ? 2 : 5;
+        } else if (d->left > (((size_t)-1) >> 8)) {
+            d->state = 5;
+        } else {
             d->left = (d->left << 8) | c;
-            if (--d->nlen == 0) {
+            if (--d->nlen == 0)
                 d->state = d->left ? 3 : 4;
-            }
-            break;
-        case 3:
-            k = len - i;
-            if (k > d->left) {
-                k = d->left;
-            }
-            i += k;
-            d->left -= k;
-            if (d->left == 0) {
-                d->state = 4;
-            }
-            break;
-        case 4:
-            return i;
-        default:
-            return len;
         }
     }
-    return i;
+    if (d->state == 3) {
+        k = len - i < d->left ? len - i : d->left;
+        i += k;
+        d->left -= k;
+        d->state = d->left ? 3 : 4;
+    }
+    return d->state == 5 ? len : i;
 }
 
 /* Reads one TLV header from a (possibly cut) prefix; content may run past `end`. */
@@ -3067,19 +2985,16 @@ sslsocket__ld_tlv(const unsigned char **p, const unsigned char *end, unsigned *t
     const unsigned char *q = *p;
     size_t n, l;
 
-    if (end - q < 2) {
+    if (end - q < 2)
         return 0;
-    }
     *tag = *q++;
     l = *q++;
     if (l >= 0x80) {
         n = l & 0x7F;
-        if (n == 0 || n > 4 || (size_t)(end - q) < n) {
+        if (n == 0 || n > 4 || (size_t)(end - q) < n)
             return 0;
-        }
-        for (l = 0; n > 0; n--) {
+        for (l = 0; n > 0; n--)
             l = (l << 8) | *q++;
-        }
     }
     *p = q;
     *len = l;
@@ -3092,7 +3007,6 @@ sslsocket__ld_oid_str(const unsigned char *oid, size_t len, char *out, size_t ou
 {
     unsigned long v = 0, arc;
     size_t i, o = 0;
-    int first = 1;
 
     out[0] = '\0';
     for (i = 0; i < len && o + 1 < outlen; i++) {
@@ -3101,13 +3015,11 @@ sslsocket__ld_oid_str(const unsigned char *oid, size_t len, char *out, size_t ou
             return;
         }
         v = (v << 7) | (oid[i] & 0x7F);
-        if (oid[i] & 0x80) {
+        if (oid[i] & 0x80)
             continue;
-        }
-        if (first) {
-            arc = v < 40 ? 0 : (v < 80 ? 1 : 2);
-            sslsocket__ld_errf(out + o, outlen - o, "%lu.%lu", arc, v - 40 * arc);
-            first = 0;
+        if (o == 0) {
+            arc = v < 40 ? 0 : v < 80 ? 1 : 2;  /* the first number holds two arcs */
+            sslsocket__ld_errf(out, outlen, "%lu.%lu", arc, v - 40 * arc);
         } else {
             sslsocket__ld_errf(out + o, outlen - o, ".%lu", v);
         }
@@ -3116,290 +3028,414 @@ sslsocket__ld_oid_str(const unsigned char *oid, size_t len, char *out, size_t ou
     }
 }
 
-SSLSOCKET__PRIVATE int
-sslsocket__ld_oid_is(const unsigned char *oid, size_t len, const char *ref, size_t reflen)
+/* Looks an OID body up in t[0..n): pairs of a length-prefixed OID body and a text. */
+SSLSOCKET__PRIVATE const char *const *
+sslsocket__ld_oid_find(const unsigned char *oid, size_t len, const char *const *t, size_t n)
 {
-    return len == reflen && memcmp(oid, ref, len) == 0;
+    for (; n >= 2; n -= 2, t += 2)
+        if ((size_t)(unsigned char)t[0][0] == len && memcmp(t[0] + 1, oid, len) == 0)
+            return t;
+    return NULL;
 }
 
-#define SSLSOCKET__LD_OID(p, l, lit) sslsocket__ld_oid_is(p, l, lit, sizeof(lit) - 1)
+#define SSLSOCKET__LD_OID(p, l, lit) ((l) == sizeof(lit) - 1 && memcmp(p, lit, l) == 0)
 
-/* Names the curve of an OID that BearSSL cannot use; NULL for P-256/P-384/P-521. */
-SSLSOCKET__PRIVATE const char *
-sslsocket__ld_bad_curve(const unsigned char *oid, size_t len)
-{
-    if (SSLSOCKET__LD_OID(oid, len, "\x2A\x86\x48\xCE\x3D\x03\x01\x07")
-        || SSLSOCKET__LD_OID(oid, len, "\x2B\x81\x04\x00\x22")
-        || SSLSOCKET__LD_OID(oid, len, "\x2B\x81\x04\x00\x23")) {
-        return NULL;
-    }
-    if (SSLSOCKET__LD_OID(oid, len, "\x2B\x81\x04\x00\x0A")) {
-        return "secp256k1";
-    }
-    if (SSLSOCKET__LD_OID(oid, len, "\x2B\x81\x04\x00\x21")) {
-        return "P-224";
-    }
-    if (SSLSOCKET__LD_OID(oid, len, "\x2A\x86\x48\xCE\x3D\x03\x01\x01")) {
-        return "P-192";
-    }
-    if (len > 8 && memcmp(oid, "\x2B\x24\x03\x03\x02\x08\x01\x01", 8) == 0) {
-        return "brainpool";
-    }
-    if (SSLSOCKET__LD_OID(oid, len, "\x2A\x81\x1C\xCF\x55\x01\x82\x2D")) {
-        return "SM2";
-    }
-    return "unknown";
-}
-
-/* After the key decoder failed: a precise reason from the first bytes, if there is one. */
+/* After the key decoder failed: a precise reason from the first bytes of the object, if
+ * there is one (-1, err set), else 0. */
 SSLSOCKET__PRIVATE int
 sslsocket__ld_key_diag(const unsigned char *head, size_t hlen, const char *what,
     char *err, size_t errlen)
 {
+    static const char ed[] = "Ed25519/Ed448 keys are not supported by BearSSL (use an RSA or "
+        "EC P-256/P-384/P-521 key)";
+    static const char x[] = "X25519/X448 keys cannot sign; use an RSA or EC "
+        "P-256/P-384/P-521 key";
+    static const char *const algs[] = {     /* PKCS#8 algorithms that BearSSL refuses */
+        "\x07\x2A\x86\x48\xCE\x38\x04\x01", SSLSOCKET__LD_DSA,
+        "\x03\x2B\x65\x70", ed, "\x03\x2B\x65\x71", ed, "\x03\x2B\x65\x6E", x,
+        "\x03\x2B\x65\x6F", x, "\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x0A",
+        "RSA-PSS keys (OID 1.2.840.113549.1.1.10) are not supported by BearSSL"
+    };
+    static const char *const curves[] = {   /* NULL: P-256, P-384, P-521, which it has */
+        "\x08\x2A\x86\x48\xCE\x3D\x03\x01\x07", NULL, "\x05\x2B\x81\x04\x00\x22", NULL,
+        "\x05\x2B\x81\x04\x00\x23", NULL, "\x05\x2B\x81\x04\x00\x0A", "secp256k1",
+        "\x05\x2B\x81\x04\x00\x21", "P-224", "\x08\x2A\x86\x48\xCE\x3D\x03\x01\x01", "P-192",
+        "\x08\x2A\x81\x1C\xCF\x55\x01\x82\x2D", "SM2"
+    };
     const unsigned char *p = head, *end = head + hlen, *inner;
-    unsigned tag, version = 0;
+    const char *const *e;
+    unsigned tag, version;
     size_t len;
     char oid[64];
-    const char *curve;
 
     if (!sslsocket__ld_tlv(&p, end, &tag, &len) || tag != 0x30
-        || !sslsocket__ld_tlv(&p, end, &tag, &len)) {
+        || !sslsocket__ld_tlv(&p, end, &tag, &len))
         return 0;
-    }
     if (tag == 0x30) {
-        /* SEQUENCE { SEQUENCE ...: EncryptedPrivateKeyInfo or a certificate */
+        /* SEQUENCE { SEQUENCE ...: EncryptedPrivateKeyInfo (PBES OID) or a certificate */
         inner = p;
         if (sslsocket__ld_tlv(&inner, end, &tag, &len) && tag == 0x06
             && (size_t)(end - inner) >= len && len >= 8
-            && memcmp(inner, "\x2A\x86\x48\x86\xF7\x0D\x01\x05", 8) == 0) {
-            return sslsocket__ld_errf(err, errlen, "%s holds an encrypted private key: "
-                "encrypted private keys are not supported: decrypt with openssl pkey", what);
-        }
+            && memcmp(inner, "\x2A\x86\x48\x86\xF7\x0D\x01\x05", 8) == 0)
+            return sslsocket__ld_errf(err, errlen, SSLSOCKET__LD_ENCRYPTED, what);
         return sslsocket__ld_errf(err, errlen,
             "%s is not a private key (it looks like a certificate)", what);
     }
-    if (tag != 0x02 || len != 1 || p >= end) {
+    if (tag != 0x02 || len != 1 || p >= end)
         return 0;
-    }
     version = *p++;
-    if (!sslsocket__ld_tlv(&p, end, &tag, &len)) {
+    if (!sslsocket__ld_tlv(&p, end, &tag, &len))
         return 0;
-    }
     if (tag == 0x30 && version <= 1) {
-        /* PKCS#8: AlgorithmIdentifier { OID, parameters } */
-        if (!sslsocket__ld_tlv(&p, end, &tag, &len) || tag != 0x06
-            || (size_t)(end - p) < len) {
+        /* PKCS#8: AlgorithmIdentifier { OID, parameters }; for rsaEncryption the decoder's
+         * own error says enough, ecPublicKey goes on to the curve */
+        if (!sslsocket__ld_tlv(&p, end, &tag, &len) || tag != 0x06 || (size_t)(end - p) < len
+            || SSLSOCKET__LD_OID(p, len, "\x2A\x86\x48\x86\xF7\x0D\x01\x01\x01"))
             return 0;
-        }
-        sslsocket__ld_oid_str(p, len, oid, sizeof oid);
-        if (SSLSOCKET__LD_OID(p, len, "\x2A\x86\x48\x86\xF7\x0D\x01\x01\x01")) {
-            return 0;
-        }
-        if (SSLSOCKET__LD_OID(p, len, "\x2A\x86\x48\xCE\x38\x04\x01")) {
-            return sslsocket__ld_errf(err, errlen,
-                "%s: DSA keys are not supported by BearSSL (use an RSA or EC key)", what);
-        }
-        if (SSLSOCKET__LD_OID(p, len, "\x2B\x65\x70")
-            || SSLSOCKET__LD_OID(p, len, "\x2B\x65\x71")) {
-            return sslsocket__ld_errf(err, errlen, "%s: Ed25519/Ed448 keys are not supported "
-                "by BearSSL (use an RSA or EC P-256/P-384/P-521 key)", what);
-        }
-        if (SSLSOCKET__LD_OID(p, len, "\x2B\x65\x6E")
-            || SSLSOCKET__LD_OID(p, len, "\x2B\x65\x6F")) {
-            return sslsocket__ld_errf(err, errlen, "%s: X25519/X448 keys cannot sign; "
-                "use an RSA or EC P-256/P-384/P-521 key", what);
-        }
-        if (SSLSOCKET__LD_OID(p, len, "\x2A\x86\x48\x86\xF7\x0D\x01\x01\x0A")) {
-            return sslsocket__ld_errf(err, errlen,
-                "%s: RSA-PSS keys (OID %s) are not supported by BearSSL", what, oid);
-        }
         if (!SSLSOCKET__LD_OID(p, len, "\x2A\x86\x48\xCE\x3D\x02\x01")) {
+            e = sslsocket__ld_oid_find(p, len, algs, sizeof algs / sizeof algs[0]);
+            if (e != NULL)
+                return sslsocket__ld_errf(err, errlen, "%s: %s", what, e[1]);
+            sslsocket__ld_oid_str(p, len, oid, sizeof oid);
             return sslsocket__ld_errf(err, errlen,
                 "%s: unsupported private key algorithm (OID %s)", what, oid);
         }
         p += len;
     } else if (tag == 0x04 && version == 1) {
         /* SEC1 ECPrivateKey: skip the private value, find parameters [0] */
-        if ((size_t)(end - p) < len) {
+        if ((size_t)(end - p) < len)
             return 0;
-        }
         p += len;
-        if (!sslsocket__ld_tlv(&p, end, &tag, &len) || tag != 0xA0) {
+        if (!sslsocket__ld_tlv(&p, end, &tag, &len) || tag != 0xA0)
             return 0;
-        }
     } else {
         return 0;
     }
     /* EC parameters: a named curve OID, or explicit parameters */
-    if (!sslsocket__ld_tlv(&p, end, &tag, &len)) {
+    if (!sslsocket__ld_tlv(&p, end, &tag, &len))
         return 0;
-    }
-    if (tag == 0x30) {
+    if (tag == 0x30)
         return sslsocket__ld_errf(err, errlen, "%s: EC keys with explicit curve parameters "
             "are not supported (convert with openssl ec -param_enc named_curve)", what);
-    }
-    if (tag != 0x06 || (size_t)(end - p) < len) {
+    if (tag != 0x06 || (size_t)(end - p) < len)
         return 0;
-    }
-    curve = sslsocket__ld_bad_curve(p, len);
-    if (curve == NULL) {
+    e = sslsocket__ld_oid_find(p, len, curves, sizeof curves / sizeof curves[0]);
+    if (e != NULL && e[1] == NULL)
         return 0;
-    }
     sslsocket__ld_oid_str(p, len, oid, sizeof oid);
     return sslsocket__ld_errf(err, errlen, "%s: unsupported elliptic curve %s (OID %s); "
-        "BearSSL supports P-256, P-384 and P-521", what, curve, oid);
+        "BearSSL supports P-256, P-384 and P-521", what, e != NULL ? e[1]
+        : len > 8 && memcmp(p, "\x2B\x24\x03\x03\x02\x08\x01\x01", 8) == 0 ? "brainpool"
+        : "unknown", oid);
 }
 
-/* Clears secrets; volatile so that the compiler cannot drop it. */
+/* ---------------------------------------------------------------- one load */
+
+/* A load: its input, what it makes of the objects found there, and the tallies. */
+typedef struct sslsocket__ld {
+    int mode, lenient;      /* lenient: skip certificates BearSSL cannot decode (bundles) */
+    const char *what;       /* the input, for messages */
+    char *err, *note;       /* note: gets "note: skipped ..." (lenient) if still empty */
+    size_t errlen, notelen;
+    sslsocket__arena *a;
+    br_x509_certificate *chain;     /* SSLSOCKET__LD_CHAIN: chain[0..max), *nout */
+    size_t max, *nout;
+    sslsocket__key *key;            /* SSLSOCKET__LD_KEY */
+    int fd;                 /* -1: memory; after a failed open, minus its errno */
+    const unsigned char *mem;
+    size_t len, pos, total; /* memory size, bytes read, bytes seen */
+    int der, oom;           /* der: the input is raw DER, not PEM */
+    size_t other;           /* PEM blocks of other types */
+    char other_name[48];
+    size_t n, added, dups, bad, first_bad;  /* objects; new, known, skipped anchors */
+    int first_bad_code;
+    sslsocket__ld_der dt;   /* the current object: where its DER ends, */
+    size_t start, head_len; /* a->lo when it began, bytes in w.head */
+    int trailing_ok, trailing;
+    struct {                /* may hold key material: wiped after every load */
+        unsigned char buf[SSLSOCKET__LD_CHUNK];
+        br_pem_decoder_context pem;
+        union {
+            br_x509_decoder_context x509;
+            br_skey_decoder_context key;
+        } dc;
+        unsigned char head[128];    /* the object's first bytes, to explain a refusal */
+    } w;
+} sslsocket__ld;
+
+/* Appends bytes to the arena (a DN, a certificate's DER); notes running out. */
 SSLSOCKET__PRIVATE void
-sslsocket__ld_wipe(void *p, size_t len)
+sslsocket__ld_store(void *ctx, const void *buf, size_t len)
 {
-    volatile unsigned char *v = (volatile unsigned char *)p;
+    sslsocket__ld *s = (sslsocket__ld *)ctx;
 
-    while (len-- > 0) {
-        *v++ = 0;
+    if (!s->oom && sslsocket__ld_copy(s->a, buf, len) == NULL)
+        s->oom = 1;
+}
+
+/* An object starts: a PEM block (its name) or raw DER (NULL). 1 = want its bytes,
+ * 0 = skip it, -1 = stop (err set). */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_begin(sslsocket__ld *s, const char *name)
+{
+    static const char *const names[2][3] = {
+        { "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE" },
+        { "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY" }
+    };
+    int key = s->mode == SSLSOCKET__LD_KEY;
+    const char *const *ok = names[key];
+
+    if (key && name != NULL && strcmp(name, "ENCRYPTED PRIVATE KEY") == 0)
+        return sslsocket__ld_errf(s->err, s->errlen, SSLSOCKET__LD_ENCRYPTED, s->what);
+    if (key && name != NULL && strcmp(name, "DSA PRIVATE KEY") == 0)
+        return sslsocket__ld_errf(s->err, s->errlen, "%s: " SSLSOCKET__LD_DSA, s->what);
+    if (key && name != NULL && strcmp(name, "OPENSSH PRIVATE KEY") == 0)
+        return sslsocket__ld_errf(s->err, s->errlen, "%s is in OpenSSH format, which is not "
+            "supported: convert it with ssh-keygen -p -m PEM", s->what);
+    if (name != NULL && strcmp(name, ok[0]) != 0 && strcmp(name, ok[1]) != 0
+        && strcmp(name, ok[2]) != 0) {
+        /* the certificate next to a key, "EC PARAMETERS" before it, ... */
+        if (s->other++ == 0)
+            sslsocket__ld_errf(s->other_name, sizeof s->other_name, "%s", name);
+        return 0;
     }
+    if (key && s->n > 0)
+        return sslsocket__ld_errf(s->err, s->errlen, "%s holds more than one private key",
+            s->what);
+    if (s->mode == SSLSOCKET__LD_CHAIN && s->n >= s->max)
+        return sslsocket__ld_errf(s->err, s->errlen, "too many certificates in %s (at most %zu)",
+            s->what, s->max);
+    memset(&s->dt, 0, sizeof s->dt);
+    s->start = s->a->lo;
+    s->head_len = 0;
+    s->trailing = 0;
+    /* OpenSSL's "TRUSTED CERTIFICATE" = certificate DER + trust settings */
+    s->trailing_ok = name != NULL && strcmp(name, "TRUSTED CERTIFICATE") == 0;
+    if (key)
+        br_skey_decoder_init(&s->w.dc.key);
+    else    /* an anchor keeps the subject DN, a chain entry the whole DER (ld_data) */
+        br_x509_decoder_init(&s->w.dc.x509,
+            s->mode == SSLSOCKET__LD_ANCHORS ? sslsocket__ld_store : 0, s);
+    return 1;
 }
 
-/* Feed a decoder only while it runs: BearSSL 0.6's key decoder crashes (NULL T0 ip) when
- * pushed more bytes after it failed. The fields read are the ones its inline getters use. */
-SSLSOCKET__PRIVATE int
-sslsocket__ld_skey_running(const br_skey_decoder_context *dc)
+/* Bytes of the current object. */
+SSLSOCKET__PRIVATE void
+sslsocket__ld_data(void *ctx, const void *buf, size_t len)
 {
-    return dc->err == 0 && dc->key_type == 0;
+    sslsocket__ld *s = (sslsocket__ld *)ctx;
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t k = sslsocket__ld_der_take(&s->dt, b, len), i;
+    int key = s->mode == SSLSOCKET__LD_KEY;
+
+    /* head: a key's DER; a certificate's bytes, trailer included (a key given as one?) */
+    for (i = 0; i < (key ? k : len) && s->head_len < sizeof s->w.head; i++)
+        s->w.head[s->head_len++] = b[i];
+    if (k < len && !s->trailing_ok)
+        s->trailing = 1;
+    if (k > 0 && s->mode == SSLSOCKET__LD_CHAIN)
+        sslsocket__ld_store(s, b, k);   /* exactly the DER; the decoder only validates it */
+    /* Feed a decoder only while it runs: BearSSL 0.6's key decoder crashes (NULL T0 ip) when
+     * pushed more bytes after it failed. The fields read are the ones its inline getters use. */
+    if (k > 0 && key && s->w.dc.key.err == 0 && s->w.dc.key.key_type == 0)
+        br_skey_decoder_push(&s->w.dc.key, b, k);
+    if (k > 0 && !key && s->w.dc.x509.err == 0 && !s->w.dc.x509.decoded)
+        br_x509_decoder_push(&s->w.dc.x509, b, k);
 }
 
 SSLSOCKET__PRIVATE int
-sslsocket__ld_x509_running(const br_x509_decoder_context *dc)
+sslsocket__ld_same_key(const br_x509_pkey *x, const br_x509_pkey *y)
 {
-    return dc->err == 0 && !dc->decoded;
+    if (x->key_type != y->key_type)
+        return 0;
+    if (x->key_type == BR_KEYTYPE_RSA)
+        return x->key.rsa.nlen == y->key.rsa.nlen && x->key.rsa.elen == y->key.rsa.elen
+            && memcmp(x->key.rsa.n, y->key.rsa.n, x->key.rsa.nlen) == 0
+            && memcmp(x->key.rsa.e, y->key.rsa.e, x->key.rsa.elen) == 0;
+    return x->key.ec.curve == y->key.ec.curve && x->key.ec.qlen == y->key.ec.qlen
+        && memcmp(x->key.ec.q, y->key.ec.q, x->key.ec.qlen) == 0;
+}
+
+/* The private key is complete: copy it into the arena. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_key_end(sslsocket__ld *s)
+{
+    br_skey_decoder_context *dc = &s->w.dc.key;
+    sslsocket__key *key = s->key;
+    sslsocket__arena *a = s->a;
+    char tmp[40];
+    int code = br_skey_decoder_last_error(dc);
+
+    if (code == 0 && s->trailing)
+        return sslsocket__ld_errf(s->err, s->errlen,
+            "the private key in %s is malformed (unexpected data after its end)", s->what);
+    if (code != 0 && sslsocket__ld_key_diag(s->w.head, s->head_len, s->what, s->err,
+        s->errlen) < 0)
+        return -1;
+    if (code != 0)
+        return sslsocket__ld_errf(s->err, s->errlen, "the private key in %s is malformed or "
+            "not RSA/EC (%s)", s->what, sslsocket__ld_brerr(code, tmp, sizeof tmp));
+    if (br_skey_decoder_key_type(dc) == BR_KEYTYPE_RSA) {
+        key->rsa = *br_skey_decoder_get_rsa(dc);    /* then the copies of its buffers */
+        key->rsa.p = sslsocket__ld_copy(a, key->rsa.p, key->rsa.plen);
+        key->rsa.q = sslsocket__ld_copy(a, key->rsa.q, key->rsa.qlen);
+        key->rsa.dp = sslsocket__ld_copy(a, key->rsa.dp, key->rsa.dplen);
+        key->rsa.dq = sslsocket__ld_copy(a, key->rsa.dq, key->rsa.dqlen);
+        key->rsa.iq = sslsocket__ld_copy(a, key->rsa.iq, key->rsa.iqlen);
+        s->oom = !key->rsa.p || !key->rsa.q || !key->rsa.dp || !key->rsa.dq || !key->rsa.iq;
+        key->type = BR_KEYTYPE_RSA;
+    } else {
+        key->ec = *br_skey_decoder_get_ec(dc);
+        if (key->ec.curve < 0 || key->ec.curve > 31
+            || !((br_ec_get_default()->supported_curves >> key->ec.curve) & 1))
+            return sslsocket__ld_errf(s->err, s->errlen, "%s: unsupported elliptic curve "
+                "(BearSSL curve id %d); BearSSL supports P-256, P-384 and P-521", s->what,
+                key->ec.curve);
+        key->ec.x = sslsocket__ld_copy(a, key->ec.x, key->ec.xlen);
+        s->oom = key->ec.x == NULL;
+        key->type = BR_KEYTYPE_EC;
+    }
+    s->n++;
+    return s->oom ? -1 : 0;
+}
+
+/* The current object is complete. 0, or -1 to stop (err set). */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_end(sslsocket__ld *s)
+{
+    br_x509_decoder_context *dc = &s->w.dc.x509;
+    sslsocket__arena *a = s->a;
+    const br_x509_pkey *pk;
+    const br_x509_trust_anchor *old;
+    br_x509_trust_anchor ta;
+    const unsigned char *p = s->w.head;
+    unsigned tag;
+    size_t i, len;
+    char tmp[40];
+    int code;
+
+    if (s->mode == SSLSOCKET__LD_KEY)
+        return sslsocket__ld_key_end(s);
+    s->n++;
+    if (s->oom)
+        return -1;
+    code = br_x509_decoder_last_error(dc);
+    if (code != 0 || s->trailing) {
+        a->lo = s->start;
+        if (s->lenient) {
+            if (s->bad++ == 0) {
+                s->first_bad = s->n;
+                s->first_bad_code = code;
+            }
+            return 0;
+        }
+        if (code == 0)
+            return sslsocket__ld_errf(s->err, s->errlen, "certificate %zu in %s is malformed "
+                "(unexpected data after its end)", s->n, s->what);
+        /* a certificate is SEQUENCE { SEQUENCE ...; a DER private key SEQUENCE { INTEGER */
+        return sslsocket__ld_errf(s->err, s->errlen, "certificate %zu in %s is malformed "
+            "(%s%s)", s->n, s->what, sslsocket__ld_brerr(code, tmp, sizeof tmp), s->der
+            && sslsocket__ld_tlv(&p, s->w.head + s->head_len, &tag, &len)
+            && p < s->w.head + s->head_len && *p == 0x02 ? "; it looks like a private key" : "");
+    }
+    if (s->mode == SSLSOCKET__LD_CHAIN) {
+        s->chain[s->n - 1].data = a->base + s->start;
+        s->chain[s->n - 1].data_len = a->lo - s->start;
+        return 0;
+    }
+    pk = br_x509_decoder_get_pkey(dc);
+    ta.dn.data = a->base + s->start;
+    ta.dn.len = a->lo - s->start;
+    /* a non-CA (self-signed) certificate is kept too: BearSSL's "direct trust" */
+    ta.flags = br_x509_decoder_isCA(dc) ? BR_X509_TA_CA : 0;
+    ta.pkey = *pk;  /* then copies of its buffers, which are in the decoder */
+    if (pk->key_type == BR_KEYTYPE_RSA) {
+        ta.pkey.key.rsa.n = sslsocket__ld_copy(a, pk->key.rsa.n, pk->key.rsa.nlen);
+        ta.pkey.key.rsa.e = sslsocket__ld_copy(a, pk->key.rsa.e, pk->key.rsa.elen);
+        s->oom = ta.pkey.key.rsa.n == NULL || ta.pkey.key.rsa.e == NULL;
+    } else {
+        ta.pkey.key.ec.q = sslsocket__ld_copy(a, pk->key.ec.q, pk->key.ec.qlen);
+        s->oom = ta.pkey.key.ec.q == NULL;
+    }
+    if (s->oom)
+        return -1;
+    /* same DN and key as an anchor from this or an earlier call: keep one */
+    old = (const br_x509_trust_anchor *)(const void *)(a->base + a->hi);
+    for (i = 0; i < a->n_anchors; i++) {
+        if (old[i].dn.len == ta.dn.len && memcmp(old[i].dn.data, ta.dn.data, ta.dn.len) == 0
+            && sslsocket__ld_same_key(&old[i].pkey, &ta.pkey)) {
+            a->lo = s->start;
+            s->dups++;
+            return 0;
+        }
+    }
+    if (a->hi - a->lo < sizeof ta) {
+        s->oom = 1;
+        return -1;
+    }
+    a->hi -= sizeof ta;
+    a->n_anchors++;
+    *(br_x509_trust_anchor *)(void *)(a->base + a->hi) = ta;
+    s->added++;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- input and PEM walker */
 
-typedef struct sslsocket__ld_input {
-    int is_fd;
-    int fd;
-    const unsigned char *mem;
-    size_t len;         /* memory size */
-    size_t pos;         /* bytes delivered so far */
-} sslsocket__ld_input;
-
-/* Receiver of the objects found in an input (PEM blocks, or the whole input if DER). */
-typedef struct sslsocket__ld_sink sslsocket__ld_sink;
-struct sslsocket__ld_sink {
-    /* name: PEM label, or NULL for raw DER. 1 = want the bytes, 0 = skip, -1 = stop */
-    int (*begin)(sslsocket__ld_sink *s, const char *name);
-    void (*data)(void *s, const void *buf, size_t len);
-    int (*end)(sslsocket__ld_sink *s);   /* 0, or -1 to stop (err set) */
-    const char *what;
-    char *err;
-    size_t errlen;
-    int der;            /* the input was raw DER */
-    size_t total;       /* input size */
-    size_t other;       /* PEM blocks of other types */
-    char other_name[48];
-};
-
-SSLSOCKET__PRIVATE void
-sslsocket__ld_sink_other(sslsocket__ld_sink *s, const char *name)
-{
-    if (s->other++ == 0) {
-        sslsocket__ld_strcpy(s->other_name, sizeof s->other_name, name);
-    }
-}
-
-/* " (why nothing was found)", for "no certificate found in X" and friends. */
-SSLSOCKET__PRIVATE const char *
-sslsocket__ld_none_why(const sslsocket__ld_sink *s, char *tmp, size_t tmplen)
-{
-    if (s->total == 0) {
-        return " (it is empty)";
-    }
-    if (s->other > 0) {
-        sslsocket__ld_errf(tmp, tmplen, " (it has %zu PEM block%s of other types, first "
-            "\"%s\")", s->other, s->other > 1 ? "s" : "", s->other_name);
-        return tmp;
-    }
-    if (!s->der) {
-        return " (neither DER nor a PEM \"-----BEGIN\" line)";
-    }
-    return "";
-}
-
 /* Next chunk of the input: >0 bytes at *p, 0 at the end, -1 on error. */
 SSLSOCKET__PRIVATE long
-sslsocket__ld_next(sslsocket__ld_input *in, unsigned char *buf, const unsigned char **p,
-    const char *what, char *err, size_t errlen)
+sslsocket__ld_next(sslsocket__ld *s, const unsigned char **p)
 {
-    size_t n;
+    size_t n = s->len - s->pos;
     ssize_t r;
     char tmp[24];
 
-    if (!in->is_fd) {
-        n = in->len - in->pos;
-        if (n == 0) {
-            return 0;   /* in->mem may be NULL: no pointer arithmetic on it */
-        }
-        if (n > SSLSOCKET__LD_CHUNK) {
-            n = SSLSOCKET__LD_CHUNK;
-        }
-        *p = in->mem + in->pos;
-        in->pos += n;
+    if (s->fd < 0 && n == 0)
+        return 0;   /* s->mem may be NULL: no pointer arithmetic on it */
+    if (s->fd < 0) {
+        n = n < SSLSOCKET__LD_CHUNK ? n : SSLSOCKET__LD_CHUNK;
+        *p = s->mem + s->pos;
+        s->pos += n;
         return (long)n;
     }
-    do {
-        r = read(in->fd, buf, SSLSOCKET__LD_CHUNK);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        return sslsocket__ld_errf(err, errlen, "cannot read %s: %s", what,
+    do
+        r = read(s->fd, s->w.buf, sizeof s->w.buf);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return sslsocket__ld_errf(s->err, s->errlen, "cannot read %s: %s", s->what,
             sslsocket__ld_strerror(errno, tmp, sizeof tmp));
-    }
-    in->pos += (size_t)r;
-    if (in->pos > SSLSOCKET_MAX_FILE_SIZE) {
-        /* it grew after fstat(): same limit */
-        return sslsocket__ld_errf(err, errlen, "%s is larger than %lu bytes "
-            "(SSLSOCKET_MAX_FILE_SIZE)", what, (unsigned long)SSLSOCKET_MAX_FILE_SIZE);
-    }
-    *p = buf;
+    s->pos += (size_t)r;
+    if (s->pos > SSLSOCKET_MAX_FILE_SIZE)     /* it grew after fstat(): same limit */
+        return sslsocket__ld_errf(s->err, s->errlen, "%s is larger than %lu bytes "
+            "(SSLSOCKET_MAX_FILE_SIZE)", s->what, (unsigned long)SSLSOCKET_MAX_FILE_SIZE);
+    *p = s->w.buf;
     return (long)r;
 }
 
-/* Streams the input into the sink: raw DER (first byte 0x30) as one object, else PEM. */
+/* Streams the input through begin/data/end: raw DER (first byte 0x30) as one object, else
+ * every PEM block. */
 SSLSOCKET__PRIVATE int
-sslsocket__ld_walk_inner(sslsocket__ld_sink *s, sslsocket__ld_input *in, unsigned char *buf,
-    br_pem_decoder_context *pc)
+sslsocket__ld_walk(sslsocket__ld *s)
 {
+    br_pem_decoder_context *pc = &s->w.pem;
     const unsigned char *p;
     char name[128], head[16];
     unsigned long line = 1;
     size_t col = 0, k, i;
-    long n;
-    int in_obj = 0, want = 0, flushed = 0, proc_type = 0, r;
+    long n = sslsocket__ld_next(s, &p);
+    int in_obj = 0, want = 0, flushed = 0, proc_type = 0;
 
-    s->total = 0;
-    s->der = 0;
-    n = sslsocket__ld_next(in, buf, &p, s->what, s->err, s->errlen);
-    if (n <= 0) {
+    if (n <= 0)
         return (int)n;
-    }
     if (p[0] == 0x30) {
         s->der = 1;
-        r = s->begin(s, NULL);
-        if (r < 0) {
+        if (sslsocket__ld_begin(s, NULL) < 0)
             return -1;
-        }
-        do {
+        for (; n > 0; n = sslsocket__ld_next(s, &p)) {
             s->total += (size_t)n;
-            if (r > 0) {
-                s->data(s, p, (size_t)n);
-            }
-            n = sslsocket__ld_next(in, buf, &p, s->what, s->err, s->errlen);
-        } while (n > 0);
-        if (n < 0) {
-            return -1;
+            sslsocket__ld_data(s, p, (size_t)n);
         }
-        return r > 0 ? s->end(s) : 0;
+        return n < 0 ? -1 : sslsocket__ld_end(s);
     }
     if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
         /* a UTF-8 BOM would hide the first "-----BEGIN" line */
@@ -3420,62 +3456,52 @@ sslsocket__ld_walk_inner(sslsocket__ld_sink *s, sslsocket__ld_input *in, unsigne
                     col = 0;
                     continue;
                 }
-                if (col < sizeof head) {
+                if (col < sizeof head)
                     head[col] = (char)p[i];
-                }
-                if (++col == 10 && memcmp(head, "Proc-Type:", 10) == 0) {
+                if (++col == 10 && memcmp(head, "Proc-Type:", 10) == 0)
                     proc_type = 1;
-                }
             }
             p += k;
             n -= (long)k;
             switch (br_pem_decoder_event(pc)) {
             case BR_PEM_BEGIN_OBJ:
-                sslsocket__ld_strcpy(name, sizeof name, br_pem_decoder_name(pc));
+                sslsocket__ld_errf(name, sizeof name, "%s", br_pem_decoder_name(pc));
                 /* with CRLF lines BearSSL keeps the trailing dashes: strip them here */
                 for (i = strlen(name); i > 0 && (name[i - 1] == '-' || name[i - 1] == '\r'
-                    || name[i - 1] == ' ' || name[i - 1] == '\t'); i--) {
+                    || name[i - 1] == ' ' || name[i - 1] == '\t'); i--)
                     name[i - 1] = '\0';
-                }
                 in_obj = 1;
                 proc_type = 0;  /* only a header inside this block matters */
-                want = s->begin(s, name);
-                if (want < 0) {
+                want = sslsocket__ld_begin(s, name);
+                if (want < 0)
                     return -1;
-                }
-                br_pem_decoder_setdest(pc, want ? s->data : NULL, s);
+                br_pem_decoder_setdest(pc, want ? sslsocket__ld_data : 0, s);
                 break;
             case BR_PEM_END_OBJ:
-                if (in_obj && want && s->end(s) < 0) {
+                if (in_obj && want && sslsocket__ld_end(s) < 0)
                     return -1;
-                }
                 in_obj = 0;
                 break;
             case BR_PEM_ERROR:
-                if (proc_type) {
+                if (proc_type)
                     return sslsocket__ld_errf(s->err, s->errlen, "%s: encrypted PEM "
                         "(Proc-Type: 4,ENCRYPTED) is not supported: decrypt with openssl pkey",
                         s->what);
-                }
                 return sslsocket__ld_errf(s->err, s->errlen,
                     "bad PEM in %s (line %lu: invalid Base64 in a \"%s\" block)", s->what,
                     col == 0 && line > 1 ? line - 1 : line, name);
             default:
-                if (k == 0) {
-                    /* cannot happen per the API; never spin */
+                if (k == 0)     /* cannot happen per the API; never spin */
                     return sslsocket__ld_errf(s->err, s->errlen, "PEM decoder stalled on %s",
                         s->what);
-                }
                 break;
             }
         }
-        if (flushed) {
+        if (flushed)
             break;
-        }
-        n = sslsocket__ld_next(in, buf, &p, s->what, s->err, s->errlen);
-        if (n < 0) {
+        n = sslsocket__ld_next(s, &p);
+        if (n < 0)
             return -1;
-        }
         if (n == 0) {
             /* a last line without newline still counts */
             p = (const unsigned char *)"\n";
@@ -3483,324 +3509,126 @@ sslsocket__ld_walk_inner(sslsocket__ld_sink *s, sslsocket__ld_input *in, unsigne
             flushed = 1;
         }
     }
-    if (in_obj) {
+    if (in_obj)
         return sslsocket__ld_errf(s->err, s->errlen,
             "truncated PEM in %s: no \"-----END %s-----\" line", s->what, name);
-    }
     return 0;
 }
 
+/* Opens a regular file (relative to dfd) of at most SSLSOCKET_MAX_FILE_SIZE bytes: the fd,
+ * or minus an errno (EISDIR or EINVAL when it is no regular file) with err set. */
 SSLSOCKET__PRIVATE int
-sslsocket__ld_walk(sslsocket__ld_sink *s, sslsocket__ld_input *in)
-{
-    unsigned char buf[SSLSOCKET__LD_CHUNK];
-    br_pem_decoder_context pc;
-    int r = sslsocket__ld_walk_inner(s, in, buf, &pc);
-
-    /* the buffers may have held a private key */
-    sslsocket__ld_wipe(buf, sizeof buf);
-    sslsocket__ld_wipe(&pc, sizeof pc);
-    return r;
-}
-
-/* Opens a regular file (relative to dfd), checks it against SSLSOCKET_MAX_FILE_SIZE.
- * -1 on error; *notreg = 1 when it exists but is not a regular file. */
-SSLSOCKET__PRIVATE int
-sslsocket__ld_open(int dfd, const char *path, const char *what, int *notreg, int *eno,
-    char *err, size_t errlen)
+sslsocket__ld_open(int dfd, const char *path, const char *what, char *err, size_t errlen)
 {
     struct stat st;
     char tmp[24];
-    int fd;
+    int fd, e;
 
-    *notreg = 0;
-    *eno = 0;
     if (path == NULL || path[0] == '\0') {
-        *eno = ENOENT;
-        return sslsocket__ld_errf(err, errlen, "no file name given");
+        sslsocket__ld_errf(err, errlen, "no file name given");
+        return -ENOENT;
     }
     /* O_NONBLOCK: opening a FIFO must not hang; regular files ignore it */
     fd = openat(dfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        *eno = errno;
-        return sslsocket__ld_errf(err, errlen, "cannot open %s: %s", what,
-            sslsocket__ld_strerror(*eno, tmp, sizeof tmp));
-    }
-    if (fstat(fd, &st) != 0) {
-        *eno = errno;
-        close(fd);
-        return sslsocket__ld_errf(err, errlen, "cannot stat %s: %s", what,
-            sslsocket__ld_strerror(*eno, tmp, sizeof tmp));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        *notreg = 1;
-        *eno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-        return sslsocket__ld_errf(err, errlen, S_ISDIR(st.st_mode)
-            ? "%s is a directory, not a file" : "%s is not a regular file", what);
-    }
-    if ((unsigned long long)st.st_size > (unsigned long long)SSLSOCKET_MAX_FILE_SIZE) {
-        close(fd);
-        *eno = EFBIG;
-        return sslsocket__ld_errf(err, errlen, "%s is too large (%lld bytes; the limit is %lu,"
-            " see SSLSOCKET_MAX_FILE_SIZE)", what, (long long)st.st_size,
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        e = errno > 0 ? errno : EIO;
+        sslsocket__ld_errf(err, errlen, "cannot %s %s: %s", fd < 0 ? "open" : "stat", what,
+            sslsocket__ld_strerror(e, tmp, sizeof tmp));
+    } else if (!S_ISREG(st.st_mode)) {
+        e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        sslsocket__ld_errf(err, errlen, e == EISDIR ? "%s is a directory, not a file"
+            : "%s is not a regular file", what);
+    } else if ((unsigned long long)st.st_size > (unsigned long long)SSLSOCKET_MAX_FILE_SIZE) {
+        e = EFBIG;
+        sslsocket__ld_errf(err, errlen, "%s is too large (%lld bytes; the limit is %lu, see "
+            "SSLSOCKET_MAX_FILE_SIZE)", what, (long long)st.st_size,
             (unsigned long)SSLSOCKET_MAX_FILE_SIZE);
-    }
-    return fd;
-}
-
-/* ---------------------------------------------------------------- trust anchors */
-
-typedef struct sslsocket__ld_ta_sink {
-    sslsocket__ld_sink s;
-    sslsocket__arena *a;
-    br_x509_decoder_context dc;
-    sslsocket__ld_der der;
-    size_t start;           /* a->lo when the current certificate began */
-    int trailing_ok, trailing, oom, lenient;
-    unsigned char head[8];  /* to recognise a key given instead of a certificate */
-    size_t head_len;
-    size_t certs, added, dups, bad;
-    size_t first_bad;       /* index of the first skipped certificate (lenient) */
-    int first_bad_code;
-} sslsocket__ld_ta_sink;
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_is_cert_name(const char *name)
-{
-    return name == NULL || strcmp(name, "CERTIFICATE") == 0
-        || strcmp(name, "X509 CERTIFICATE") == 0 || strcmp(name, "TRUSTED CERTIFICATE") == 0;
-}
-
-SSLSOCKET__PRIVATE void
-sslsocket__ld_ta_dn(void *ctx, const void *buf, size_t len)
-{
-    sslsocket__ld_ta_sink *t = (sslsocket__ld_ta_sink *)ctx;
-
-    if (!t->oom && sslsocket__ld_copy(t->a, buf, len) == NULL) {
-        t->oom = 1;
-    }
-}
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_ta_begin(sslsocket__ld_sink *s, const char *name)
-{
-    sslsocket__ld_ta_sink *t = (sslsocket__ld_ta_sink *)(void *)s;
-
-    if (!sslsocket__ld_is_cert_name(name)) {
-        sslsocket__ld_sink_other(s, name);
-        return 0;
-    }
-    memset(&t->der, 0, sizeof t->der);
-    br_x509_decoder_init(&t->dc, sslsocket__ld_ta_dn, t);
-    t->start = t->a->lo;
-    /* OpenSSL's "TRUSTED CERTIFICATE" = certificate DER + trust settings */
-    t->trailing_ok = name != NULL && strcmp(name, "TRUSTED CERTIFICATE") == 0;
-    t->trailing = 0;
-    t->head_len = 0;
-    return 1;
-}
-
-SSLSOCKET__PRIVATE void
-sslsocket__ld_ta_data(void *ctx, const void *buf, size_t len)
-{
-    sslsocket__ld_ta_sink *t = (sslsocket__ld_ta_sink *)ctx;
-    const unsigned char *b = (const unsigned char *)buf;
-    size_t k = sslsocket__ld_der_take(&t->der, b, len), i;
-
-    for (i = 0; i < len && t->head_len < sizeof t->head; i++) {
-        t->head[t->head_len++] = b[i];
-    }
-    if (k < len && !t->trailing_ok) {
-        t->trailing = 1;
-    }
-    if (k > 0 && sslsocket__ld_x509_running(&t->dc)) {
-        br_x509_decoder_push(&t->dc, b, k);
-    }
-}
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_same_key(const br_x509_pkey *x, const br_x509_pkey *y)
-{
-    if (x->key_type != y->key_type) {
-        return 0;
-    }
-    if (x->key_type == BR_KEYTYPE_RSA) {
-        return x->key.rsa.nlen == y->key.rsa.nlen && x->key.rsa.elen == y->key.rsa.elen
-            && memcmp(x->key.rsa.n, y->key.rsa.n, x->key.rsa.nlen) == 0
-            && memcmp(x->key.rsa.e, y->key.rsa.e, x->key.rsa.elen) == 0;
-    }
-    return x->key.ec.curve == y->key.ec.curve && x->key.ec.qlen == y->key.ec.qlen
-        && memcmp(x->key.ec.q, y->key.ec.q, x->key.ec.qlen) == 0;
-}
-
-/* "certificate N in X is malformed (...)", with a hint when it is DER of something else. */
-SSLSOCKET__PRIVATE int
-sslsocket__ld_cert_error(const sslsocket__ld_sink *s, size_t index, int code, int trailing,
-    const unsigned char *head, size_t head_len)
-{
-    const unsigned char *p = head;
-    unsigned tag;
-    size_t len;
-    char tmp[40];
-
-    if (trailing) {
-        return sslsocket__ld_errf(s->err, s->errlen,
-            "certificate %zu in %s is malformed (unexpected data after its end)", index,
-            s->what);
-    }
-    /* a certificate is SEQUENCE { SEQUENCE ...; a DER private key SEQUENCE { INTEGER ... */
-    if (s->der && sslsocket__ld_tlv(&p, head + head_len, &tag, &len) && p < head + head_len
-        && *p == 0x02) {
-        return sslsocket__ld_errf(s->err, s->errlen, "certificate %zu in %s is malformed "
-            "(%s; it looks like a private key)", index, s->what,
-            sslsocket__ld_brerr(code, tmp, sizeof tmp));
-    }
-    return sslsocket__ld_errf(s->err, s->errlen, "certificate %zu in %s is malformed (%s)",
-        index, s->what, sslsocket__ld_brerr(code, tmp, sizeof tmp));
-}
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_ta_end(sslsocket__ld_sink *s)
-{
-    sslsocket__ld_ta_sink *t = (sslsocket__ld_ta_sink *)(void *)s;
-    sslsocket__arena *a = t->a;
-    const br_x509_pkey *pk;
-    const br_x509_trust_anchor *old;
-    br_x509_trust_anchor ta, *slot;
-    size_t i;
-    int code;
-
-    t->certs++;
-    if (t->oom) {
-        return -1;
-    }
-    code = br_x509_decoder_last_error(&t->dc);
-    if (code != 0 || t->trailing) {
-        a->lo = t->start;
-        if (t->lenient) {
-            if (t->bad++ == 0) {
-                t->first_bad = t->certs;
-                t->first_bad_code = code;
-            }
-            return 0;
-        }
-        return sslsocket__ld_cert_error(s, t->certs, code, code == 0, t->head, t->head_len);
-    }
-    pk = br_x509_decoder_get_pkey(&t->dc);
-    memset(&ta, 0, sizeof ta);
-    ta.dn.data = a->base + t->start;
-    ta.dn.len = a->lo - t->start;
-    /* a non-CA (self-signed) certificate is kept too: BearSSL's "direct trust" */
-    ta.flags = br_x509_decoder_isCA(&t->dc) ? BR_X509_TA_CA : 0;
-    ta.pkey.key_type = pk->key_type;
-    if (pk->key_type == BR_KEYTYPE_RSA) {
-        ta.pkey.key.rsa.nlen = pk->key.rsa.nlen;
-        ta.pkey.key.rsa.elen = pk->key.rsa.elen;
-        ta.pkey.key.rsa.n = sslsocket__ld_copy(a, pk->key.rsa.n, pk->key.rsa.nlen);
-        ta.pkey.key.rsa.e = sslsocket__ld_copy(a, pk->key.rsa.e, pk->key.rsa.elen);
-        t->oom = ta.pkey.key.rsa.n == NULL || ta.pkey.key.rsa.e == NULL;
     } else {
-        ta.pkey.key.ec.curve = pk->key.ec.curve;
-        ta.pkey.key.ec.qlen = pk->key.ec.qlen;
-        ta.pkey.key.ec.q = sslsocket__ld_copy(a, pk->key.ec.q, pk->key.ec.qlen);
-        t->oom = ta.pkey.key.ec.q == NULL;
+        return fd;
     }
-    if (t->oom) {
-        return -1;
-    }
-    /* same DN and key as an anchor from this or an earlier call: keep one */
-    old = (const br_x509_trust_anchor *)(const void *)(a->base + a->hi);
-    for (i = 0; i < a->n_anchors; i++) {
-        if (old[i].dn.len == ta.dn.len && memcmp(old[i].dn.data, ta.dn.data, ta.dn.len) == 0
-            && sslsocket__ld_same_key(&old[i].pkey, &ta.pkey)) {
-            a->lo = t->start;
-            t->dups++;
-            return 0;
-        }
-    }
-    slot = sslsocket__ld_take_anchor(a);
-    if (slot == NULL) {
-        t->oom = 1;
-        return -1;
-    }
-    *slot = ta;
-    t->added++;
-    return 0;
+    if (fd >= 0)
+        close(fd);
+    return -e;
 }
 
-/* Loads anchors from an input. Returns anchors added (*found: certificates seen, duplicates
- * included), -1 on error, -2 when out of space; on failure the arena is left as before.
- * lenient: skip certificates BearSSL cannot decode (trust bundles), noted in `note`. */
-SSLSOCKET__PRIVATE int
-sslsocket__ld_anchors(sslsocket__arena *a, sslsocket__ld_input *in, const char *what,
-    int lenient, size_t *found, char *err, size_t errlen, char *note, size_t notelen)
+/* Prepares a load; err is cleared. */
+SSLSOCKET__PRIVATE void
+sslsocket__ld_init(sslsocket__ld *s, int mode, sslsocket__arena *a, const char *what,
+    char *err, size_t errlen)
 {
-    sslsocket__ld_ta_sink t;
+    memset(s, 0, sizeof *s);
+    s->mode = mode;
+    s->a = a;
+    /* unnamed memory; a NULL path fails in ld_open before a message names it */
+    s->what = what != NULL ? what : "memory buffer";
+    s->err = err;
+    s->errlen = errlen;
+    s->fd = -1;
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+}
+
+/* Runs a load over the file path (relative to dfd), or over data[0..len) when dfd is
+ * SSLSOCKET__LD_MEM. Returns the anchors added, the chain length (also in *nout) or 0 for a
+ * key; -1 on error (s->oom: out of space), the arena then as before and *key cleared. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_run(sslsocket__ld *s, int dfd, const char *path, const void *data, size_t len)
+{
+    sslsocket__arena *a = s->a;
     size_t lo = a->lo, hi = a->hi, n = a->n_anchors;
+    const char *why;
     char tmp[128];
     int r;
 
-    memset(&t, 0, sizeof t);
-    t.s.begin = sslsocket__ld_ta_begin;
-    t.s.data = sslsocket__ld_ta_data;
-    t.s.end = sslsocket__ld_ta_end;
-    t.s.what = what;
-    t.s.err = err;
-    t.s.errlen = errlen;
-    t.a = a;
-    t.lenient = lenient;
-    if (found != NULL) {
-        *found = 0;
+    if (s->key != NULL)
+        memset(s->key, 0, sizeof *s->key);
+    if (s->nout != NULL)
+        *s->nout = 0;
+    s->mem = (const unsigned char *)data;
+    s->len = data != NULL ? len : 0;
+    if (dfd != SSLSOCKET__LD_MEM
+        && (s->fd = sslsocket__ld_open(dfd, path, s->what, s->err, s->errlen)) < 0)
+        return -1;
+    r = sslsocket__ld_walk(s);
+    if (s->fd >= 0)
+        close(s->fd);
+    if (r == 0 && s->n == 0) {
+        if (s->other > 0)
+            sslsocket__ld_errf(tmp, sizeof tmp, " (it has %zu PEM block%s of other types, "
+                "first \"%s\")", s->other, s->other > 1 ? "s" : "", s->other_name);
+        why = s->total == 0 ? " (it is empty)" : s->other > 0 ? tmp
+            : !s->der ? " (neither DER nor a PEM \"-----BEGIN\" line)" : "";
+        r = sslsocket__ld_errf(s->err, s->errlen, "no %s found in %s%s",
+            s->mode == SSLSOCKET__LD_KEY ? "private key" : "certificate", s->what, why);
+    } else if (r == 0 && s->mode == SSLSOCKET__LD_ANCHORS && s->added + s->dups == 0) {
+        r = sslsocket__ld_errf(s->err, s->errlen, "no usable certificate in %s (certificate "
+            "%zu: %s)", s->what, s->first_bad, sslsocket__ld_brerr(s->first_bad_code, tmp,
+            sizeof tmp));
     }
-    r = sslsocket__ld_walk(&t.s, in);
-    if (r == 0 && t.certs == 0) {
-        r = sslsocket__ld_errf(err, errlen, "no certificate found in %s%s", what,
-            sslsocket__ld_none_why(&t.s, tmp, sizeof tmp));
-    }
-    if (r == 0 && t.added + t.dups == 0) {
-        r = sslsocket__ld_errf(err, errlen, "no usable certificate in %s (certificate %zu: %s)",
-            what, t.first_bad, sslsocket__ld_brerr(t.first_bad_code, tmp, sizeof tmp));
-    }
-    if (r < 0 || t.oom) {
-        a->lo = lo;
-        a->hi = hi;
-        a->n_anchors = n;
-        return t.oom ? sslsocket__ld_oom(a, err, errlen) : -1;
-    }
-    if (t.bad > 0 && note != NULL && notelen > 0 && note[0] == '\0') {
-        sslsocket__ld_errf(note, notelen, "note: skipped %zu certificate%s that BearSSL cannot "
-            "decode in %s (first: certificate %zu: %s)", t.bad, t.bad > 1 ? "s" : "", what,
-            t.first_bad, sslsocket__ld_brerr(t.first_bad_code, tmp, sizeof tmp));
-    }
-    if (found != NULL) {
-        *found = t.certs;
-    }
-    return t.added > INT_MAX ? INT_MAX : (int)t.added;
-}
-
-/* Same from a file (closes it). *eno gets the open() errno, for "does not exist". */
-SSLSOCKET__PRIVATE int
-sslsocket__ld_anchors_path(sslsocket__arena *a, int dfd, const char *path, const char *what,
-    int lenient, size_t *found, int *eno, char *err, size_t errlen, char *note,
-    size_t notelen)
-{
-    sslsocket__ld_input in;
-    int notreg, r;
-
-    if (found != NULL) {
-        *found = 0;
-    }
-    memset(&in, 0, sizeof in);
-    in.is_fd = 1;
-    in.fd = sslsocket__ld_open(dfd, path, what, &notreg, eno, err, errlen);
-    if (in.fd < 0) {
+    sslsocket__ld_wipe(&s->w, sizeof s->w);
+    if (r < 0 || s->oom) {
+        sslsocket__ld_rollback(a, lo, hi, n);
+        if (s->key != NULL)
+            memset(s->key, 0, sizeof *s->key);
+        if (s->oom) {
+            a->oom = 1;
+            sslsocket__ld_errf(s->err, s->errlen, "out of space in the certificate storage "
+                "(need more than %zu bytes)", a->size);
+        }
         return -1;
     }
-    r = sslsocket__ld_anchors(a, &in, what, lenient, found, err, errlen, note, notelen);
-    close(in.fd);
-    return r;
+    if (s->bad > 0 && s->note != NULL && s->notelen > 0 && s->note[0] == '\0')
+        sslsocket__ld_errf(s->note, s->notelen, "note: skipped %zu certificate%s that BearSSL "
+            "cannot decode in %s (first: certificate %zu: %s)", s->bad, s->bad > 1 ? "s" : "",
+            s->what, s->first_bad, sslsocket__ld_brerr(s->first_bad_code, tmp, sizeof tmp));
+    if (s->mode == SSLSOCKET__LD_CHAIN && s->nout != NULL)
+        *s->nout = s->n;
+    if (s->mode == SSLSOCKET__LD_ANCHORS)
+        return s->added > INT_MAX ? INT_MAX : (int)s->added;
+    return s->mode == SSLSOCKET__LD_CHAIN ? (int)s->n : 0;
 }
+
+/* ---------------------------------------------------------------- trust anchors */
 
 /* Anchors from memory: one DER certificate, or PEM with any number of "CERTIFICATE" /
  * "TRUSTED CERTIFICATE" blocks (other blocks are skipped). Each certificate becomes an
@@ -3810,73 +3638,73 @@ SSLSOCKET__PRIVATE int
 sslsocket__load_anchors_mem(sslsocket__arena *a, const void *data, size_t len,
     const char *what, char *err, size_t errlen)
 {
-    sslsocket__ld_input in;
-    int r;
+    sslsocket__ld s;
 
-    if (err != NULL && errlen > 0) {
-        err[0] = '\0';
-    }
-    memset(&in, 0, sizeof in);
-    in.mem = (const unsigned char *)data;
-    in.len = data != NULL ? len : 0;
-    r = sslsocket__ld_anchors(a, &in, what != NULL ? what : "memory buffer", 0, NULL, err,
-        errlen, NULL, 0);
-    return r < 0 ? -1 : r;
+    sslsocket__ld_init(&s, SSLSOCKET__LD_ANCHORS, a, what, err, errlen);
+    return sslsocket__ld_run(&s, SSLSOCKET__LD_MEM, NULL, data, len);
 }
 
 /* Anchors from a file (DER or PEM, at most SSLSOCKET_MAX_FILE_SIZE bytes). */
 SSLSOCKET__PRIVATE int
 sslsocket__load_anchors_file(sslsocket__arena *a, const char *path, char *err, size_t errlen)
 {
-    int eno, r;
+    sslsocket__ld s;
 
-    if (err != NULL && errlen > 0) {
-        err[0] = '\0';
-    }
-    r = sslsocket__ld_anchors_path(a, AT_FDCWD, path, path != NULL ? path : "(null)", 0, NULL,
-        &eno, err, errlen, NULL, 0);
-    return r < 0 ? -1 : r;
+    sslsocket__ld_init(&s, SSLSOCKET__LD_ANCHORS, a, path, err, errlen);
+    return sslsocket__ld_run(&s, AT_FDCWD, path, NULL, 0);
+}
+
+/* One file of a trust store (relative to dfd); if lenient, certificates BearSSL cannot
+ * decode are skipped (noted in `note`). Returns the anchors added (*found: certificates
+ * seen), -1 with err set, -2 out of space, -3 not a regular file. A function of its own so
+ * that a load's buffers are on the stack only once, below the directory reader. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_trust_file(sslsocket__arena *a, int dfd, const char *path, const char *what,
+    int lenient, size_t *found, char *err, size_t errlen, char *note, size_t notelen)
+{
+    sslsocket__ld s;
+    int r;
+
+    sslsocket__ld_init(&s, SSLSOCKET__LD_ANCHORS, a, what, err, errlen);
+    s.lenient = lenient;
+    s.note = note;
+    s.notelen = notelen;
+    r = sslsocket__ld_run(&s, dfd, path, NULL, 0);
+    *found = s.n;
+    if (r < 0 && (s.oom || s.fd == -EISDIR || s.fd == -EINVAL))
+        return s.oom ? -2 : -3;
+    return r;
 }
 
 /* One directory: every regular file but dotfiles. Files that do not load are skipped and
- * counted (reported in `note`); out of space (-2) rolls back the whole directory. */
+ * counted (reported in `note`). Returns the anchors added (*found: certificates seen), -1,
+ * or -2 when out of space: then the whole directory is rolled back. */
 SSLSOCKET__PRIVATE int
 sslsocket__ld_anchors_dir(sslsocket__arena *a, const char *dir, int lenient, size_t *found,
-    int *eno, char *err, size_t errlen, char *note, size_t notelen)
+    char *err, size_t errlen, char *note, size_t notelen)
 {
     union {
         uint64_t align;     /* linux_dirent64 records are 8-byte aligned */
         unsigned char b[2048];
     } d;
-    char what[512], why[256], first[256], tmp[24];
-    size_t lo = a->lo, hi = a->hi, n = a->n_anchors, files = 0, skipped = 0, seen, total = 0;
+    char what[512], why[256], first[256] = "", tmp[24];
+    size_t lo = a->lo, hi = a->hi, n = a->n_anchors, files = 0, skipped = 0, total = 0, seen;
     unsigned short reclen;
     long nr, off;
     int dfd, r, e, added = 0;
     const char *name;
 
     *found = 0;
-    *eno = 0;
-    if (dir == NULL || dir[0] == '\0') {
-        *eno = ENOENT;
+    if (dir == NULL || dir[0] == '\0')
         return sslsocket__ld_errf(err, errlen, "no directory name given");
-    }
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        *eno = errno;
+    if (dfd < 0)
         return sslsocket__ld_errf(err, errlen, "cannot open directory %s: %s", dir,
-            sslsocket__ld_strerror(*eno, tmp, sizeof tmp));
-    }
-    first[0] = '\0';
-    for (;;) {
-        /* getdents64, not opendir(): opendir() allocates */
-        nr = syscall(SYS_getdents64, dfd, d.b, sizeof d.b);
-        if (nr < 0 && errno == EINTR) {
+            sslsocket__ld_strerror(errno, tmp, sizeof tmp));
+    /* getdents64, not opendir(): opendir() allocates */
+    while ((nr = syscall(SYS_getdents64, dfd, d.b, sizeof d.b)) != 0) {
+        if (nr < 0 && errno == EINTR)
             continue;
-        }
-        if (nr <= 0) {
-            break;
-        }
         for (off = 0; off + 19 < nr; off += reclen) {
             /* linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
             memcpy(&reclen, d.b + off + 16, sizeof reclen);
@@ -3886,56 +3714,45 @@ sslsocket__ld_anchors_dir(sslsocket__arena *a, const char *dir, int lenient, siz
                 break;
             }
             name = (const char *)d.b + off + 19;
-            if (name[0] == '.' || d.b[off + 18] == 4 /* DT_DIR */) {
+            if (name[0] == '.' || d.b[off + 18] == 4 /* DT_DIR */)
                 continue;
-            }
             sslsocket__ld_errf(what, sizeof what, "%s/%s", dir, name);
-            r = sslsocket__ld_anchors_path(a, dfd, name, what, lenient, &seen, &e, why,
-                sizeof why, note, notelen);
+            r = sslsocket__ld_trust_file(a, dfd, name, what, lenient, &seen, why, sizeof why,
+                note, notelen);
             if (r == -2) {
                 close(dfd);
-                a->lo = lo;
-                a->hi = hi;
-                a->n_anchors = n;
-                return sslsocket__ld_oom(a, err, errlen);
+                sslsocket__ld_rollback(a, lo, hi, n);
+                sslsocket__ld_errf(err, errlen, "%s", why);
+                return -2;
             }
-            if (r < 0 && (e == EISDIR || e == EINVAL)) {
+            if (r == -3)
                 continue;       /* not a regular file (FIFO, socket, dir symlink) */
-            }
             files++;
-            if (r < 0) {
-                if (skipped++ == 0) {
-                    sslsocket__ld_strcpy(first, sizeof first, why);
-                }
+            if (r < 0 && skipped++ == 0)
+                sslsocket__ld_errf(first, sizeof first, "%s", why);
+            if (r < 0)
                 continue;
-            }
             added += r;
             total += seen;
         }
-        if (nr < 0) {
+        if (nr < 0)
             break;
-        }
     }
     e = errno;
     close(dfd);
     if (nr < 0) {
-        a->lo = lo;
-        a->hi = hi;
-        a->n_anchors = n;
-        *eno = e;
+        sslsocket__ld_rollback(a, lo, hi, n);
         return sslsocket__ld_errf(err, errlen, "cannot read directory %s: %s", dir,
             sslsocket__ld_strerror(e, tmp, sizeof tmp));
     }
     *found = total;
-    if (total == 0) {
+    if (total == 0)
         return sslsocket__ld_errf(err, errlen, "no certificate found in directory %s "
             "(%zu file%s%s%s)", dir, files, files == 1 ? "" : "s",
             skipped > 0 ? "; first problem: " : "", first);
-    }
-    if (skipped > 0 && note != NULL && notelen > 0 && note[0] == '\0') {
+    if (skipped > 0 && note != NULL && notelen > 0 && note[0] == '\0')
         sslsocket__ld_errf(note, notelen, "note: skipped %zu of %zu files in %s (first: %s)",
             skipped, files, dir, first);
-    }
     return added;
 }
 
@@ -3946,27 +3763,37 @@ SSLSOCKET__PRIVATE int
 sslsocket__load_anchors_dir(sslsocket__arena *a, const char *dir, char *err, size_t errlen)
 {
     size_t found;
-    int eno, r;
+    int r;
 
-    if (err != NULL && errlen > 0) {
+    if (err != NULL && errlen > 0)
         err[0] = '\0';
-    }
-    r = sslsocket__ld_anchors_dir(a, dir, 0, &found, &eno, err, errlen, err, errlen);
+    r = sslsocket__ld_anchors_dir(a, dir, 0, &found, err, errlen, err, errlen);
     return r < 0 ? -1 : r;
 }
 
 SSLSOCKET__PRIVATE const char *
 sslsocket__ld_getenv(const char *name)
 {
-    const char *v;
-
 #if defined(__GLIBC__) && defined(_GNU_SOURCE)
     /* a setuid program must not let its caller choose what it trusts */
-    v = secure_getenv(name);
+    const char *v = secure_getenv(name);
 #else
-    v = getenv(name);
+    const char *v = getenv(name);
 #endif
+
     return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* Appends "item" to the ':'-separated list in buf (the `used` output). */
+SSLSOCKET__PRIVATE void
+sslsocket__ld_append(char *buf, size_t buflen, const char *item)
+{
+    size_t len;
+
+    if (buf == NULL || buflen == 0)
+        return;
+    len = strlen(buf);
+    sslsocket__ld_errf(buf + len, buflen - len, len > 0 ? ":%s" : "%s", item);
 }
 
 /* The system trust store, found like OpenSSL does: $SSL_CERT_FILE and/or $SSL_CERT_DIR
@@ -3986,77 +3813,52 @@ sslsocket__load_system_anchors(sslsocket__arena *a, char *err, size_t errlen, ch
         "/etc/ssl/cert.pem",                    /* BSDs, macOS, Alpine */
         "/usr/local/share/certs/ca-root-nss.crt"    /* FreeBSD */
     };
-    const char *env_file = sslsocket__ld_getenv("SSL_CERT_FILE");
-    const char *env_dir = sslsocket__ld_getenv("SSL_CERT_DIR");
+    const char *file = sslsocket__ld_getenv("SSL_CERT_FILE");
+    const char *dirs = sslsocket__ld_getenv("SSL_CERT_DIR");
     const char *p;
     char dir[512], why[256];
-    size_t lo = a->lo, hi = a->hi, n = a->n_anchors, found, total = 0, len, i;
+    size_t lo = a->lo, hi = a->hi, n = a->n_anchors, total = 0, found, len, i;
+    int r, added = 0, defaults = file == NULL && dirs == NULL;
     struct stat st;
-    int r, e, added = 0;
 
-    if (err != NULL && errlen > 0) {
+    if (err != NULL && errlen > 0)
         err[0] = '\0';
-    }
-    if (used != NULL && usedlen > 0) {
+    if (used != NULL && usedlen > 0)
         used[0] = '\0';
-    }
-    if (env_file == NULL && env_dir == NULL) {
-        for (i = 0; i < sizeof bundles / sizeof bundles[0]; i++) {
-            if (stat(bundles[i], &st) != 0 || !S_ISREG(st.st_mode)) {
-                continue;
-            }
-            r = sslsocket__ld_anchors_path(a, AT_FDCWD, bundles[i], bundles[i], 1, &found, &e,
-                err, errlen, err, errlen);
-            if (r >= 0) {
-                sslsocket__ld_append(used, usedlen, bundles[i]);
-            }
-            return r < 0 ? -1 : r;
-        }
-        r = sslsocket__ld_anchors_dir(a, "/etc/ssl/certs", 1, &found, &e, why, sizeof why, err,
-            errlen);
-        if (r == -2) {
-            sslsocket__ld_errf(err, errlen, "%s", why);
-            return -1;
-        }
-        if (r < 0) {
-            return sslsocket__ld_errf(err, errlen, "no system trust store found (no CA bundle "
-                "such as %s, and %s); set SSL_CERT_FILE or SSL_CERT_DIR", bundles[0], why);
-        }
-        sslsocket__ld_append(used, usedlen, "/etc/ssl/certs");
-        return r;
-    }
-    if (env_file != NULL) {
-        r = sslsocket__ld_anchors_path(a, AT_FDCWD, env_file, env_file, 1, &found, &e, why,
-            sizeof why, err, errlen);
-        if (r < 0) {
-            return sslsocket__ld_errf(err, errlen, "SSL_CERT_FILE: %s", why);
-        }
-        sslsocket__ld_append(used, usedlen, env_file);
+    /* neither variable set: the first bundle that exists, else the usual directory */
+    for (i = 0; defaults && file == NULL && i < sizeof bundles / sizeof bundles[0]; i++)
+        if (stat(bundles[i], &st) == 0 && S_ISREG(st.st_mode))
+            file = bundles[i];
+    if (defaults && file == NULL)
+        dirs = "/etc/ssl/certs";
+    if (file != NULL) {
+        /* a bundle's errors are the caller's; those of $SSL_CERT_FILE get a prefix */
+        r = sslsocket__ld_trust_file(a, AT_FDCWD, file, file, 1, &found, defaults ? err : why,
+            defaults ? errlen : sizeof why, err, errlen);
+        if (r < 0)
+            return defaults ? -1 : sslsocket__ld_errf(err, errlen, "SSL_CERT_FILE: %s", why);
+        sslsocket__ld_append(used, usedlen, file);
         added += r;
         total += found;
     }
     why[0] = '\0';
-    for (p = env_dir; p != NULL && *p != '\0'; p += len + (p[len] == ':')) {
+    for (p = dirs; p != NULL && *p != '\0'; p += len + (p[len] == ':')) {
         len = strcspn(p, ":");
-        if (len == 0) {
+        if (len == 0)
             continue;
-        }
         if (len >= sizeof dir) {
-            sslsocket__ld_strcpy(why, sizeof why, "directory name too long in SSL_CERT_DIR");
+            sslsocket__ld_errf(why, sizeof why, "directory name too long in SSL_CERT_DIR");
             continue;
         }
         memcpy(dir, p, len);
         dir[len] = '\0';
         /* like OpenSSL, a missing or empty directory is not an error by itself */
-        r = sslsocket__ld_anchors_dir(a, dir, 1, &found, &e, why, sizeof why, err, errlen);
+        r = sslsocket__ld_anchors_dir(a, dir, 1, &found, why, sizeof why, err, errlen);
         if (r == -2) {
-            a->lo = lo;
-            a->hi = hi;
-            a->n_anchors = n;
+            sslsocket__ld_rollback(a, lo, hi, n);
             sslsocket__ld_errf(err, errlen, "%s", why);
-            if (used != NULL && usedlen > 0) {
+            if (used != NULL && usedlen > 0)
                 used[0] = '\0';
-            }
             return -1;
         }
         if (r >= 0) {
@@ -4065,133 +3867,16 @@ sslsocket__load_system_anchors(sslsocket__arena *a, char *err, size_t errlen, ch
             total += found;
         }
     }
-    if (total == 0) {
+    if (total == 0 && defaults)
+        return sslsocket__ld_errf(err, errlen, "no system trust store found (no CA bundle "
+            "such as %s, and %s); set SSL_CERT_FILE or SSL_CERT_DIR", bundles[0], why);
+    if (total == 0)
         return sslsocket__ld_errf(err, errlen, "no trust anchors found in SSL_CERT_DIR=%s (%s)",
-            env_dir, why);
-    }
+            dirs, why);
     return added;
 }
 
-/* ---------------------------------------------------------------- certificate chain */
-
-typedef struct sslsocket__ld_chain_sink {
-    sslsocket__ld_sink s;
-    sslsocket__arena *a;
-    br_x509_decoder_context dc;
-    sslsocket__ld_der der;
-    br_x509_certificate *chain;
-    size_t max, n, start, head_len;
-    unsigned char head[8];
-    int trailing_ok, trailing, oom;
-} sslsocket__ld_chain_sink;
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_chain_begin(sslsocket__ld_sink *s, const char *name)
-{
-    sslsocket__ld_chain_sink *c = (sslsocket__ld_chain_sink *)(void *)s;
-
-    if (!sslsocket__ld_is_cert_name(name)) {
-        sslsocket__ld_sink_other(s, name);
-        return 0;
-    }
-    if (c->n >= c->max) {
-        return sslsocket__ld_errf(s->err, s->errlen, "too many certificates in %s (at most %zu)",
-            s->what, c->max);
-    }
-    memset(&c->der, 0, sizeof c->der);
-    br_x509_decoder_init(&c->dc, 0, 0);
-    c->start = c->a->lo;
-    c->trailing_ok = name != NULL && strcmp(name, "TRUSTED CERTIFICATE") == 0;
-    c->trailing = 0;
-    c->head_len = 0;
-    return 1;
-}
-
-SSLSOCKET__PRIVATE void
-sslsocket__ld_chain_data(void *ctx, const void *buf, size_t len)
-{
-    sslsocket__ld_chain_sink *c = (sslsocket__ld_chain_sink *)ctx;
-    const unsigned char *b = (const unsigned char *)buf;
-    size_t k = sslsocket__ld_der_take(&c->der, b, len), i;
-
-    for (i = 0; i < len && c->head_len < sizeof c->head; i++) {
-        c->head[c->head_len++] = b[i];
-    }
-    if (k < len && !c->trailing_ok) {
-        c->trailing = 1;
-    }
-    if (k > 0) {
-        /* store exactly the certificate's DER; the decoder only validates it */
-        if (!c->oom && sslsocket__ld_copy(c->a, b, k) == NULL) {
-            c->oom = 1;
-        }
-        if (sslsocket__ld_x509_running(&c->dc)) {
-            br_x509_decoder_push(&c->dc, b, k);
-        }
-    }
-}
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_chain_end(sslsocket__ld_sink *s)
-{
-    sslsocket__ld_chain_sink *c = (sslsocket__ld_chain_sink *)(void *)s;
-    int code;
-
-    if (c->oom) {
-        return -1;
-    }
-    code = br_x509_decoder_last_error(&c->dc);
-    if (code != 0 || c->trailing) {
-        return sslsocket__ld_cert_error(s, c->n + 1, code, code == 0, c->head, c->head_len);
-    }
-    c->chain[c->n].data = c->a->base + c->start;
-    c->chain[c->n].data_len = c->a->lo - c->start;
-    c->n++;
-    return 0;
-}
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_chain(sslsocket__arena *a, sslsocket__ld_input *in, const char *what,
-    br_x509_certificate *chain, size_t max, size_t *n, char *err, size_t errlen)
-{
-    sslsocket__ld_chain_sink c;
-    size_t lo = a->lo;
-    char tmp[128];
-    int r;
-
-    if (err != NULL && errlen > 0) {
-        err[0] = '\0';
-    }
-    memset(&c, 0, sizeof c);
-    c.s.begin = sslsocket__ld_chain_begin;
-    c.s.data = sslsocket__ld_chain_data;
-    c.s.end = sslsocket__ld_chain_end;
-    c.s.what = what;
-    c.s.err = err;
-    c.s.errlen = errlen;
-    c.a = a;
-    c.chain = chain;
-    c.max = chain != NULL ? max : 0;
-    r = sslsocket__ld_walk(&c.s, in);
-    if (r == 0 && c.n == 0) {
-        r = sslsocket__ld_errf(err, errlen, "no certificate found in %s%s", what,
-            sslsocket__ld_none_why(&c.s, tmp, sizeof tmp));
-    }
-    if (r < 0 || c.oom) {
-        a->lo = lo;
-        if (n != NULL) {
-            *n = 0;
-        }
-        if (c.oom) {
-            sslsocket__ld_oom(a, err, errlen);
-        }
-        return -1;
-    }
-    if (n != NULL) {
-        *n = c.n;
-    }
-    return (int)c.n;
-}
+/* ---------------------------------------------------------------- chain and key */
 
 /* Certificate chain (leaf first, as in the file) into chain[0..max); the DER is copied
  * into the arena. Returns the number of certificates (also in *n), or -1. */
@@ -4199,197 +3884,26 @@ SSLSOCKET__PRIVATE int
 sslsocket__load_chain_mem(sslsocket__arena *a, const void *data, size_t len, const char *what,
     br_x509_certificate *chain, size_t max, size_t *n, char *err, size_t errlen)
 {
-    sslsocket__ld_input in;
+    sslsocket__ld s;
 
-    memset(&in, 0, sizeof in);
-    in.mem = (const unsigned char *)data;
-    in.len = data != NULL ? len : 0;
-    return sslsocket__ld_chain(a, &in, what != NULL ? what : "memory buffer", chain, max, n,
-        err, errlen);
+    sslsocket__ld_init(&s, SSLSOCKET__LD_CHAIN, a, what, err, errlen);
+    s.chain = chain;
+    s.max = chain != NULL ? max : 0;
+    s.nout = n;
+    return sslsocket__ld_run(&s, SSLSOCKET__LD_MEM, NULL, data, len);
 }
 
 SSLSOCKET__PRIVATE int
 sslsocket__load_chain_file(sslsocket__arena *a, const char *path, br_x509_certificate *chain,
     size_t max, size_t *n, char *err, size_t errlen)
 {
-    sslsocket__ld_input in;
-    int notreg, eno, r;
+    sslsocket__ld s;
 
-    if (n != NULL) {
-        *n = 0;
-    }
-    memset(&in, 0, sizeof in);
-    in.is_fd = 1;
-    in.fd = sslsocket__ld_open(AT_FDCWD, path, path != NULL ? path : "(null)", &notreg, &eno,
-        err, errlen);
-    if (in.fd < 0) {
-        return -1;
-    }
-    r = sslsocket__ld_chain(a, &in, path, chain, max, n, err, errlen);
-    close(in.fd);
-    return r;
-}
-
-/* ---------------------------------------------------------------- private key */
-
-typedef struct sslsocket__ld_key_sink {
-    sslsocket__ld_sink s;
-    sslsocket__arena *a;
-    br_skey_decoder_context dc;
-    sslsocket__ld_der der;
-    sslsocket__key *key;
-    unsigned char head[128];    /* start of the DER, to explain a refusal */
-    size_t head_len;
-    int trailing, found, oom;
-} sslsocket__ld_key_sink;
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_key_begin(sslsocket__ld_sink *s, const char *name)
-{
-    sslsocket__ld_key_sink *k = (sslsocket__ld_key_sink *)(void *)s;
-
-    if (name != NULL && strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
-        return sslsocket__ld_errf(s->err, s->errlen, "%s holds an encrypted private key: "
-            "encrypted private keys are not supported: decrypt with openssl pkey", s->what);
-    }
-    if (name != NULL && strcmp(name, "DSA PRIVATE KEY") == 0) {
-        return sslsocket__ld_errf(s->err, s->errlen,
-            "%s: DSA keys are not supported by BearSSL (use an RSA or EC key)", s->what);
-    }
-    if (name != NULL && strcmp(name, "OPENSSH PRIVATE KEY") == 0) {
-        return sslsocket__ld_errf(s->err, s->errlen, "%s is in OpenSSH format, which is not "
-            "supported: convert it with ssh-keygen -p -m PEM", s->what);
-    }
-    if (name != NULL && strcmp(name, "PRIVATE KEY") != 0
-        && strcmp(name, "RSA PRIVATE KEY") != 0 && strcmp(name, "EC PRIVATE KEY") != 0) {
-        /* certificates next to the key, "EC PARAMETERS" before it, ... */
-        sslsocket__ld_sink_other(s, name);
-        return 0;
-    }
-    if (k->found) {
-        return sslsocket__ld_errf(s->err, s->errlen, "%s holds more than one private key",
-            s->what);
-    }
-    br_skey_decoder_init(&k->dc);
-    memset(&k->der, 0, sizeof k->der);
-    k->head_len = 0;
-    k->trailing = 0;
-    return 1;
-}
-
-SSLSOCKET__PRIVATE void
-sslsocket__ld_key_data(void *ctx, const void *buf, size_t len)
-{
-    sslsocket__ld_key_sink *k = (sslsocket__ld_key_sink *)ctx;
-    const unsigned char *b = (const unsigned char *)buf;
-    size_t n = sslsocket__ld_der_take(&k->der, b, len), i;
-
-    for (i = 0; i < n && k->head_len < sizeof k->head; i++) {
-        k->head[k->head_len++] = b[i];
-    }
-    if (n < len) {
-        k->trailing = 1;
-    }
-    if (n > 0 && sslsocket__ld_skey_running(&k->dc)) {
-        br_skey_decoder_push(&k->dc, b, n);
-    }
-}
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_key_end(sslsocket__ld_sink *s)
-{
-    sslsocket__ld_key_sink *k = (sslsocket__ld_key_sink *)(void *)s;
-    const br_rsa_private_key *rsa;
-    const br_ec_private_key *ec;
-    sslsocket__key *key = k->key;
-    sslsocket__arena *a = k->a;
-    char tmp[40];
-    int code = br_skey_decoder_last_error(&k->dc);
-
-    if (code == 0 && k->trailing) {
-        return sslsocket__ld_errf(s->err, s->errlen,
-            "the private key in %s is malformed (unexpected data after its end)", s->what);
-    }
-    if (code != 0) {
-        if (sslsocket__ld_key_diag(k->head, k->head_len, s->what, s->err, s->errlen) < 0) {
-            return -1;
-        }
-        return sslsocket__ld_errf(s->err, s->errlen, "the private key in %s is malformed or "
-            "not RSA/EC (%s)", s->what, sslsocket__ld_brerr(code, tmp, sizeof tmp));
-    }
-    if (br_skey_decoder_key_type(&k->dc) == BR_KEYTYPE_RSA) {
-        rsa = br_skey_decoder_get_rsa(&k->dc);
-        key->rsa.n_bitlen = rsa->n_bitlen;
-        key->rsa.plen = rsa->plen;
-        key->rsa.qlen = rsa->qlen;
-        key->rsa.dplen = rsa->dplen;
-        key->rsa.dqlen = rsa->dqlen;
-        key->rsa.iqlen = rsa->iqlen;
-        key->rsa.p = sslsocket__ld_copy(a, rsa->p, rsa->plen);
-        key->rsa.q = sslsocket__ld_copy(a, rsa->q, rsa->qlen);
-        key->rsa.dp = sslsocket__ld_copy(a, rsa->dp, rsa->dplen);
-        key->rsa.dq = sslsocket__ld_copy(a, rsa->dq, rsa->dqlen);
-        key->rsa.iq = sslsocket__ld_copy(a, rsa->iq, rsa->iqlen);
-        k->oom = !key->rsa.p || !key->rsa.q || !key->rsa.dp || !key->rsa.dq || !key->rsa.iq;
-        key->type = BR_KEYTYPE_RSA;
-    } else {
-        ec = br_skey_decoder_get_ec(&k->dc);
-        if (ec->curve < 0 || ec->curve > 31
-            || !((br_ec_get_default()->supported_curves >> ec->curve) & 1)) {
-            return sslsocket__ld_errf(s->err, s->errlen, "%s: unsupported elliptic curve "
-                "(BearSSL curve id %d); BearSSL supports P-256, P-384 and P-521", s->what,
-                ec->curve);
-        }
-        key->ec.curve = ec->curve;
-        key->ec.xlen = ec->xlen;
-        key->ec.x = sslsocket__ld_copy(a, ec->x, ec->xlen);
-        k->oom = key->ec.x == NULL;
-        key->type = BR_KEYTYPE_EC;
-    }
-    k->found = 1;
-    return k->oom ? -1 : 0;
-}
-
-SSLSOCKET__PRIVATE int
-sslsocket__ld_key(sslsocket__arena *a, sslsocket__ld_input *in, const char *what,
-    sslsocket__key *key, char *err, size_t errlen)
-{
-    sslsocket__ld_key_sink k;
-    size_t lo = a->lo;
-    char tmp[128];
-    int r;
-
-    if (err != NULL && errlen > 0) {
-        err[0] = '\0';
-    }
-    memset(key, 0, sizeof *key);
-    memset(&k, 0, sizeof k);
-    k.s.begin = sslsocket__ld_key_begin;
-    k.s.data = sslsocket__ld_key_data;
-    k.s.end = sslsocket__ld_key_end;
-    k.s.what = what;
-    k.s.err = err;
-    k.s.errlen = errlen;
-    k.a = a;
-    k.key = key;
-    r = sslsocket__ld_walk(&k.s, in);
-    if (r == 0 && !k.found) {
-        r = sslsocket__ld_errf(err, errlen, "no private key found in %s%s", what,
-            sslsocket__ld_none_why(&k.s, tmp, sizeof tmp));
-    }
-    if (r < 0 || k.oom) {
-        if (a->lo > lo) {
-            sslsocket__ld_wipe(a->base + lo, a->lo - lo);
-        }
-        a->lo = lo;
-        memset(key, 0, sizeof *key);
-        if (k.oom) {
-            sslsocket__ld_oom(a, err, errlen);
-        }
-        r = -1;
-    }
-    sslsocket__ld_wipe(&k, sizeof k);
-    return r;
+    sslsocket__ld_init(&s, SSLSOCKET__LD_CHAIN, a, path, err, errlen);
+    s.chain = chain;
+    s.max = chain != NULL ? max : 0;
+    s.nout = n;
+    return sslsocket__ld_run(&s, AT_FDCWD, path, NULL, 0);
 }
 
 /* Private key, RSA or EC: PEM ("RSA PRIVATE KEY", "EC PRIVATE KEY" with or without an
@@ -4400,32 +3914,22 @@ SSLSOCKET__PRIVATE int
 sslsocket__load_key_mem(sslsocket__arena *a, const void *data, size_t len, const char *what,
     sslsocket__key *key, char *err, size_t errlen)
 {
-    sslsocket__ld_input in;
+    sslsocket__ld s;
 
-    memset(&in, 0, sizeof in);
-    in.mem = (const unsigned char *)data;
-    in.len = data != NULL ? len : 0;
-    return sslsocket__ld_key(a, &in, what != NULL ? what : "memory buffer", key, err, errlen);
+    sslsocket__ld_init(&s, SSLSOCKET__LD_KEY, a, what, err, errlen);
+    s.key = key;
+    return sslsocket__ld_run(&s, SSLSOCKET__LD_MEM, NULL, data, len);
 }
 
 SSLSOCKET__PRIVATE int
 sslsocket__load_key_file(sslsocket__arena *a, const char *path, sslsocket__key *key,
     char *err, size_t errlen)
 {
-    sslsocket__ld_input in;
-    int notreg, eno, r;
+    sslsocket__ld s;
 
-    memset(key, 0, sizeof *key);
-    memset(&in, 0, sizeof in);
-    in.is_fd = 1;
-    in.fd = sslsocket__ld_open(AT_FDCWD, path, path != NULL ? path : "(null)", &notreg, &eno,
-        err, errlen);
-    if (in.fd < 0) {
-        return -1;
-    }
-    r = sslsocket__ld_key(a, &in, path, key, err, errlen);
-    close(in.fd);
-    return r;
+    sslsocket__ld_init(&s, SSLSOCKET__LD_KEY, a, path, err, errlen);
+    s.key = key;
+    return sslsocket__ld_run(&s, AT_FDCWD, path, NULL, 0);
 }
 
 /* Big-endian unsigned integers equal, ignoring leading zeros? */
@@ -4433,14 +3937,10 @@ SSLSOCKET__PRIVATE int
 sslsocket__ld_same_int(const unsigned char *x, size_t xlen, const unsigned char *y,
     size_t ylen)
 {
-    while (xlen > 0 && *x == 0) {
+    for (; xlen > 0 && *x == 0; xlen--)
         x++;
-        xlen--;
-    }
-    while (ylen > 0 && *y == 0) {
+    for (; ylen > 0 && *y == 0; ylen--)
         y++;
-        ylen--;
-    }
     return xlen == ylen && memcmp(x, y, xlen) == 0;
 }
 
@@ -4454,28 +3954,23 @@ sslsocket__key_matches_cert(const sslsocket__key *key, const br_x509_certificate
     const br_x509_pkey *pk;
     br_rsa_compute_modulus modulus;
     unsigned char buf[512];     /* RSA-4096 modulus; EC points need 133 at most */
-    unsigned char ebuf[4];
     uint32_t e;
     size_t len;
     char tmp[40];
     int code;
 
-    if (err != NULL && errlen > 0) {
+    if (err != NULL && errlen > 0)
         err[0] = '\0';
-    }
-    if (key == NULL || (key->type != BR_KEYTYPE_RSA && key->type != BR_KEYTYPE_EC)) {
+    if (key == NULL || (key->type != BR_KEYTYPE_RSA && key->type != BR_KEYTYPE_EC))
         return sslsocket__ld_errf(err, errlen, "no private key loaded");
-    }
-    if (leaf == NULL || leaf->data == NULL || leaf->data_len == 0) {
+    if (leaf == NULL || leaf->data == NULL || leaf->data_len == 0)
         return sslsocket__ld_errf(err, errlen, "no certificate loaded");
-    }
     br_x509_decoder_init(&dc, 0, 0);
     br_x509_decoder_push(&dc, leaf->data, leaf->data_len);
     code = br_x509_decoder_last_error(&dc);
-    if (code != 0) {
+    if (code != 0)
         return sslsocket__ld_errf(err, errlen, "the certificate is malformed (%s)",
             sslsocket__ld_brerr(code, tmp, sizeof tmp));
-    }
     pk = br_x509_decoder_get_pkey(&dc);
     if (pk->key_type != key->type) {
         sslsocket__ld_errf(err, errlen, "the private key is %s but the certificate's key is %s",
@@ -4483,56 +3978,48 @@ sslsocket__key_matches_cert(const sslsocket__key *key, const br_x509_certificate
             pk->key_type == BR_KEYTYPE_RSA ? "RSA" : "EC");
         return 0;
     }
-    if (key->type == BR_KEYTYPE_RSA) {
-        /* BearSSL 0.6: the i31 code returns 0 for 4096-bit keys, i15 does not */
-        modulus = br_rsa_compute_modulus_get_default();
-        len = modulus(NULL, &key->rsa);
-        if (len == 0) {
-            modulus = br_rsa_i15_compute_modulus;
-            len = modulus(NULL, &key->rsa);
-        }
-        if (len == 0 || len > sizeof buf) {
-            return sslsocket__ld_errf(err, errlen, "cannot compute the RSA modulus from the "
-                "private key (invalid, or larger than 4096 bits)");
-        }
-        modulus(buf, &key->rsa);
-        if (!sslsocket__ld_same_int(buf, len, pk->key.rsa.n, pk->key.rsa.nlen)) {
-            sslsocket__ld_errf(err, errlen, "the private key does not match the certificate "
-                "(different RSA modulus)");
-            return 0;
-        }
-        /* 0 when p or q is not 3 mod 4 (or, in 0.6, for 4096 bits): the modulus
-         * check above is then enough */
-        e = br_rsa_compute_pubexp_get_default()(&key->rsa);
-        if (e != 0) {
-            ebuf[0] = (unsigned char)(e >> 24);
-            ebuf[1] = (unsigned char)(e >> 16);
-            ebuf[2] = (unsigned char)(e >> 8);
-            ebuf[3] = (unsigned char)e;
-            if (!sslsocket__ld_same_int(ebuf, 4, pk->key.rsa.e, pk->key.rsa.elen)) {
-                sslsocket__ld_errf(err, errlen, "the private key does not match the "
-                    "certificate (different RSA public exponent)");
-                return 0;
-            }
-        }
-        return 1;
-    }
-    if (key->ec.curve != pk->key.ec.curve) {
+    if (key->type == BR_KEYTYPE_EC && key->ec.curve != pk->key.ec.curve) {
         sslsocket__ld_errf(err, errlen, "the private key does not match the certificate "
             "(curve %d vs %d)", key->ec.curve, pk->key.ec.curve);
         return 0;
     }
-    len = br_ec_compute_pub(br_ec_get_default(), NULL, buf, &key->ec);
-    if (len == 0) {
-        return sslsocket__ld_errf(err, errlen, "cannot compute the EC public key "
-            "(unsupported curve %d)", key->ec.curve);
-    }
-    if (len != pk->key.ec.qlen || memcmp(buf, pk->key.ec.q, len) != 0) {
+    if (key->type == BR_KEYTYPE_EC) {
+        len = br_ec_compute_pub(br_ec_get_default(), NULL, buf, &key->ec);
+        if (len == 0)
+            return sslsocket__ld_errf(err, errlen, "cannot compute the EC public key "
+                "(unsupported curve %d)", key->ec.curve);
+        if (len == pk->key.ec.qlen && memcmp(buf, pk->key.ec.q, len) == 0)
+            return 1;
         sslsocket__ld_errf(err, errlen, "the private key does not match the certificate "
             "(different EC public point)");
         return 0;
     }
-    return 1;
+    /* BearSSL 0.6: the i31 code returns 0 for 4096-bit keys, i15 does not */
+    modulus = br_rsa_compute_modulus_get_default();
+    if (modulus(NULL, &key->rsa) == 0)
+        modulus = br_rsa_i15_compute_modulus;
+    len = modulus(NULL, &key->rsa);
+    if (len == 0 || len > sizeof buf)
+        return sslsocket__ld_errf(err, errlen, "cannot compute the RSA modulus from the "
+            "private key (invalid, or larger than 4096 bits)");
+    modulus(buf, &key->rsa);
+    if (!sslsocket__ld_same_int(buf, len, pk->key.rsa.n, pk->key.rsa.nlen)) {
+        sslsocket__ld_errf(err, errlen, "the private key does not match the certificate "
+            "(different RSA modulus)");
+        return 0;
+    }
+    /* 0 when p or q is not 3 mod 4 (or, in 0.6, for 4096 bits): the modulus check above is
+     * then enough */
+    e = br_rsa_compute_pubexp_get_default()(&key->rsa);
+    buf[0] = (unsigned char)(e >> 24);
+    buf[1] = (unsigned char)(e >> 16);
+    buf[2] = (unsigned char)(e >> 8);
+    buf[3] = (unsigned char)e;
+    if (e == 0 || sslsocket__ld_same_int(buf, 4, pk->key.rsa.e, pk->key.rsa.elen))
+        return 1;
+    sslsocket__ld_errf(err, errlen, "the private key does not match the certificate "
+        "(different RSA public exponent)");
+    return 0;
 }
 
 /* ---------------------------------------------------------------- small files */
@@ -4547,43 +4034,30 @@ sslsocket__read_file(const char *path, unsigned char *buf, size_t cap, size_t *l
     size_t got = 0;
     ssize_t r;
     char tmp[24];
-    int fd, notreg, eno;
+    int fd, e;
 
     *len = 0;
-    if (err != NULL && errlen > 0) {
+    if (err != NULL && errlen > 0)
         err[0] = '\0';
-    }
-    fd = sslsocket__ld_open(AT_FDCWD, path, path != NULL ? path : "(null)", &notreg, &eno, err,
-        errlen);
-    if (fd < 0) {
+    fd = sslsocket__ld_open(AT_FDCWD, path, path, err, errlen);
+    if (fd < 0)
         return -1;
-    }
     for (;;) {
         /* past cap, one byte more tells "too large" from "exactly full" */
-        if (got < cap) {
-            r = read(fd, buf + got, cap - got);
-        } else {
-            r = read(fd, &probe, 1);
-        }
-        if (r < 0 && errno == EINTR) {
+        r = got < cap ? read(fd, buf + got, cap - got) : read(fd, &probe, 1);
+        if (r < 0 && errno == EINTR)
             continue;
-        }
-        if (r < 0) {
-            eno = errno;
-            close(fd);
-            return sslsocket__ld_errf(err, errlen, "cannot read %s: %s", path,
-                sslsocket__ld_strerror(eno, tmp, sizeof tmp));
-        }
-        if (r == 0) {
+        if (r <= 0 || got >= cap)
             break;
-        }
-        if (got >= cap) {
-            close(fd);
-            return sslsocket__ld_errf(err, errlen, "%s is larger than %zu bytes", path, cap);
-        }
         got += (size_t)r;
     }
+    e = errno;
     close(fd);
+    if (r < 0)
+        return sslsocket__ld_errf(err, errlen, "cannot read %s: %s", path,
+            sslsocket__ld_strerror(e, tmp, sizeof tmp));
+    if (r > 0)
+        return sslsocket__ld_errf(err, errlen, "%s is larger than %zu bytes", path, cap);
     *len = got;
     return 0;
 }
