@@ -18,9 +18,13 @@ DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps test test-c test-valgrind lint clean demo bench soak
 
+# `make` alone builds everything (the includes below define targets too)
+.DEFAULT_GOAL := all
+
 include examples/examples.mk
 include lua.mk
 include tests/fuzz/fuzz.mk
+include demo.mk
 
 all: examples lua
 
@@ -59,6 +63,8 @@ test: deps lint
 	@echo "== README code blocks"; tests/test_readme.sh
 	@echo "== examples"; $(MAKE) --no-print-directory test-examples
 	@echo "== Lua binding"; $(MAKE) --no-print-directory test-lua
+	@echo "== Lua examples"; tests/test_lua_examples.sh
+	@echo "== make demo / install"; tests/test_demo.sh
 	@echo "== soak (60 s)"; $(MAKE) --no-print-directory $(BUILD)/soak && $(BUILD)/soak 60
 	@$(MAKE) --no-print-directory test-valgrind
 

@@ -78,10 +78,12 @@
    net.run([timeout_ms]) -> true (stopped/idle) | false (timeout);
    net.active(); SslSocket.new([configuration]); TcpSocket:bind(port [,
    address]); SslSocket:ignore_ssl_errors([codes]); SslSocket.server_name,
-   .discarded_plaintext; SslConfiguration.new([storage_size]), .ca_count,
-   .session_cache_size; SslCertificate.public_key_bits, .public_key_digest
-   (SPKI SHA-256, for add_pinned_public_key), .is_ca, .version,
-   .signature_algorithm; SslKey.length, .error_string.
+   .discarded_plaintext, .truncated (the peer closed TCP without
+   close_notify: what was read may be cut short);
+   SslConfiguration.new([storage_size]), .ca_count, .session_cache_size;
+   SslCertificate.public_key_bits, .public_key_digest (SPKI SHA-256, for
+   add_pinned_public_key), .is_ca, .version, .signature_algorithm;
+   SslKey.length, .error_string.
 
    >>errors
    ========
@@ -2158,6 +2160,7 @@ LSS_SSL_GET(ssl_resumed, lua_pushboolean(L, sslsocket_session_resumed(s)))
 LSS_SSL_GET(ssl_verify_mode, lua_pushinteger(L, sslsocket_peer_verify_mode(s)))
 LSS_SSL_GET(ssl_discarded, lua_pushinteger(L, (lua_Integer)sslsocket_discarded_plaintext(s)))
 LSS_SSL_GET(ssl_server_name, lss_pushstr_or_nil(L, sslsocket_server_name(s)))
+LSS_SSL_GET(ssl_truncated, lua_pushboolean(L, sslsocket_truncated(s)))
 
 static void
 lss_push_ssl_errors(lua_State *L, const sslsocket *s)
@@ -3127,6 +3130,7 @@ static const luaL_Reg ssl_getters[] = {
     { "session_protocol", ssl_protocol },
     { "session_resumed", ssl_resumed },
     { "ssl_errors", ssl_errors },
+    { "truncated", ssl_truncated },
     { NULL, NULL }
 };
 

@@ -26,7 +26,7 @@
    compiled and run by the tests):
 
        static unsigned char store[256 * 1024];  // trust anchors live here
-       static sslsocket s;                      // ~46 KiB: keep it off small stacks
+       static sslsocket s;                      // ~53 KiB: keep it off small stacks
        sslsocket_config cfg;
        char buf[4096];
        ptrdiff_t n;
@@ -88,7 +88,7 @@
    ========
    state         value  entered by                         left by
    UNCONNECTED   0      init, close, failure               connect*, listen
-   HOST_LOOKUP   1      connect* with a host name          addresses found / lookup failed
+   HOST_LOOKUP   1      connect* (literals pass through)   addresses found / lookup failed
    CONNECTING    2      addresses known                    TCP up / every address failed
    CONNECTED     3      TCP established                    disconnect, peer close, error
    BOUND         4      sslsocket_bind                     connect*
@@ -157,7 +157,9 @@
    inside the handshake: SSL_ERRORS then ERROR(SSL_HANDSHAKE_FAILED), and
    the peer gets a fatal alert (certificate_expired, unknown_ca,
    unsupported_certificate or bad_certificate; BearSSL 0.6 itself sends
-   none, so the library does).
+   none, so the library does).  In decision mode the handshake has already
+   completed when the caller refuses, and BearSSL 0.6 offers no way to send
+   an encrypted fatal alert: the connection is just closed.
 
    Which check comes from where:
      BearSSL   signature chain, issuer/subject DN chaining, basic constraints
@@ -193,15 +195,17 @@
 
    >>memory
    ========
-   sizeof(sslsocket) is about 46 KiB with the defaults: 33,178 bytes of
-   BearSSL record buffer (full duplex), ~7 KiB of BearSSL contexts, 4 KiB
-   read buffer, 4 KiB write queue, the peer certificate summary and small
-   state.  Define SSLSOCKET_IOBUF_SIZE to 16709 (BR_SSL_BUFSIZE_MONO, half
-   duplex) and smaller read/write buffers for a ~24 KiB socket.  The read
+   sizeof(sslsocket) is about 53 KiB with the defaults (54,168 bytes on
+   x86-64): 33,178 bytes of BearSSL record buffer (full duplex), ~7.7 KiB
+   of BearSSL contexts (client/server union 4 KiB, X.509 validator 3.7
+   KiB), 4 KiB read buffer, 4 KiB write queue, 2.5 KiB of peer certificate
+   summary and chain, ~2 KiB of small state.  Define SSLSOCKET_IOBUF_SIZE
+   to 16709 (BR_SSL_BUFSIZE_MONO, half duplex) and 2048-byte read/write
+   buffers for a ~33 KiB socket.  The read
    buffer doubles as the place where the peer's certificate is examined
    during the handshake, so certificates larger than
    SSLSOCKET_READ_BUFFER_SIZE are reported as TOO_LARGE.  sslsocket_config
-   is ~3 KiB plus the caller's storage (the Debian system CA bundle takes
+   is ~2 KiB plus the caller's storage (the Debian system CA bundle takes
    about 70 KB of it); sslsocket_pipe is 2 x SSLSOCKET_PIPE_SIZE.
 
    >>departures
@@ -624,8 +628,8 @@ typedef struct sslsocket__eventrec {
     int value;
 } sslsocket__eventrec;
 
-/* A socket: client, server connection or listener.  About 45 KiB with the
-   default sizes, almost all of it BearSSL's record buffer. */
+/* A socket: client, server connection or listener.  About 53 KiB with the
+   default sizes, most of it BearSSL's record buffer. */
 typedef struct sslsocket {
     const sslsocket_config *cfg;
     int state, mode, open_mode;
