@@ -12,7 +12,7 @@ BUILD    = build
 # Debian packages: build deps and the real peers the tests start.
 DEB_BUILD = gcc g++ make libbearssl-dev pkg-config
 DEB_TEST  = openssl gnutls-bin dovecot-imapd python3 valgrind curl ca-certificates clang \
-            clang-tidy cppcheck \
+            clang-tidy cppcheck iproute2 util-linux procps \
             liblua5.4-dev lua5.4 luarocks
 DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
