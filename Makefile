@@ -25,6 +25,7 @@ include examples/examples.mk
 include lua.mk
 include tests/fuzz/fuzz.mk
 include demo.mk
+include tests/bench/bench.mk
 
 all: examples lua
 
@@ -65,6 +66,7 @@ test: deps lint
 	@echo "== Lua binding"; $(MAKE) --no-print-directory test-lua
 	@echo "== Lua examples"; tests/test_lua_examples.sh
 	@echo "== make demo / install"; tests/test_demo.sh
+	@echo "== benchmarks (smoke: they run, no timing asserted)"; $(MAKE) --no-print-directory bench-smoke
 	@echo "== soak (60 s)"; $(MAKE) --no-print-directory $(BUILD)/soak && $(BUILD)/soak 60
 	@$(MAKE) --no-print-directory test-valgrind
 

@@ -195,7 +195,7 @@
 
    >>memory
    ========
-   sizeof(sslsocket) is about 53 KiB with the defaults (54,168 bytes on
+   sizeof(sslsocket) is about 53 KiB with the defaults (54,160 bytes on
    x86-64): 33,178 bytes of BearSSL record buffer (full duplex), ~7.7 KiB
    of BearSSL contexts (client/server union 4 KiB, X.509 validator 3.7
    KiB), 4 KiB read buffer, 4 KiB write queue, 2.5 KiB of peer certificate
@@ -613,7 +613,8 @@ typedef struct sslsocket__x509 {
 /* An in-memory transport joining two sockets (see sslsocket_pipe_connect). */
 typedef struct sslsocket_pipe {
     unsigned char buf[2][SSLSOCKET_PIPE_SIZE]; /* [0] client->server, [1] back */
-    size_t len[2];
+    size_t len[2];                             /* bytes waiting in buf[i] */
+    size_t off[2];                             /* where they start */
     int closed[2];                             /* side i closed its end */
 } sslsocket_pipe;
 
@@ -658,23 +659,27 @@ typedef struct sslsocket {
     unsigned ignore_mask;
     int ssl_errors[SSLSOCKET_MAX_SSL_ERRORS];
     int n_ssl_errors;
-    sslsocket_cert_info peer;
-    int have_peer;
-    sslsocket_chain_entry chain[SSLSOCKET_MAX_PEER_CHAIN];
+    int have_peer;                  /* peer is valid */
     int n_chain;                    /* certificates received, leaf included */
     sslsocket_session session;
     size_t discarded;
     size_t rstart, rend, wlen, unflushed;
     size_t plain_pending;           /* wbuf head still to go out unencrypted */
-    unsigned char rbuf[SSLSOCKET_READ_BUFFER_SIZE];
-    unsigned char wbuf[SSLSOCKET_WRITE_BUFFER_SIZE];
-    sslsocket__x509 x509;
+    /* Not cleared by sslsocket_init (everything from here on is set up when
+       used), and ordered by how soon a connection touches it: an idle server
+       connection keeps resident only the head above, the engine, and the
+       first bytes of each half of iobuf. */
     sslsocket__sni sni;
     union {
         br_ssl_client_context client;
         br_ssl_server_context server;
     } ctx;
     unsigned char iobuf[SSLSOCKET_IOBUF_SIZE];
+    sslsocket__x509 x509;           /* clients, and servers that verify clients */
+    sslsocket_cert_info peer;       /* valid while have_peer */
+    sslsocket_chain_entry chain[SSLSOCKET_MAX_PEER_CHAIN]; /* cleared by x_start_chain */
+    unsigned char rbuf[SSLSOCKET_READ_BUFFER_SIZE];
+    unsigned char wbuf[SSLSOCKET_WRITE_BUFFER_SIZE];
 } sslsocket;
 
 /* >>api ====================================================================*/
@@ -6110,10 +6115,15 @@ sslsocket__io_send(sslsocket *s, const void *buf, size_t len)
         errno = EPIPE;
         return -1;
     }
-    room = sizeof p->buf[out] - p->len[out];
+    if (p->off[out] > 0 && p->off[out] + p->len[out] + len > sizeof p->buf[out]) {
+        /* only when the reader lags: move what waits to the front */
+        memmove(p->buf[out], p->buf[out] + p->off[out], p->len[out]);
+        p->off[out] = 0;
+    }
+    room = sizeof p->buf[out] - p->off[out] - p->len[out];
     if (len > room)
         len = room;
-    memcpy(p->buf[out] + p->len[out], buf, len);
+    memcpy(p->buf[out] + p->off[out] + p->len[out], buf, len);
     p->len[out] += len;
     return (ptrdiff_t)len;
 }
@@ -6129,9 +6139,11 @@ sslsocket__io_recv(sslsocket *s, void *buf, size_t len)
         return p->closed[in] ? 0 : -2;
     if (len > p->len[in])
         len = p->len[in];
-    memcpy(buf, p->buf[in], len);
-    memmove(p->buf[in], p->buf[in] + len, p->len[in] - len);
+    /* BearSSL asks for a 5-byte header, then the body: advance an offset
+       rather than moving the rest of the record (16 KiB) after each read */
+    memcpy(buf, p->buf[in] + p->off[in], len);
     p->len[in] -= len;
+    p->off[in] = p->len[in] > 0 ? p->off[in] + len : 0;
     return (ptrdiff_t)len;
 }
 
@@ -6141,8 +6153,9 @@ sslsocket_init(sslsocket *s, const sslsocket_config *cfg)
     if (s == NULL)
         return;
     /* BearSSL contexts and buffers need no clearing: they are initialised
-       at each handshake.  Clearing only the head keeps init cheap. */
-    memset(s, 0, offsetof(sslsocket, rbuf));
+       at each handshake.  Clearing only the head keeps init cheap, and pages
+       of a calloc'ed socket array that a connection never uses untouched. */
+    memset(s, 0, offsetof(sslsocket, sni));
     s->cfg = cfg;
     s->fd = s->attempt_fd[0] = s->attempt_fd[1] = -1;
     s->error = SSLSOCKET_ERR_UNKNOWN;
@@ -6536,6 +6549,107 @@ sslsocket__resolved_verify_mode(const sslsocket *s, int server)
     return vm;
 }
 
+/* The symmetric-crypto implementations BearSSL would pick for this CPU.
+   br_ssl_*_init_full probe the CPU (CPUID) for them on every call, about
+   six probes per engine; on a VM each CPUID traps to the hypervisor (8-40 us
+   measured on the project's machines), which doubled the cost of a resumed
+   handshake.  Probe once per process: the answers never change, so the
+   unsynchronised first use is a benign race (every thread writes the same
+   values, and `ready` is written last). */
+typedef struct sslsocket__impls {
+    const br_block_cbcenc_class *cbcenc;
+    const br_block_cbcdec_class *cbcdec;
+    const br_block_ctr_class *ctr;
+    const br_block_ctrcbc_class *ctrcbc;
+    br_ghash ghash;
+    br_chacha20_run chacha;
+    br_poly1305_run poly;
+    volatile int ready;
+} sslsocket__impls;
+
+SSLSOCKET__PRIVATE const sslsocket__impls *
+sslsocket__impls_get(void)
+{
+    static sslsocket__impls im;
+    if (!im.ready) {
+        im.cbcenc = br_aes_x86ni_cbcenc_get_vtable();
+        im.cbcdec = br_aes_x86ni_cbcdec_get_vtable();
+        im.ctr = br_aes_x86ni_ctr_get_vtable();
+        im.ctrcbc = br_aes_x86ni_ctrcbc_get_vtable();
+        if (im.cbcenc == NULL || im.cbcdec == NULL || im.ctr == NULL || im.ctrcbc == NULL) {
+            im.cbcenc = &br_aes_ct64_cbcenc_vtable;
+            im.cbcdec = &br_aes_ct64_cbcdec_vtable;
+            im.ctr = &br_aes_ct64_ctr_vtable;
+            im.ctrcbc = &br_aes_ct64_ctrcbc_vtable;
+        }
+        im.ghash = br_ghash_pclmul_get();
+        if (im.ghash == 0)
+            im.ghash = br_ghash_ctmul64;
+        im.chacha = br_chacha20_sse2_get();
+        if (im.chacha == 0)
+            im.chacha = br_chacha20_ct_run;
+        im.poly = br_poly1305_ctmulq_get();
+        if (im.poly == 0)
+            im.poly = br_poly1305_ctmul_run;
+        im.ready = 1;
+    }
+    return &im;
+}
+
+/* What br_ssl_client_init_full / br_ssl_server_init_full_* set on the
+   engine (hashes, PRFs, record ciphers, EC and signature code), from the
+   implementations chosen once.  Suites and versions come later
+   (engine_setup). */
+SSLSOCKET__PRIVATE void
+sslsocket__engine_impls(br_ssl_engine_context *eng)
+{
+    static const br_hash_class *const hashes[] = {
+        &br_md5_vtable, &br_sha1_vtable, &br_sha224_vtable,
+        &br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable
+    };
+    const sslsocket__impls *im = sslsocket__impls_get();
+    int id;
+    for (id = br_md5_ID; id <= br_sha512_ID; id++)
+        br_ssl_engine_set_hash(eng, id, hashes[id - 1]);
+    br_ssl_engine_set_prf10(eng, &br_tls10_prf);
+    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+    br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+    br_ssl_engine_set_cbc(eng, &br_sslrec_in_cbc_vtable, &br_sslrec_out_cbc_vtable);
+    br_ssl_engine_set_aes_cbc(eng, im->cbcenc, im->cbcdec);
+    br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+    br_ssl_engine_set_aes_ctr(eng, im->ctr);
+    br_ssl_engine_set_ghash(eng, im->ghash);
+    br_ssl_engine_set_ccm(eng, &br_sslrec_in_ccm_vtable, &br_sslrec_out_ccm_vtable);
+    br_ssl_engine_set_aes_ctrcbc(eng, im->ctrcbc);
+    br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
+    br_ssl_engine_set_chacha20(eng, im->chacha);
+    br_ssl_engine_set_poly1305(eng, im->poly);
+    br_ssl_engine_set_des_cbc(eng, &br_des_ct_cbcenc_vtable, &br_des_ct_cbcdec_vtable);
+    br_ssl_engine_set_default_ec(eng);      /* compile-time choices: no CPU probe */
+    br_ssl_engine_set_default_rsavrfy(eng);
+    br_ssl_engine_set_default_ecdsa(eng);
+}
+
+/* br_x509_minimal_init_full, but with the fast signature code:
+   BearSSL 0.6's init_full verifies ECDSA with the generic br_ec_prime_i31
+   (about 1.6x the instructions of the P-256 code in br_ec_all_m31) and RSA
+   with i31 instead of i62; br_ssl_client_init_full sets the defaults. */
+SSLSOCKET__PRIVATE void
+sslsocket__x509_minimal_init(br_x509_minimal_context *xc, const br_x509_trust_anchor *ta,
+                             size_t n_ta)
+{
+    static const br_hash_class *const hashes[] = {
+        &br_md5_vtable, &br_sha1_vtable, &br_sha224_vtable,
+        &br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable
+    };
+    int id;
+    br_x509_minimal_init(xc, &br_sha256_vtable, ta, n_ta);
+    br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
+    br_x509_minimal_set_ecdsa(xc, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+    for (id = br_md5_ID; id <= br_sha512_ID; id++)
+        br_x509_minimal_set_hash(xc, id, hashes[id - 1]);
+}
+
 /* Settings common to client and server engines. */
 SSLSOCKET__PRIVATE void
 sslsocket__engine_setup(sslsocket *s, const sslsocket_config *cfg)
@@ -6558,9 +6672,17 @@ sslsocket__engine_setup(sslsocket *s, const sslsocket_config *cfg)
         br_ssl_engine_set_protocol_names(eng, (const char **)(uintptr_t)cfg->alpn, cfg->n_alpn);
     if (!cfg->allow_renegotiation)
         br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+}
+
+/* Our X.509 wrapper around br_x509_minimal, for the peer's chain. */
+SSLSOCKET__PRIVATE void
+sslsocket__x509_setup(sslsocket *s, const br_x509_trust_anchor *ta, size_t n_ta)
+{
+    sslsocket__x509_minimal_init(&s->x509.minimal, ta, n_ta);
+    br_x509_minimal_set_minrsa(&s->x509.minimal, 256); /* RSA >= 2048 bits (BearSSL: 1017) */
     s->x509.vtable = &sslsocket__x509_vtable;
     s->x509.sock = s;
-    br_ssl_engine_set_x509(eng, &s->x509.vtable);
+    br_ssl_engine_set_x509(SSLSOCKET__ENG(s), &s->x509.vtable);
 }
 
 /* Seed the engine from getrandom() and skip BearSSL's own seeder (RDRAND
@@ -6668,11 +6790,8 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
                         const br_x509_trust_anchor *ta, size_t n_ta)
 {
     br_ssl_server_context *sc = &s->ctx.server;
-    const sslsocket__identity *id = &cfg->ids[0];
-    if (id->key.type == BR_KEYTYPE_RSA)
-        br_ssl_server_init_full_rsa(sc, id->chain, id->n_chain, &id->key.rsa);
-    else
-        br_ssl_server_init_full_ec(sc, id->chain, id->n_chain, BR_KEYTYPE_EC, &id->key.ec);
+    br_ssl_server_zero(sc);
+    sslsocket__engine_impls(&sc->eng); /* the certificate is set by sni_choose */
     /* our policy picks the identity by SNI; being called at all also
        tells a full handshake from a resumed one */
     s->sni.vtable = &sslsocket__sni_vtable;
@@ -6680,14 +6799,16 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
     br_ssl_server_set_policy(sc, &s->sni.vtable);
     if (cfg->cache)
         br_ssl_server_set_cache(sc, &((sslsocket_config *)(uintptr_t)cfg)->cache_ctx.vtable);
-    br_x509_minimal_init_full(&s->x509.minimal, ta, n_ta);
-    br_x509_minimal_set_minrsa(&s->x509.minimal, 256); /* RSA >= 2048 bits (BearSSL: 1017) */
     sslsocket__engine_setup(s, cfg);
     /* verifiers for the client's CertificateVerify */
     br_ssl_engine_set_default_rsavrfy(&sc->eng);
     br_ssl_engine_set_default_ecdsa(&sc->eng);
     br_ssl_engine_add_flags(&sc->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
     if (s->verify_mode != SSLSOCKET_VERIFY_NONE && n_ta > 0) {
+        /* only then can a client certificate arrive: a server that asks
+           for none never touches the X.509 context (~4 KiB less resident
+           per connection) */
+        sslsocket__x509_setup(s, ta, n_ta);
         br_ssl_server_set_trust_anchor_names_alt(sc, ta, n_ta);
         if (s->verify_mode == SSLSOCKET_QUERY_PEER)
             br_ssl_engine_add_flags(&sc->eng, BR_OPT_TOLERATE_NO_CLIENT_AUTH);
@@ -6726,9 +6847,11 @@ sslsocket__begin_tls(sslsocket *s, int server)
                           "VERIFY_PEER needs a peer name (set one, or pin the key)");
         return -1;
     }
-    br_ssl_client_init_full(cc, &s->x509.minimal, ta, n_ta);
-    br_x509_minimal_set_minrsa(&s->x509.minimal, 256); /* RSA >= 2048 bits (BearSSL: 1017) */
+    br_ssl_client_zero(cc);
+    sslsocket__engine_impls(&cc->eng);
+    br_ssl_client_set_default_rsapub(cc);
     sslsocket__engine_setup(s, cfg);
+    sslsocket__x509_setup(s, ta, n_ta);
     if (cfg->n_ids && cfg->ids[0].key.type == BR_KEYTYPE_RSA)
         br_ssl_client_set_single_rsa(cc, cfg->ids[0].chain, cfg->ids[0].n_chain,
                                      &cfg->ids[0].key.rsa,
