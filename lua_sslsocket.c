@@ -3547,7 +3547,7 @@ luaopen_sslsocket(lua_State *L)
 ------------------------------------------------------------------------------
 MIT License
 
-Copyright (c) 2026 the sslsocket authors
+Copyright (c) 2026 the sslsocket developers
 
 Permission is hereby granted, free of charge, to any person obtaining a copy
 of this software and associated documentation files (the "Software"), to deal

@@ -5243,34 +5243,33 @@ sslsocket_config_add_ca_mem(sslsocket_config *cfg, const void *data, size_t len)
     return (int)(cfg->arena.n_anchors - before); /* added, as the other loaders */
 }
 
-SSLSOCKET__DEF int
-sslsocket_config_add_ca_file(sslsocket_config *cfg, const char *path)
+/* add_ca_file and add_ca_dir: check the path, run the loader, set the code. */
+SSLSOCKET__PRIVATE int
+sslsocket__config_add_ca_path(sslsocket_config *cfg, const char *path, const char *fn,
+                              int (*load)(sslsocket__arena *, const char *, char *, size_t))
 {
     int n;
-    SSLSOCKET__CHECK_CFG(cfg, "add_ca_file");
+    SSLSOCKET__CHECK_CFG(cfg, fn);
     if (path == NULL || !*path)
-        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
-                                        "sslsocket_config_add_ca_file: no path");
-    n = sslsocket__load_anchors_file(&cfg->arena, path, cfg->error_string,
-                                     sizeof cfg->error_string);
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION, "%s: no path", fn);
+    n = load(&cfg->arena, path, cfg->error_string, sizeof cfg->error_string);
     if (n < 0)
         cfg->error = SSLSOCKET__LOAD_ERROR(cfg);
     return n;
 }
 
 SSLSOCKET__DEF int
+sslsocket_config_add_ca_file(sslsocket_config *cfg, const char *path)
+{
+    return sslsocket__config_add_ca_path(cfg, path, "sslsocket_config_add_ca_file",
+                                         sslsocket__load_anchors_file);
+}
+
+SSLSOCKET__DEF int
 sslsocket_config_add_ca_dir(sslsocket_config *cfg, const char *path)
 {
-    int n;
-    SSLSOCKET__CHECK_CFG(cfg, "add_ca_dir");
-    if (path == NULL || !*path)
-        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
-                                        "sslsocket_config_add_ca_dir: no path");
-    n = sslsocket__load_anchors_dir(&cfg->arena, path, cfg->error_string,
-                                    sizeof cfg->error_string);
-    if (n < 0)
-        cfg->error = SSLSOCKET__LOAD_ERROR(cfg);
-    return n;
+    return sslsocket__config_add_ca_path(cfg, path, "sslsocket_config_add_ca_dir",
+                                         sslsocket__load_anchors_dir);
 }
 
 SSLSOCKET__DEF int
