@@ -6841,11 +6841,8 @@ sslsocket__begin_tls(sslsocket *s, int server)
     s->verify_mode = sslsocket__resolved_verify_mode(s, server);
     if (server)
         return sslsocket__begin_server(s, cfg, ta, n_ta);
-    if (s->verify_mode == SSLSOCKET_VERIFY_PEER && !name[0] && cfg->n_pins == 0) {
-        sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION,
-                          "VERIFY_PEER needs a peer name (set one, or pin the key)");
-        return -1;
-    }
+    /* (a client without a peer name under VERIFY_PEER was refused by
+       sslsocket__start_encryption; connect* always has a host) */
     br_ssl_client_zero(cc);
     sslsocket__engine_impls(&cc->eng);
     br_ssl_client_set_default_rsapub(cc);

@@ -81,6 +81,21 @@ drive_until(sslsocket *s, drive_log *l, int (*done)(sslsocket *, drive_log *), i
     }
 }
 
+/* Servers in the tests: once `listener` reports a connection, accept it
+   into `conn` (initialised with `cfg`) and start server TLS.  Returns 1
+   once a connection was taken (pass the previous result as `accepted`). */
+TESTLIB_UNUSED static int
+drive_accept_tls(sslsocket *listener, sslsocket *conn, const sslsocket_config *cfg, int accepted)
+{
+    if (accepted || !(sslsocket_poll(listener) & SSLSOCKET_EV_NEW_CONNECTION))
+        return accepted;
+    sslsocket_init(conn, cfg);
+    if (sslsocket_accept(listener, conn) != 1)
+        return 0;
+    sslsocket_start_server_encryption(conn);
+    return 1;
+}
+
 TESTLIB_UNUSED static int drive_is_encrypted(sslsocket *s, drive_log *l) { (void)l; return sslsocket_is_encrypted(s); }
 TESTLIB_UNUSED static int drive_is_connected(sslsocket *s, drive_log *l)
 {

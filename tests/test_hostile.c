@@ -147,12 +147,7 @@ static void test_server_one_byte_client(void)
     while (p.pid > 0 && peers_now_ms() < end) {
         sslsocket *list[2] = { &listener, &conn };
         sslsocket_wait(list, accepted ? 2 : 1, 20);
-        if (!accepted && (sslsocket_poll(&listener) & SSLSOCKET_EV_NEW_CONNECTION)) {
-            sslsocket_init(&conn, &scfg);
-            accepted = sslsocket_accept(&listener, &conn) == 1;
-            if (accepted)
-                sslsocket_start_server_encryption(&conn);
-        }
+        accepted = drive_accept_tls(&listener, &conn, &scfg, accepted);
         if (accepted) {
             sslsocket_poll(&conn);
             while (sslsocket_read_line(&conn, line, sizeof line) > 0)

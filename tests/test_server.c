@@ -47,13 +47,7 @@ serve_one(peers_proc *p, int lines, drive_log *l)
         sslsocket *list[2] = { &listener, &conn };
         int st;
         sslsocket_wait(list, accepted ? 2 : 1, 50);
-        if (!accepted && (sslsocket_poll(&listener) & SSLSOCKET_EV_NEW_CONNECTION)) {
-            sslsocket_init(&conn, &scfg);
-            if (sslsocket_accept(&listener, &conn) == 1) {
-                accepted = 1;
-                sslsocket_start_server_encryption(&conn);
-            }
-        }
+        accepted = drive_accept_tls(&listener, &conn, &scfg, accepted);
         if (accepted) {
             drive_poll(&conn, l);
             while (sslsocket_read_line(&conn, line, sizeof line) > 0) {
@@ -329,12 +323,7 @@ static void test_loopback_100mib(void)
         unsigned char buf[16384];
         ptrdiff_t n;
         sslsocket_wait(list, accepted ? 3 : 2, 100);
-        if (!accepted && (sslsocket_poll(&listener) & SSLSOCKET_EV_NEW_CONNECTION)) {
-            sslsocket_init(&conn, &scfg);
-            accepted = sslsocket_accept(&listener, &conn) == 1;
-            if (accepted)
-                sslsocket_start_server_encryption(&conn);
-        }
+        accepted = drive_accept_tls(&listener, &conn, &scfg, accepted);
         sslsocket_poll(&cli);
         if (accepted)
             sslsocket_poll(&conn);
@@ -597,12 +586,7 @@ static void test_curl(void)
     while (p.pid > 0 && peers_now_ms() < end) {
         sslsocket *list[2] = { &listener, &conn };
         sslsocket_wait(list, accepted ? 2 : 1, 50);
-        if (!accepted && (sslsocket_poll(&listener) & SSLSOCKET_EV_NEW_CONNECTION)) {
-            sslsocket_init(&conn, &scfg);
-            accepted = sslsocket_accept(&listener, &conn) == 1;
-            if (accepted)
-                sslsocket_start_server_encryption(&conn);
-        }
+        accepted = drive_accept_tls(&listener, &conn, &scfg, accepted);
         if (accepted) {
             sslsocket_poll(&conn);
             while (!replied && sslsocket_read_line(&conn, line, sizeof line) > 0) {
@@ -669,12 +653,7 @@ renegotiation_case(int allow)
     while (p.pid > 0 && peers_now_ms() < end) {
         sslsocket *list[2] = { &listener, &conn };
         sslsocket_wait(list, accepted ? 2 : 1, 20);
-        if (!accepted && (sslsocket_poll(&listener) & SSLSOCKET_EV_NEW_CONNECTION)) {
-            sslsocket_init(&conn, &scfg);
-            accepted = sslsocket_accept(&listener, &conn) == 1;
-            if (accepted)
-                sslsocket_start_server_encryption(&conn);
-        }
+        accepted = drive_accept_tls(&listener, &conn, &scfg, accepted);
         if (!accepted)
             continue;
         drive_poll(&conn, &l);
