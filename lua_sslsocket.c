@@ -80,7 +80,9 @@
    address]); SslSocket:ignore_ssl_errors([codes]); SslSocket.server_name,
    .discarded_plaintext, .truncated (the peer closed TCP without
    close_notify: what was read may be cut short);
-   SslConfiguration.new([storage_size]), .ca_count, .session_cache_size;
+   SslConfiguration.new([storage_size]), .ca_count, .session_cache_size,
+   .client_session_reuse (boolean, default true: see
+   sslsocket_config_set_client_sessions);
    SslCertificate.public_key_bits, .public_key_digest (SPKI SHA-256, for
    add_pinned_public_key), .is_ca, .version, .signature_algorithm;
    SslKey.length, .error_string.
@@ -933,6 +935,7 @@ lss_cfg_replay(lua_State *L, int uv, lss_config *cfg)
     if (r < 0 || lss_cfg_apply_cert(L, uv, cfg) < 0)
         return -1;
     r = 0;
+    sslsocket_config_set_client_sessions(&cfg->c, !lss_intfield(L, uv, "no_client_sessions", 0));
     if (sslsocket_config_set_peer_verify_mode(&cfg->c, lss_intfield(L, uv, "verify_mode", 3)) < 0
         || sslsocket_config_set_peer_verify_depth(&cfg->c,
                                                   lss_intfield(L, uv, "verify_depth", 8)) < 0)
@@ -1235,6 +1238,32 @@ cfg_set_verify_depth(lua_State *L)
     lua_getiuservalue(L, 1, 1);
     lua_pushinteger(L, d);
     lua_setfield(L, -2, "verify_depth");
+    return 0;
+}
+
+/* Client session reuse (on by default): new client sockets of this
+   configuration resume the last verified session for the same peer. */
+static int
+cfg_get_client_sessions(lua_State *L)
+{
+    lss_cfg_getfield(L, "no_client_sessions");
+    lua_pushboolean(L, lua_tointeger(L, -1) == 0);
+    return 1;
+}
+
+static int
+cfg_set_client_sessions(lua_State *L)
+{
+    lss_config *cfg = lss_checkcfg(L, 1);
+    int on;
+    if (!lua_isboolean(L, 3))
+        return luaL_error(L, "SslConfiguration.client_session_reuse must be a boolean (got %s)",
+                          luaL_typename(L, 3));
+    on = lua_toboolean(L, 3);
+    sslsocket_config_set_client_sessions(&cfg->c, on);
+    lua_getiuservalue(L, 1, 1);
+    lua_pushinteger(L, !on);
+    lua_setfield(L, -2, "no_client_sessions");
     return 0;
 }
 
@@ -3201,6 +3230,7 @@ static const luaL_Reg cfg_getters[] = {
     { "ca_certificates", cfg_get_cas },
     { "ca_count", cfg_ca_count },
     { "ciphers", cfg_get_ciphers },
+    { "client_session_reuse", cfg_get_client_sessions },
     { "local_certificate", cfg_get_local_cert },
     { "local_certificate_chain", cfg_get_chain },
     { "peer_verify_depth", cfg_get_verify_depth },
@@ -3216,6 +3246,7 @@ static const luaL_Reg cfg_setters[] = {
     { "alpn_protocols", cfg_set_alpn },
     { "ca_certificates", cfg_set_cas },
     { "ciphers", cfg_set_ciphers },
+    { "client_session_reuse", cfg_set_client_sessions },
     { "local_certificate", cfg_set_local_cert },
     { "local_certificate_chain", cfg_set_chain },
     { "peer_verify_depth", cfg_set_verify_depth },

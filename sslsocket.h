@@ -265,6 +265,7 @@
    SSLSOCKET_MAX_ALPN             8           ALPN protocols per config
    SSLSOCKET_MAX_NAMESERVERS      3           resolver servers per config
    SSLSOCKET_MAX_IDENTITIES       4           certificate+key pairs (SNI)
+   SSLSOCKET_CLIENT_SESSIONS      8           client sessions kept per config
    SSLSOCKET_PIPE_SIZE            17000       in-memory transport, per direction
 */
 #ifndef SSLSOCKET_IOBUF_SIZE
@@ -305,6 +306,12 @@
 #endif
 #ifndef SSLSOCKET_MAX_IDENTITIES
 #define SSLSOCKET_MAX_IDENTITIES 4
+#endif
+#ifndef SSLSOCKET_CLIENT_SESSIONS
+#define SSLSOCKET_CLIENT_SESSIONS 8
+#endif
+#if SSLSOCKET_CLIENT_SESSIONS < 1
+#error "SSLSOCKET_CLIENT_SESSIONS must be >= 1 (sslsocket_config_set_client_sessions(cfg, 0) turns reuse off)"
 #endif
 
 #if SSLSOCKET_IOBUF_SIZE < 837
@@ -554,6 +561,14 @@ typedef struct sslsocket_cert_info {
     char sig_alg[32];                       /* "sha256WithRSAEncryption", "ecdsa-with-SHA256" */
 } sslsocket_cert_info;
 
+/* A client session remembered by a config for its peer (see
+   sslsocket_config_set_client_sessions). */
+typedef struct sslsocket__csession {
+    unsigned char key[32];              /* SHA-256 of peer name and port */
+    br_ssl_session_parameters params;
+    unsigned used;                      /* clock of the last use, 0 = free */
+} sslsocket__csession;
+
 /* The configuration shared by many sockets (see sslsocket_config_init). */
 typedef struct sslsocket_config {
     sslsocket__arena arena;
@@ -568,6 +583,9 @@ typedef struct sslsocket_config {
     size_t n_ids;
     br_ssl_session_cache_lru *cache; /* server session cache, or NULL */
     br_ssl_session_cache_lru cache_ctx;
+    sslsocket__csession csessions[SSLSOCKET_CLIENT_SESSIONS]; /* client side */
+    unsigned csession_clock;
+    int client_sessions_off;
     unsigned char pins[SSLSOCKET_MAX_PINS][32];
     size_t n_pins;
     int lookup_ms, connect_ms, handshake_ms, idle_ms, close_ms;
@@ -725,11 +743,23 @@ SSLSOCKET_API int sslsocket_config_add_certificate_file(sslsocket_config *cfg,
     const char *chain_path, const char *key_path);
 /* Server session cache (resumption by session ID) in caller memory: each
    entry takes about 100 bytes; `mem` MUST outlive the config.  Sockets
-   update it during handshakes (it is the one mutable part of a config).
+   update it during handshakes (with the client sessions, the part of a config that
+   handshakes change: use a config from one thread).
    NULL disables. */
 SSLSOCKET_API int sslsocket_config_set_session_cache(sslsocket_config *cfg, void *mem, size_t size);
 /* Allow secure renegotiation (RFC 5746) on both sides; refused by default. */
 SSLSOCKET_API void sslsocket_config_set_renegotiation(sslsocket_config *cfg, int allow);
+/* Client session reuse, on by default: a client whose handshake verified
+   the server without any problem (VERIFY_PEER, nothing ignored) leaves its
+   session in the config, and the next client socket of that config that
+   verifies the same peer name and port offers it (an abbreviated handshake
+   when the server still has it: no public-key work on either side).  The
+   config keeps SSLSOCKET_CLIENT_SESSIONS of them, least recently used
+   replaced first; a resumed handshake receives no certificate, so
+   sslsocket_peer_certificate() is NULL after one.  A session offered with
+   sslsocket_set_session() takes precedence.  0 turns reuse off and forgets
+   the sessions kept. */
+SSLSOCKET_API void sslsocket_config_set_client_sessions(sslsocket_config *cfg, int on);
 
 /* Peer verification mode (SSLSOCKET_VERIFY_*) and maximum chain length
    (1..16).  VERIFY_NONE is DANGEROUS: anyone can impersonate the peer. */
@@ -1035,6 +1065,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_IP_LITERAL         0x8000u /* peer named by an IP literal */
 #define SSLSOCKET__F_FULL_HANDSHAKE     0x10000u /* server: our policy chose a key */
 #define SSLSOCKET__F_TRUNCATED          0x20000u /* TLS stream ended without close_notify */
+#define SSLSOCKET__F_CACHED_OFFER       0x40000u /* client offered a config-kept session */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -5396,6 +5427,16 @@ sslsocket_config_set_renegotiation(sslsocket_config *cfg, int allow)
         cfg->allow_renegotiation = allow != 0;
 }
 
+SSLSOCKET__DEF void
+sslsocket_config_set_client_sessions(sslsocket_config *cfg, int on)
+{
+    if (cfg == NULL)
+        return;
+    cfg->client_sessions_off = !on;
+    if (!on)
+        memset(cfg->csessions, 0, sizeof cfg->csessions);
+}
+
 SSLSOCKET__DEF int
 sslsocket_config_set_peer_verify_mode(sslsocket_config *cfg, int mode)
 {
@@ -6827,6 +6868,64 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
     return 0;
 }
 
+/* Client sessions kept by the config (sslsocket_config_set_client_sessions).
+   Sockets hold their config const; this table is, with the server session
+   cache, the part that handshakes update. */
+SSLSOCKET__PRIVATE sslsocket__csession *
+sslsocket__csession_find(sslsocket *s, const char *name, int make)
+{
+    sslsocket_config *cfg = (sslsocket_config *)(uintptr_t)sslsocket__cfg(s);
+    sslsocket__csession *e, *victim = &cfg->csessions[0];
+    unsigned char key[32], port[2];
+    br_sha256_context h;
+    size_t i;
+    if (cfg->client_sessions_off)
+        return NULL;
+    port[0] = (unsigned char)(s->port >> 8);
+    port[1] = (unsigned char)s->port;
+    br_sha256_init(&h);
+    br_sha256_update(&h, name, strlen(name) + 1);
+    br_sha256_update(&h, port, 2);
+    br_sha256_out(&h, key);
+    for (i = 0; i < SSLSOCKET_CLIENT_SESSIONS; i++) {
+        e = &cfg->csessions[i];
+        if (e->used && memcmp(e->key, key, 32) == 0)
+            return e;
+        if (e->used < victim->used)
+            victim = e;
+    }
+    if (!make)
+        return NULL;
+    memset(victim, 0, sizeof *victim);
+    memcpy(victim->key, key, 32);
+    return victim;
+}
+
+/* A client handshake that verified the server without any problem leaves
+   its session for the config's next sockets; one that failed after
+   offering a kept session forgets it. */
+SSLSOCKET__PRIVATE void
+sslsocket__csession_update(sslsocket *s, int ok)
+{
+    const char *name = s->verify_name[0] ? s->verify_name : s->host;
+    sslsocket_config *cfg = (sslsocket_config *)(uintptr_t)sslsocket__cfg(s);
+    sslsocket__csession *e;
+    if (ok && (s->verify_mode != SSLSOCKET_VERIFY_PEER || s->n_ssl_errors > 0
+               || !s->session.valid))
+        return;
+    if (!ok && !(s->flags & SSLSOCKET__F_CACHED_OFFER))
+        return;
+    e = sslsocket__csession_find(s, name, ok);
+    if (e == NULL)
+        return;
+    if (!ok) {
+        memset(e, 0, sizeof *e);
+        return;
+    }
+    e->params = s->session.params;
+    e->used = ++cfg->csession_clock ? cfg->csession_clock : (cfg->csession_clock = 1);
+}
+
 SSLSOCKET__PRIVATE int
 sslsocket__begin_tls(sslsocket *s, int server)
 {
@@ -6860,6 +6959,17 @@ sslsocket__begin_tls(sslsocket *s, int server)
     if (sslsocket__seed(s) < 0) {
         sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "no randomness: getrandom failed");
         return -1;
+    }
+    s->flags &= ~SSLSOCKET__F_CACHED_OFFER;
+    if (!(s->session.valid && strcmp(s->session.host, name) == 0)
+        && s->verify_mode == SSLSOCKET_VERIFY_PEER) {
+        const sslsocket__csession *e = sslsocket__csession_find(s, name, 0);
+        if (e != NULL) {
+            s->session.params = e->params;
+            sslsocket__fmt(s->session.host, sizeof s->session.host, "%s", name);
+            s->session.valid = 1;
+            s->flags |= SSLSOCKET__F_CACHED_OFFER;
+        }
     }
     if (s->session.valid && strcmp(s->session.host, name) == 0) {
         br_ssl_engine_set_session_parameters(&cc->eng, &s->session.params);
@@ -6936,6 +7046,7 @@ sslsocket__encrypted(sslsocket *s)
         sslsocket__fmt(s->session.host, sizeof s->session.host, "%s",
                  s->verify_name[0] ? s->verify_name : s->host);
         s->session.valid = p.session_id_len > 0;
+        sslsocket__csession_update(s, 1);
     }
     sslsocket__keylog(s);
     s->deadline = 0;
@@ -7025,6 +7136,8 @@ sslsocket__fail_handshake(sslsocket *s, int br_err)
        refused decision (F_HOLD) BearSSL already holds its decrypted
        application data, and finish() clears F_HOLD. */
     s->flags &= ~SSLSOCKET__F_ENGINE_LIVE;
+    if (!(s->flags & SSLSOCKET__F_SERVER))
+        sslsocket__csession_update(s, 0);
     sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "TLS handshake failed: %s",
                                why);
 }

@@ -224,7 +224,8 @@ static void test_client_cert_required(void)
 }
 
 /* Session resumption: the same socket reconnects and offers its session;
-   a saved session moves to another socket. */
+   another socket of the same config reuses it by default; a saved session
+   moves to another socket. */
 static void test_resumption(void)
 {
     peers_proc p;
@@ -244,14 +245,29 @@ static void test_resumption(void)
         sslsocket_disconnect(&sock);
         drive_until(&sock, &l, NULL, 5000);
     }
-    REQUIRE(sslsocket_get_session(&sock, &saved) == 0);
+    /* by default a new socket of the same config reuses the session */
     sslsocket_init(&other, &cfg);
-    REQUIRE(sslsocket_set_session(&other, &saved) == 0);
     memset(&l, 0, sizeof l);
     REQUIRE(sslsocket_connect_encrypted(&other, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
     CHECK(drive_until(&other, &l, encrypted_or_closed, 5000));
     CHECK(sslsocket_session_resumed(&other));
-    sslsocket_abort(&other);
+    sslsocket_disconnect(&other); /* close_notify: s_server keeps the session */
+    drive_until(&other, &l, NULL, 5000);
+    /* with reuse off, only a session handed over explicitly is offered */
+    sslsocket_config_set_client_sessions(&cfg, 0);
+    REQUIRE(sslsocket_get_session(&sock, &saved) == 0);
+    for (i = 0; i < 2; i++) {
+        sslsocket_init(&other, &cfg);
+        if (i == 1)
+            REQUIRE(sslsocket_set_session(&other, &saved) == 0);
+        memset(&l, 0, sizeof l);
+        REQUIRE(sslsocket_connect_encrypted(&other, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+        CHECK(drive_until(&other, &l, encrypted_or_closed, 5000));
+        CHECK(sslsocket_is_encrypted(&other));
+        CHECKF(sslsocket_session_resumed(&other) == (i == 1), "i=%d", i);
+        sslsocket_disconnect(&other);
+        drive_until(&other, &l, NULL, 5000);
+    }
     peers_kill(&p);
 }
 

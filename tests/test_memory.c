@@ -254,6 +254,82 @@ static void test_resumption(void)
 }
 
 
+/* Client session reuse (on by default): a new client socket of the same
+   config resumes the session a verified handshake left for the same peer
+   name; never for another name, never from or for an unverified one. */
+static void test_client_sessions(void)
+{
+    static unsigned char cache_mem[4096];
+    configs("ec.pem", "ec.key");
+    REQUIRE(sslsocket_config_set_session_cache(&scfg, cache_mem, sizeof cache_mem) == 0);
+    REQUIRE(handshake());
+    CHECK(!sslsocket_session_resumed(&cli));
+    CHECK(sslsocket_peer_certificate(&cli) != NULL);
+    REQUIRE(handshake()); /* fresh sockets, same configs */
+    CHECK(sslsocket_session_resumed(&cli));
+    CHECK(sslsocket_session_resumed(&srv));
+    CHECK(sslsocket_peer_certificate(&cli) == NULL); /* no certificate on resumption */
+
+    /* another name: the localhost session is not offered, the certificate
+       is checked and fails */
+    sslsocket_init(&cli, &ccfg);
+    sslsocket_init(&srv, &scfg);
+    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
+    sslsocket_set_peer_verify_name(&cli, "other.test");
+    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
+    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    pump_both(NULL, 200);
+    CHECK(!sslsocket_is_encrypted(&cli));
+    CHECKF(sslsocket_error(&cli) == SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "error %d: %s",
+           sslsocket_error(&cli), sslsocket_error_string(&cli));
+
+    /* the same name with its problem ignored connects, but leaves no
+       session: the next verifying socket for that name still fails */
+    sslsocket_init(&cli, &ccfg);
+    sslsocket_init(&srv, &scfg);
+    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
+    sslsocket_set_peer_verify_name(&cli, "other.test");
+    sslsocket_ignore_ssl_errors(&cli, SSLSOCKET_SSLERR_ALL);
+    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
+    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    REQUIRE(pump_both(both_encrypted, 200));
+    CHECK(!sslsocket_session_resumed(&cli));
+    sslsocket_init(&cli, &ccfg);
+    sslsocket_init(&srv, &scfg);
+    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
+    sslsocket_set_peer_verify_name(&cli, "other.test");
+    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
+    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    pump_both(NULL, 200);
+    CHECK(!sslsocket_is_encrypted(&cli));
+    CHECK(sslsocket_error(&cli) == SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED);
+
+    /* VERIFY_NONE neither offers nor leaves sessions */
+    sslsocket_init(&cli, &ccfg);
+    sslsocket_init(&srv, &scfg);
+    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
+    sslsocket_set_peer_verify_name(&cli, "localhost");
+    sslsocket_set_peer_verify_mode(&cli, SSLSOCKET_VERIFY_NONE);
+    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
+    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    REQUIRE(pump_both(both_encrypted, 200));
+    CHECK(!sslsocket_session_resumed(&cli));
+
+    /* still kept for localhost; turned off, it is forgotten */
+    REQUIRE(handshake());
+    CHECK(sslsocket_session_resumed(&cli));
+    sslsocket_config_set_client_sessions(&ccfg, 0);
+    REQUIRE(handshake());
+    CHECK(!sslsocket_session_resumed(&cli));
+    CHECK(sslsocket_peer_certificate(&cli) != NULL);
+    sslsocket_config_set_client_sessions(&ccfg, 1);
+    REQUIRE(handshake());
+    CHECK(!sslsocket_session_resumed(&cli)); /* the last one left nothing */
+    REQUIRE(handshake());
+    CHECK(sslsocket_session_resumed(&cli));
+}
+
+
 /* The peer's chain: leaf + intermediate served, summarised on the client. */
 static void test_peer_chain(void)
 {
@@ -413,6 +489,7 @@ static const testlib_case tests[] = {
     { "write_before_handshake", test_write_before_handshake },
     { "client_certificate", test_client_certificate },
     { "resumption", test_resumption },
+    { "client_sessions", test_client_sessions },
     { "peer_chain", test_peer_chain },
     { "keylog", test_keylog },
     { "idle_timeout", test_idle_timeout },

@@ -56,6 +56,9 @@ lib_configs(void)
     sslsocket_config_init(&ccfg, cstore, sizeof cstore);
     if (sslsocket_config_add_ca_file(&ccfg, bench_cert("ca.pem")) != 1)
         bench_die("client CA: %s", sslsocket_config_error_string(&ccfg));
+    /* full handshakes: no client session reuse (on by default); resumed:
+       the session saved from the first connection, offered explicitly */
+    sslsocket_config_set_client_sessions(&ccfg, 0);
     sslsocket_config_init(&scfg_ec, sstore_ec, sizeof sstore_ec);
     if (sslsocket_config_set_certificate_file(&scfg_ec, bench_cert("ec.pem"), bench_cert("ec.key")))
         bench_die("server cert: %s", sslsocket_config_error_string(&scfg_ec));

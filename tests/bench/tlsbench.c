@@ -238,6 +238,9 @@ hs_main(unsigned port, const char *cafile, const char *cipher, int par, double s
     long done = 0;
     double t0, t;
     client_config(cafile, cipher);
+    /* resumed: the default client session reuse of the config (the first
+       connection leaves its session, the next sockets offer it); full: off */
+    sslsocket_config_set_client_sessions(&cfg, resume);
     for (i = 0; i < par; i++)
         list[i] = &socks[i];
     t0 = bench_now();
@@ -247,8 +250,6 @@ hs_main(unsigned port, const char *cafile, const char *cipher, int par, double s
             sslsocket *s = &socks[i];
             if (phase[i] == 0 && t < secs && (!resume || have_sess || i == 0)) {
                 sslsocket_init(s, &cfg);
-                if (resume && have_sess)
-                    sslsocket_set_session(s, &sess);
                 sslsocket_set_peer_verify_name(s, "localhost");
                 if (sslsocket_connect_encrypted(s, "127.0.0.1", port, SSLSOCKET_READ_WRITE) != 0)
                     bench_die("connect: %s", sslsocket_error_string(s));
@@ -273,7 +274,7 @@ hs_main(unsigned port, const char *cafile, const char *cipher, int par, double s
                 done++;
                 resumed += sslsocket_session_resumed(s);
                 if (!have_sess && sslsocket_get_session(s, &sess) == 0)
-                    have_sess = 1;
+                    have_sess = 1; /* the others may start: the config has it */
                 sslsocket_disconnect(s);
                 phase[i] = 2;
             } else if (sslsocket_state(s) == SSLSOCKET_UNCONNECTED) {

@@ -337,6 +337,38 @@ test("server session cache: the second connection resumes", function()
     srv:close()
 end)
 
+test("client session reuse: new sockets of one configuration resume", function()
+    local scfg = H.server_config()
+    scfg.session_cache_size = 64 * 1024
+    local srv = echo_server(scfg)
+    local ccfg = H.client_config()
+    H.eq(ccfg.client_session_reuse, true, "on by default")
+    local resumed = {}
+    local function connect_once(i)
+        local c = S.new(ccfg)
+        c.encrypted_handler = function(x)
+            resumed[i] = { x.session_resumed, x.peer_certificate ~= nil }
+            x:disconnect()
+        end
+        c:connect_encrypted("localhost", srv.server_port)
+        H.check(H.poll_until(function() return resumed[i] and c.state == 0 end, 5000),
+                "connection " .. i)
+    end
+    connect_once(1)
+    connect_once(2)
+    ccfg.client_session_reuse = false
+    H.eq(ccfg.client_session_reuse, false, "turned off")
+    connect_once(3)
+    H.raises("SslConfiguration.client_session_reuse must be a boolean (got number)",
+             function() ccfg.client_session_reuse = 1 end)
+    H.eq(resumed[1][1], false, "first socket: full handshake")
+    H.eq(resumed[1][2], true, "first socket: peer certificate")
+    H.eq(resumed[2][1], true, "second socket: resumed")
+    H.eq(resumed[2][2], false, "no certificate on a resumed handshake")
+    H.eq(resumed[3][1], false, "reuse off: full handshake")
+    srv:close()
+end)
+
 test("pending connections without a handler", function()
     local srv = net.TcpServer.new()
     assert(srv:listen(0, "127.0.0.1"))
