@@ -50,8 +50,14 @@ $(BUILD)/%: tests/%.c $(HDR) | $(BUILD)
 $(BUILD)/vg_%: tests/%.c $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(LDLIBS)
 
+# The small-memory profile (README "Memory"): one 4 KiB-record buffer.
+SMALL_PROFILE = -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1 -DSSLSOCKET_WRITE_BUFFER_SIZE=2048
+
+$(BUILD)/test_small: tests/test_small.c $(HDR) | $(BUILD)
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(SAN) $(SMALL_PROFILE) -o $@ $< $(LDLIBS)
+
 C_TESTS = test_resolver test_x509 test_loaders test_memory test_client test_server test_connect \
-          test_verify test_starttls test_robust test_hostile test_resources
+          test_verify test_starttls test_robust test_hostile test_resources test_small
 # run again, without sanitizers, under valgrind
 VG_TESTS = test_memory test_resolver test_robust
 # timing-sensitive cases stay out of the (10x slower) valgrind run

@@ -196,16 +196,28 @@
    >>memory
    ========
    sizeof(sslsocket) is about 53 KiB with the defaults (54,160 bytes on
-   x86-64): 33,178 bytes of BearSSL record buffer (full duplex), ~7.7 KiB
-   of BearSSL contexts (client/server union 4 KiB, X.509 validator 3.7
-   KiB), 4 KiB read buffer, 4 KiB write queue, 2.5 KiB of peer certificate
-   summary and chain, ~2 KiB of small state.  Define SSLSOCKET_IOBUF_SIZE
-   to 16709 (BR_SSL_BUFSIZE_MONO, half duplex) and 2048-byte read/write
-   buffers for a ~33 KiB socket.  The read
-   buffer doubles as the place where the peer's certificate is examined
-   during the handshake, so certificates larger than
-   SSLSOCKET_READ_BUFFER_SIZE are reported as TOO_LARGE.  sslsocket_config
-   is ~2 KiB plus the caller's storage (the Debian system CA bundle takes
+   x86-64): 33,178 bytes of BearSSL record buffer (full duplex, 16 KiB
+   records each way), ~7.7 KiB of BearSSL contexts (client/server union 4
+   KiB, X.509 validator 3.7 KiB), 4 KiB read buffer, 4 KiB write queue, 2.5
+   KiB of peer certificate summary and chain, ~2 KiB of small state.
+   The small profile,
+       -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1
+       -DSSLSOCKET_WRITE_BUFFER_SIZE=2048
+   is 23,352 bytes: one buffer for both directions holding one 4 KiB
+   record.  A client asks the server for 4 KiB records with the
+   max_fragment_length extension (RFC 6066: OpenSSL >= 1.1.1 and GnuTLS
+   grant it); a server in this profile serves clients that ask for it, and
+   fails with "record too large" on a client that sends 16 KiB records.
+   Half duplex also means the engine sends nothing while received data
+   waits to be read.  The read buffer doubles as the place where the peer's
+   certificate is examined during the handshake, so certificates larger
+   than SSLSOCKET_READ_BUFFER_SIZE are reported as TOO_LARGE.
+   Why the default is above 48 KiB: 16 KiB outgoing records cost 16 KiB of
+   output buffer; 8 KiB ones (SSLSOCKET_IOBUF_SIZE=24986, a 45 KiB socket)
+   measured 17% slower in memory and about half the loopback bulk rate,
+   because write() hands the engine one record per call.
+   sslsocket_config is ~3 KiB (with SSLSOCKET_CLIENT_SESSIONS kept
+   sessions) plus the caller's storage (the Debian system CA bundle takes
    about 70 KB of it); sslsocket_pipe is 2 x SSLSOCKET_PIPE_SIZE.
 
    >>departures
@@ -252,7 +264,8 @@
    SSLSOCKET_STATIC               -           make every function static
    SSLSOCKET_API                  extern      linkage of the public API
    SSLSOCKET_ASSERT(x)            assert(x)   internal invariants only
-   SSLSOCKET_IOBUF_SIZE           33178       BearSSL record buffer (bidi)
+   SSLSOCKET_IOBUF_SIZE           33178       BearSSL record buffer
+   SSLSOCKET_HALF_DUPLEX          0           1: one buffer for both directions
    SSLSOCKET_READ_BUFFER_SIZE     4096        decrypted/plain bytes buffered
    SSLSOCKET_WRITE_BUFFER_SIZE    4096        bytes queued before encryption
    SSLSOCKET_MAX_ADDRS            8           addresses kept from a lookup
@@ -270,6 +283,9 @@
 */
 #ifndef SSLSOCKET_IOBUF_SIZE
 #define SSLSOCKET_IOBUF_SIZE 33178 /* BR_SSL_BUFSIZE_BIDI */
+#endif
+#ifndef SSLSOCKET_HALF_DUPLEX
+#define SSLSOCKET_HALF_DUPLEX 0
 #endif
 #ifndef SSLSOCKET_READ_BUFFER_SIZE
 #define SSLSOCKET_READ_BUFFER_SIZE 4096
@@ -6707,7 +6723,7 @@ sslsocket__engine_setup(sslsocket *s, const sslsocket_config *cfg)
     }
     br_ssl_engine_set_versions(eng, cfg->version_min, cfg->version_max);
     br_ssl_engine_set_suites(eng, suites, n);
-    br_ssl_engine_set_buffer(eng, s->iobuf, sizeof s->iobuf, 1);
+    br_ssl_engine_set_buffer(eng, s->iobuf, sizeof s->iobuf, !SSLSOCKET_HALF_DUPLEX);
     if (cfg->n_alpn)
         br_ssl_engine_set_protocol_names(eng, (const char **)(uintptr_t)cfg->alpn, cfg->n_alpn);
     if (!cfg->allow_renegotiation)
@@ -7302,7 +7318,9 @@ sslsocket__pump(sslsocket *s)
             progress = 1;
             continue;
         }
-        /* 6. records in */
+        /* 6. records in (the state again: in half-duplex mode, data fed
+           in step 4 takes the buffer records would come into) */
+        st = br_ssl_engine_current_state(eng);
         if ((st & BR_SSL_RECVREC) && !(s->flags & SSLSOCKET__F_EOF)) {
             buf = br_ssl_engine_recvrec_buf(eng, &len);
             n = sslsocket__io_recv(s, buf, len);

@@ -1,8 +1,7 @@
 /* memory.c - benchmark 4: memory per socket.
  *
  * Built twice by bench.mk: `memory` with the default sizes and
- * `memory_small` with -DSSLSOCKET_IOBUF_SIZE=16709
- * -DSSLSOCKET_READ_BUFFER_SIZE=2048 -DSSLSOCKET_WRITE_BUFFER_SIZE=2048.
+ * `memory_small` with the small profile (bench.mk BENCH_SMALL)
  *
  *     memory [--smoke]            the report: sizeof of every public struct in
  *                                 both builds, then resident memory per idle
@@ -412,9 +411,9 @@ report(const char *self)
     num = fopen(bench_path("memory.txt"), "w");
     bench_md_open("memory.md");
     bench_out("## 4. Memory\n\n");
-    bench_out("Default build, and the small build (`-DSSLSOCKET_IOBUF_SIZE=16709 "
-              "-DSSLSOCKET_READ_BUFFER_SIZE=2048 -DSSLSOCKET_WRITE_BUFFER_SIZE=2048`: "
-              "BearSSL half-duplex buffer, smaller plaintext buffers).\n\n");
+    bench_out("Default build, and the small profile (`-DSSLSOCKET_IOBUF_SIZE=4421 "
+              "-DSSLSOCKET_HALF_DUPLEX=1 -DSSLSOCKET_WRITE_BUFFER_SIZE=2048`: one BearSSL "
+              "buffer for both directions, 4 KiB records negotiated with max_fragment_length).\n\n");
     bench_out("| struct | default | small |\n|---|---:|---:|\n");
     for (i = 0; i < 5; i++)
         bench_out("| `%s` | %.0f B (%.1f KiB) | %.0f B (%.1f KiB) |\n", names[i],

@@ -37,9 +37,9 @@ LDIR=$ROOT/tests/bench/lua
 LUA=${LUA:-lua5.4}
 CIPHER=ECDHE-ECDSA-AES128-GCM-SHA256
 if [ $SMOKE = 1 ]; then
-    HS_TIME=0.5; PAR=1; BULK_MB=8; REPS=1; IDLE=50
+    HS_TIME=0.3; PAR=1; BULK_MB=4; REPS=1; IDLE=50; IDLE_BULK_MB=2
 else
-    HS_TIME=3; PAR=2; BULK_MB=128; REPS=3; IDLE=1000
+    HS_TIME=2.5; PAR=2; BULK_MB=128; REPS=3; IDLE=1000; IDLE_BULK_MB=16
 fi
 CLIENT_TIMEOUT=90
 export BENCH_LIFETIME=$((SMOKE ? 60 : 300)) # servers exit by themselves after this
@@ -71,6 +71,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 STATUS=0
+LAST=$T0
+phase() { # elapsed time per phase, on stderr
+    local t
+    t=$(date +%s.%N)
+    awk -v a="$LAST" -v b="$t" -v n="$1" 'BEGIN { printf "vs_luasec: %s %.1f s\n", n, b - a }' >&2
+    LAST=$t
+}
 bad() { echo "vs_luasec: $*" >&2; STATUS=1; echo "$*" >> "$WORK/failures"; } # (also from subshells)
 
 # ---- certificates ------------------------------------------------------------------
@@ -143,13 +150,14 @@ handshakes() {
     rm -f "$WORK"/hs.*
 }
 
-# bulk CLIENT SERVER -> "best_MB/s best_MB_per_cpu_s" over REPS echo runs of BULK_MB MiB
+# bulk CLIENT SERVER [MiB [REPS]] -> "best_MB/s best_MB_per_cpu_s" over REPS
+# echo runs of BULK_MB MiB
 bulk() {
-    local lib=$1 srv=$2 i c0 c1 line
+    local lib=$1 srv=$2 mb=${3:-$BULK_MB} i c0 c1 line
     : > "$WORK/bulk.runs"
-    for i in $(seq $REPS); do
+    for i in $(seq ${4:-$REPS}); do
         c0=$(cpu "${PID[$srv]}")
-        line=$(client "$lib" "$srv" bulk $((BULK_MB * 1024 * 1024))) || continue
+        line=$(client "$lib" "$srv" bulk $((mb * 1024 * 1024))) || continue
         c1=$(cpu "${PID[$srv]}")
         echo "$line $c0 $c1" >> "$WORK/bulk.runs"
     done
@@ -187,10 +195,10 @@ memory() {
         bad "$lib: $IDLE idle connections not established"
         return 1
     fi
-    # mem LABEL N RSS RSS_AFTER_GC LUA_HEAP
-    read -r M[${lib}_srv] M[${lib}_srv_nogc] M[${lib}_srv_lua] <<< "$(awk -v n=$IDLE '
-        $2 == "base" { b = $5; bn = $4; bl = $6 } $2 == "held" { h = $5; hn = $4; hl = $6 }
-        END { printf "%.0f %.0f %.0f\n", (h - b) / n, (hn - bn) / n, (hl - bl) / n }' "$WORK/$srv.out")"
+    # mem LABEL N RSS RSS_AFTER_GC LUA_HEAP LUA_HEAP_BEFORE_GC
+    read -r M[${lib}_srv] M[${lib}_srv_nogc] M[${lib}_srv_lua] M[${lib}_srv_garbage] <<< "$(awk -v n=$IDLE '
+        $2 == "base" { b = $5; bn = $4; bl = $6 } $2 == "held" { h = $5; hn = $4; hl = $6; g = $7 - $6 }
+        END { printf "%.0f %.0f %.0f %.0f\n", (h - b) / n, (hn - bn) / n, (hl - bl) / n, g / n }' "$WORK/$srv.out")"
     read -r M[${lib}_cli] <<< "$(awk -v n=$IDLE '
         $2 == "client-base" { b = $5 } $2 == "client-held" { h = $5 }
         END { printf "%.0f\n", (h - b) / n }' "$WORK/hold_$lib.out")"
@@ -222,13 +230,15 @@ read -r V[hsres_ss_ss] V[hsrescpu_ss_ss] RES_N RES_TOTAL <<< "$(handshakes ss ss
 [ "${RES_N:-0}" -gt 0 ] && [ "$RES_N" -ge $((RES_TOTAL - PAR)) ] \
     || bad "resumption: $RES_N of $RES_TOTAL connections resumed"
 read -r _ _ RES_LS _ <<< "$(handshakes ss ls resume)"
+phase "handshakes and echo"
 stop "${PID[ss]}"; stop "${PID[ss_cache]}"; stop "${PID[ls]}"
 
 for lib in ss ls; do
     memory $lib
-    read -r V[mbpsidle_$lib] _ <<< "$(bulk $lib mem_$lib)"
+    read -r V[mbpsidle_$lib] _ <<< "$(bulk $lib mem_$lib $IDLE_BULK_MB 1)"
     [ -n "${HOLDER[$lib]:-}" ] && stop "${HOLDER[$lib]}"
     stop "${PID[mem_$lib]}"
+    phase "memory ($lib)"
 done
 
 # ---- report -------------------------------------------------------------------------------
@@ -255,6 +265,8 @@ num rss_idle_nogc_sslsocket "${M[ss_srv_nogc]:-}"
 num rss_idle_nogc_luasec "${M[ls_srv_nogc]:-}"
 num lua_heap_idle_sslsocket "${M[ss_srv_lua]:-}"
 num lua_heap_idle_luasec "${M[ls_srv_lua]:-}"
+num lua_garbage_idle_sslsocket "${M[ss_srv_garbage]:-}"
+num lua_garbage_idle_luasec "${M[ls_srv_garbage]:-}"
 num rss_idle_client_sslsocket "${M[ss_cli]:-}"
 num rss_idle_client_luasec "${M[ls_cli]:-}"
 num mbps_idle_sslsocket "${V[mbpsidle_ss]:-}"
@@ -295,10 +307,12 @@ out "| server resident memory per idle connection, KiB (%d connections) | %s | %
     "$(kib "${M[ss_srv]:-}")" "$(kib "${M[ls_srv]:-}")" "$(ratio "${M[ss_srv]:-}" "${M[ls_srv]:-}")"
 out "| the same before the full GC, KiB | %s | %s | %s |\n" \
     "$(kib "${M[ss_srv_nogc]:-}")" "$(kib "${M[ls_srv_nogc]:-}")" "$(ratio "${M[ss_srv_nogc]:-}" "${M[ls_srv_nogc]:-}")"
-out "| of which in the Lua heap, KiB | %s | %s | |\n" "$(kib "${M[ss_srv_lua]:-}")" "$(kib "${M[ls_srv_lua]:-}")"
+out "| Lua heap per connection after the GC, KiB | %s | %s | |\n" "$(kib "${M[ss_srv_lua]:-}")" "$(kib "${M[ls_srv_lua]:-}")"
+out "| Lua garbage the GC found at that moment, KiB per connection | %s | %s | |\n" \
+    "$(kib "${M[ss_srv_garbage]:-}")" "$(kib "${M[ls_srv_garbage]:-}")"
 out "| client resident memory per idle connection, KiB | %s | %s | %s |\n" \
     "$(kib "${M[ss_cli]:-}")" "$(kib "${M[ls_cli]:-}")" "$(ratio "${M[ss_cli]:-}" "${M[ls_cli]:-}")"
-out "| echo MB/s while the server holds the %d idle connections | %s | %s | %s |\n" $IDLE \
+out "| echo MB/s while the server holds the %d idle connections (%d MiB, once) | %s | %s | %s |\n" $IDLE $IDLE_BULK_MB \
     "${V[mbpsidle_ss]:-}" "${V[mbpsidle_ls]:-}" "$(ratio "${V[mbpsidle_ss]:-}" "${V[mbpsidle_ls]:-}")"
 
 out "\n### Every pairing (full handshakes/s; echo MB/s)\n\n"
@@ -321,13 +335,22 @@ out "\nResumption against the LuaSec server: %s of the sslsocket.so client's con
 out "(LuaSec turns OpenSSL's session cache off, and its clients have no session API).\n\n"
 out "Where the gaps come from: a full handshake is ECDHE plus an ECDSA P-256 signature on the server "
 out "and a chain verification on the client, and BearSSL's constant-time generic EC code (m31) is "
-out "several times slower than OpenSSL's assembly P-256 and X25519 (section 3 lists the primitives), "
-out "so handshakes per second favour LuaSec. Bulk data goes through AES-NI GCM in both libraries; "
-out "there the cost is the Lua side (one string per read, the event loop around it). "
+out "several times slower than OpenSSL's assembly P-256 and X25519 (section 3 lists the primitives). "
+out "Bulk data goes through AES-NI GCM in both libraries, so the echo rate is mostly the Lua side "
+out "(a string per read, the loop around it). "
 out "Memory: an sslsocket.so connection is one Lua userdata holding the whole \`sslsocket\` "
-out "(~53 KiB: full-duplex record buffer, read and write buffers, touched only as far as used), "
-out "where OpenSSL allocates its record buffers on demand and releases them when a connection "
-out "is idle (LuaSec sets SSL_MODE_RELEASE_BUFFERS).\n\n"
+out "(~53 KiB: the full-duplex record buffer and the read and write buffers), all of it counted by "
+out "Lua's collector as live heap, which makes the collector wait longer between cycles while "
+out "garbage (the Lua garbage row) takes resident pages that stay with the process; OpenSSL "
+out "allocates its record buffers on demand and releases them on idle connections "
+out "(LuaSec sets SSL_MODE_RELEASE_BUFFERS), outside the Lua heap. "
+IDLE_DROP=$(ratio "${V[mbpsidle_ss]:-}" "${V[mbps_ss_ss]}")
+if awk -v r="$IDLE_DROP" 'BEGIN { exit !(r != "-" && r < 0.5) }'; then
+    out "With %d idle connections on the server the sslsocket.so echo rate falls to %s of its "  $IDLE "$IDLE_DROP"
+    out "idle-free rate: each loop round polls every active socket, so the cost of one event "
+    out "grows with the number of connections (LuaSec's select loop pays only the select() call)."
+fi
+out "\n\n"
 
 [ -s "$WORK/client.err" ] && { echo "client errors:"; head -5 "$WORK/client.err"; } >&2
 for f in "$WORK"/*.err; do

@@ -21,13 +21,14 @@ function C.rss()
     return tonumber(s:match("VmRSS:%s*(%d+) kB")) * 1024
 end
 
--- "mem LABEL N RSS RSS_AFTER_FULL_GC LUA_HEAP": what this process holds now.
+-- "mem LABEL N RSS RSS_AFTER_FULL_GC LUA_HEAP LUA_HEAP_BEFORE_GC": what this
+-- process holds now (bytes).
 function C.report_memory(label, n)
-    local before = C.rss()
+    local before, heap = C.rss(), collectgarbage("count")
     collectgarbage("collect")
     collectgarbage("collect")
-    C.say("mem %s %d %d %d %d", label, n, before, C.rss(),
-          math.floor(collectgarbage("count") * 1024))
+    C.say("mem %s %d %d %d %d %d", label, n, before, C.rss(),
+          math.floor(collectgarbage("count") * 1024), math.floor(heap * 1024))
 end
 
 -- One line on stdout, flushed at once (the script reads it from a file).

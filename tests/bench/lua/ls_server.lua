@@ -58,6 +58,8 @@ local state = {} -- connection -> { hs = handshake done, pending = echo not yet 
 local served, live, errors, reported = 0, 0, 0, false
 
 local function fail(c, why)
+    -- a peer that closes TCP without close_notify (a killed client): not an error
+    if tostring(why):find("unexpected eof", 1, true) then return end
     errors = errors + 1
     if errors <= 5 then io.stderr:write("ls_server: ", tostring(why), "\n") end
 end

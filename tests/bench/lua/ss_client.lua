@@ -116,6 +116,7 @@ elseif mode == "bulk" then
     end
     connect(sock)
     loop_until(function() return t1 ~= nil end, 120)
+    loop_until(function() return sock.state == S.UNCONNECTED_STATE end, 10)
     if got ~= total then C.die("echoed %d of %d bytes", got, total) end
     C.say("bulk %d %.3f %.3f", total, t1 - t0, c1 - c0)
 
