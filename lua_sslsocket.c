@@ -97,6 +97,7 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,8 +185,17 @@ typedef struct lss_key {
 typedef struct lss_loop {
     int in_round;
     int stop;
-    size_t cap;       /* entries in the list userdata */
+    size_t cap;       /* sockets the scratch userdata (user value 1) holds */
 } lss_loop;
+
+/* One active socket during a round: where its descriptors are in the
+   pollfd array, and its timeout when the round began. */
+typedef struct lss_slot {
+    lss_sock *ls;
+    int anchor;       /* its key in the active table */
+    int first, nfd;
+    int timeout;      /* sslsocket_timeout_ms(), -1 none */
+} lss_slot;
 
 static const char *const lss_versions[] = { "TLSv1.0", "TLSv1.1", "TLSv1.2", NULL };
 static const unsigned lss_version_values[] = { SSLSOCKET_TLS10, SSLSOCKET_TLS11,
@@ -2709,76 +2719,111 @@ lss_async_pending(lua_State *L)
     return n > 0;
 }
 
-/* Push a list of the active sockets (the round works on this snapshot:
-   handlers may open and close sockets meanwhile); returns its length. */
-static int
-lss_snapshot(lua_State *L)
-{
-    int n = 0, snap;
-    lua_getfield(L, LUA_REGISTRYINDEX, LSS_REG_ACTIVE);
-    lua_newtable(L);
-    snap = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, snap - 1)) {
-        if (lua_type(L, -1) == LUA_TUSERDATA)
-            lua_rawseti(L, snap, ++n);
-        else
-            lua_pop(L, 1); /* luaL_ref's free list */
-    }
-    lua_remove(L, snap - 1);
-    return n;
-}
-
-/* sslsocket_wait() over the `n` sockets of the snapshot at `snap`; the
-   array lives in a userdata kept by the loop state at `loop_idx`.  A
-   server whose pending list is full is left out (it would wake us up for
-   connections nobody takes). */
-static void
-lss_wait(lua_State *L, int loop_idx, int snap, int n, int timeout)
+/* The scratch arrays of the loop state at `loop_idx` for `n` sockets:
+   slots, then up to 3 pollfds per socket (grown, never shrunk). */
+static lss_slot *
+lss_scratch(lua_State *L, int loop_idx, size_t n, struct pollfd **pfd)
 {
     lss_loop *loop = (lss_loop *)lua_touserdata(L, loop_idx);
-    sslsocket **list;
-    int i;
-    if ((size_t)n > loop->cap) {
-        loop->cap = (size_t)n * 2;
-        lua_newuserdatauv(L, loop->cap * sizeof(sslsocket *), 0);
+    const size_t per = sizeof(lss_slot) + 3 * sizeof(struct pollfd);
+    lss_slot *slots;
+    if (lua_getiuservalue(L, loop_idx, 1) != LUA_TUSERDATA || n > loop->cap) {
+        lua_pop(L, 1);
+        if (n > loop->cap || loop->cap == 0)
+            loop->cap = n < 16 ? 32 : n * 2;
+        lua_newuserdatauv(L, loop->cap * per, 0);
+        lua_pushvalue(L, -1);
         lua_setiuservalue(L, loop_idx, 1);
     }
-    lua_getiuservalue(L, loop_idx, 1);
-    list = (sslsocket **)lua_touserdata(L, -1);
+    slots = (lss_slot *)lua_touserdata(L, -1);
     lua_pop(L, 1);
-    for (i = 1; i <= n; i++) {
-        lss_sock *ls;
-        lua_rawgeti(L, snap, i);
-        ls = (lss_sock *)lua_touserdata(L, -1);
-        list[i - 1] = &ls->s;
-        if (ls->kind == LSS_SERVER) {
-            lss_pending(L, -1);
-            if (luaL_len(L, -1) >= ls->max_pending)
-                list[i - 1] = NULL;
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    sslsocket_wait(list, (size_t)n, lss_async_pending(L) ? 0 : timeout);
+    *pfd = (struct pollfd *)(void *)(slots + loop->cap);
+    return slots;
 }
 
 /* One round (protected body of net.poll; arguments: timeout, loop state):
-   wait, poll and dispatch every active socket, run the async callbacks. */
+   wait on the descriptors of every active socket, then poll and dispatch
+   only the sockets that woke up or whose timeout came (idle sockets cost
+   no system call), then run the async callbacks.  A server whose pending
+   list is full is left out (it would wake us up for connections nobody
+   takes).  A socket closed by an earlier handler in the round is skipped. */
 static int
 lss_round_body(lua_State *L)
 {
     lss_loop *loop = (lss_loop *)lua_touserdata(L, 2);
-    int n = lss_snapshot(L), snap = lua_gettop(L), i, count = 0;
+    int timeout = (int)lua_tointeger(L, 1), active, n = 0, k = 0, np = 0, count = 0, r;
+    lss_slot *slot;
+    struct pollfd *pfd;
+    int64_t t0, waited;
+    lua_getfield(L, LUA_REGISTRYINDEX, LSS_REG_ACTIVE);
+    active = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, active)) {
+        n += lua_type(L, -1) == LUA_TUSERDATA;
+        lua_pop(L, 1);
+    }
     if (n == 0 && !lss_async_pending(L)) {
         lua_pushinteger(L, 0);
         return 1;
     }
-    lss_wait(L, 2, snap, n, (int)lua_tointeger(L, 1));
+    slot = lss_scratch(L, 2, (size_t)n, &pfd);
+    if (lss_async_pending(L))
+        timeout = 0;
+    lua_pushnil(L);
+    while (lua_next(L, active)) {
+        lss_sock *ls = (lss_sock *)lua_touserdata(L, -1);
+        lss_slot *e;
+        if (lua_type(L, -1) != LUA_TUSERDATA || k == n) {
+            lua_pop(L, 1);
+            continue;
+        }
+        e = &slot[k++];
+        e->ls = ls;
+        e->anchor = (int)lua_tointeger(L, -2);
+        e->first = np;
+        e->nfd = 0;
+        e->timeout = -1;
+        if (ls->kind == LSS_SERVER) {
+            lss_pending(L, -1);
+            r = luaL_len(L, -1) >= ls->max_pending;
+            lua_pop(L, 1);
+            if (r) {
+                lua_pop(L, 1);
+                continue;
+            }
+        }
+        e->timeout = sslsocket_timeout_ms(&ls->s);
+        if (e->timeout >= 0 && (timeout < 0 || e->timeout < timeout))
+            timeout = e->timeout;
+        {
+            int fds[3], i;
+            unsigned w[3];
+            e->nfd = sslsocket_fds(&ls->s, fds, w, 3);
+            for (i = 0; i < e->nfd; i++, np++) {
+                pfd[np].fd = fds[i];
+                pfd[np].events = (short)(((w[i] & SSLSOCKET_WANT_READ) ? POLLIN : 0)
+                                         | ((w[i] & SSLSOCKET_WANT_WRITE) ? POLLOUT : 0));
+                pfd[np].revents = 0;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    t0 = lss_now_ms();
+    do {
+        r = poll(pfd, (nfds_t)np, timeout);
+    } while (r < 0 && errno == EINTR);
+    waited = lss_now_ms() - t0;
     loop->in_round = 1;
-    for (i = 1; i <= n; i++) {
-        lua_rawgeti(L, snap, i);
-        count += lss_dispatch(L, lua_gettop(L));
+    for (n = k, k = 0; k < n; k++) {
+        const lss_slot *e = &slot[k];
+        int due = e->timeout >= 0 && e->timeout <= waited, i;
+        for (i = 0; i < e->nfd && !due; i++)
+            due = pfd[e->first + i].revents != 0;
+        if (!due)
+            continue;
+        lua_rawgeti(L, active, e->anchor);
+        if (lua_touserdata(L, -1) == (void *)e->ls)
+            count += lss_dispatch(L, lua_gettop(L));
         lua_pop(L, 1);
     }
     count += lss_run_async(L);

@@ -7795,6 +7795,10 @@ sslsocket__has_work(const sslsocket *s)
             return 1;
         if (!(s->flags & SSLSOCKET__F_HS_DONE) && (st & BR_SSL_SENDAPP))
             return 1;
+        /* records made by write() that no send has tried yet: poll now
+           rather than wait for writability the socket probably has */
+        if ((st & BR_SSL_SENDREC) && !(s->flags & SSLSOCKET__F_WANT_WRITE))
+            return 1;
         if (sslsocket__recvapp(s, &len) && len > 0 && s->rend - s->rstart < sizeof s->rbuf)
             return 1;
         if ((st & BR_SSL_SENDAPP) && s->wlen > 0)

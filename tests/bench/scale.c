@@ -84,7 +84,7 @@ typedef struct conn {
     int queued;              /* in the run queue */
     int64_t deadline;        /* CLOCK_MONOTONIC ms, while heap_pos >= 0 */
     /* application state */
-    int used, phase, step;
+    int used, phase;
     size_t got;              /* bytes of the current echo received */
     unsigned seq;            /* echo number, picks the payload */
     double t_start;          /* connect call */
@@ -92,7 +92,7 @@ typedef struct conn {
 } conn;
 
 static conn *conns;
-static int max_conns, ep;
+static int ep;
 static int *heap, nheap;     /* binary min-heap of connection indices */
 static int *runq, nrunq;
 
@@ -284,7 +284,6 @@ static void
 loop_init(int n)
 {
     int i;
-    max_conns = n;
     conns = (conn *)calloc((size_t)n, sizeof(conn));
     heap = (int *)calloc((size_t)n, sizeof(int));
     runq = (int *)calloc((size_t)n, sizeof(int));
@@ -657,6 +656,7 @@ client_main(unsigned port, int n)
     sslsocket_config_init(&ccfg, cstore, sizeof cstore);
     if (sslsocket_config_add_ca_file(&ccfg, bench_cert("ca.pem")) != 1)
         bench_die("client CA: %s", sslsocket_config_error_string(&ccfg));
+    sslsocket_config_set_client_sessions(&ccfg, 0); /* full handshakes, every one */
     while (fgets(line, sizeof line, stdin) != NULL) {
         long target, set = 0;
         struct rusage ru;

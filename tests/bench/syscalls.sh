@@ -15,7 +15,8 @@
 # of a BIG_MB file (big).  Per connection = (conns - base) / (N - 1); per MiB
 # = (big - base) / BIG_MB: process start-up, certificate loading and the
 # server's set-up cancel out.  Full handshakes everywhere (ECDHE-ECDSA P-256,
-# AES-128-GCM, TLS 1.2, chain verified; curl --no-sessionid).
+# AES-128-GCM, TLS 1.2, chain verified): nginx and s_server refuse session
+# reuse (ssl_session_cache off, -no_cache), curl runs with --no-sessionid.
 # Heap allocations: the library's programs count from their first socket()
 # (client) or epoll_create1() (server) call, after their own set-up, to the
 # exit: every such allocation would be the core's (expected 0); the peers
@@ -77,17 +78,17 @@ out() { printf "$@" | tee -a "$MD"; }
 num() { echo "$1 $2" >> "$NUM"; }
 
 # ---- measuring ------------------------------------------------------------------
-# traced NAME MARKER CMD...: run CMD under strace -f -c and the allocation
-# counter (window from the first call of MARKER; "" = whole process);
-# results in NAME.st (per-syscall "name calls [errors]" lines) and NAME.ac.
-traced() {
+# trace_cmd NAME MARKER: set TRACE to the words that run a command under
+# strace -f -c and the allocation counter (window from the first call of
+# MARKER; "" = whole process), bounded by timeout; results in NAME.st
+# (per-syscall "name calls [errors]" lines) and NAME.ac.
+trace_cmd() {
     local name=$1 marker=$2
-    shift 2
     rm -f "$name.st"
     : > "$name.ac"
     chmod 666 "$name.ac" # nginx's worker runs as another user
-    timeout -k 5 $LIMIT strace -f -qq -c -U name,calls,errors -o "$WORK/$name.st" \
-        -E LD_PRELOAD="$AC" -E ALLOCCOUNT_OUT="$WORK/$name.ac" -E ALLOCCOUNT_START="$marker" "$@"
+    TRACE=(timeout -k 5 $LIMIT strace -f -qq -c -U name,calls,errors -o "$WORK/$name.st"
+           -E LD_PRELOAD="$AC" -E ALLOCCOUNT_OUT="$WORK/$name.ac" -E ALLOCCOUNT_START="$marker")
 }
 calls() { # total system calls in NAME.st
     awk '$2 ~ /^[0-9]+$/ && $1 != "total" { n += $2 } END { print n + 0 }' "$1.st" 2> /dev/null
@@ -158,7 +159,7 @@ http {
         ssl_certificate_key $CERTS/ec.key;
         ssl_protocols TLSv1.2;
         ssl_ciphers $CIPHER;
-        ssl_session_cache shared:SSL:1m;
+        ssl_session_cache off;
         ssl_session_tickets off;
         root $WORK;
     }
@@ -170,9 +171,11 @@ PORT=""
 # start_server KIND NAME ACCEPTS: KIND lib|nginx|ossl, traced as NAME when
 # NAME is not empty; s_server exits by itself after ACCEPTS connections.
 start_server() {
-    local kind=$1 name=$2 n=$3 pre=()
-    [ -n "$name" ] && pre=(traced "$name" "$([ "$kind" = lib ] && echo epoll_create1)")
-    [ -z "$name" ] && pre=(timeout -k 5 600)
+    local kind=$1 name=$2 n=$3 pre=(timeout -k 5 600)
+    if [ -n "$name" ]; then
+        trace_cmd "$name" "$([ "$kind" = lib ] && echo epoll_create1)"
+        pre=("${TRACE[@]}")
+    fi
     PORT=""
     case $kind in
     lib)
@@ -197,7 +200,7 @@ start_server() {
         [ -n "$name" ] && extra=(-naccept "$n")
         : > ossl_server.log
         "${pre[@]}" openssl s_server -accept 127.0.0.1:0 -cert "$CERTS/ec.pem" -key "$CERTS/ec.key" \
-            -WWW -no_ticket -tls1_2 -cipher "$CIPHER" "${extra[@]}" < /dev/null > ossl_server.log 2>&1 &
+            -WWW -no_ticket -no_cache -tls1_2 -cipher "$CIPHER" "${extra[@]}" < /dev/null > ossl_server.log 2>&1 &
         SPID=$!
         wait_for grep -q '^ACCEPT' ossl_server.log \
             && PORT=$(sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' ossl_server.log | head -1)
@@ -216,11 +219,11 @@ stop_server() { # KIND
 }
 
 # ---- clients --------------------------------------------------------------------
-curl_get() { # PORT FILE COUNT [traced NAME]: prints the bytes received in all
+curl_get() { # PORT FILE COUNT [PREFIX...]: prints the bytes received in all
     local port=$1 file=$2 count=$3 i args=()
     shift 3
     for i in $(seq "$count"); do args+=(-o /dev/null "https://localhost:$port/$file"); done
-    "$@" curl -s --cacert "$CERTS/ca.pem" --resolve "localhost:$port:127.0.0.1" --tlsv1.2 --tls-max 1.2 \
+    "$@" curl -s --max-time $LIMIT --cacert "$CERTS/ca.pem" --resolve "localhost:$port:127.0.0.1" --tlsv1.2 --tls-max 1.2 \
         --ciphers "$CIPHER" --no-sessionid -w '%{size_download}\n' "${args[@]}" \
         | awk '{ n += $1 } END { print n + 0 }'
 }
@@ -237,9 +240,11 @@ if [ -n "$CPORT" ]; then
     for r in base conns big; do
         case $r in base) f=small.txt; n=1; want=100 ;; conns) f=small.txt; n=$CONNS; want=100 ;;
                    big) f=big.bin; n=1; want=$BIG_BYTES ;; esac
-        got=$(traced libc_$r socket "$TB" get "$CPORT" "$CERTS/ca.pem" "$IANA" "$f" $n | awk '{ print $2 }')
+        trace_cmd libc_$r socket
+        got=$("${TRACE[@]}" "$TB" get "$CPORT" "$CERTS/ca.pem" "$IANA" "$f" $n | awk '{ print $2 }')
         check_bytes "library client $r" "$got" "$want"
-        got=$(curl_get "$CPORT" "$f" $n traced curl_$r "")
+        trace_cmd curl_$r ""
+        got=$(curl_get "$CPORT" "$f" $n "${TRACE[@]}")
         check_bytes "curl $r" "$got" $((want * n))
     done
     summarize libc window
@@ -273,7 +278,7 @@ out "Counted with \`strace -f -c\` (every thread and child process) and an LD_PR
 out "malloc/calloc/realloc/posix_memalign/aligned_alloc/memalign/valloc (\`tests/bench/alloccount.c\`). "
 out "Each program runs three times in a process of its own: one 100-byte HTTPS GET, %d of them "  $CONNS
 out "(one connection and one full ECDHE-ECDSA handshake each, TLS 1.2, AES-128-GCM, chain verified; "
-out "curl with \`--no-sessionid\`), one %d MiB GET. " $BIG_MB
+out "sessions never reused: nginx \`ssl_session_cache off\`, s_server \`-no_cache\`, curl \`--no-sessionid\`), one %d MiB GET. " $BIG_MB
 out "Per connection = (%d GETs - 1 GET) / %d; per MiB = (%d MiB GET - 1 GET) / %d: process start-up, "  $CONNS $((CONNS - 1)) $BIG_MB $BIG_MB
 out "configuration and certificate loading cancel out.\n\n"
 out "### System calls\n\n"

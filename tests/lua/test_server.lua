@@ -493,26 +493,28 @@ test("Lua server verifies client certificates", function()
     local scfg = H.server_config()
     scfg.peer_verify_mode = S.VERIFY_PEER
     assert(scfg:add_ca_certificates(H.path("ca.pem")) == 1)
-    local seen = {}
+    local conns = {} -- what the server saw, per connection
     local srv = echo_server(scfg, function(c)
+        local seen = {}
+        conns[#conns + 1] = seen
         c.encrypted_handler = function(x) seen.cn = x.peer_certificate.common_name end
-        c.error_handler = function(_, e) seen.err = e end
+        c.error_handler = function(_, e) seen.err = seen.err or e end
     end)
     local ccfg = H.client_config()
     ccfg.local_certificate = H.cert("client.pem")
     ccfg.private_key = H.key("client.key")
     local c = S.new(ccfg)
     c:connect_encrypted("localhost", srv.server_port)
-    H.check(H.poll_until(function() return seen.cn end, 5000), "server saw the certificate")
-    H.eq(seen.cn, "test client", "client certificate common name")
+    H.check(H.poll_until(function() return conns[1] and conns[1].cn end, 5000),
+            "server saw the certificate")
+    H.eq(conns[1].cn, "test client", "client certificate common name")
     c:disconnect()
     H.poll_until(function() return c.state == S.UNCONNECTED_STATE end, 3000)
-    seen = {}
     local anon = S.new(H.client_config())
     anon:connect_encrypted("localhost", srv.server_port)
-    H.check(H.poll_until(function() return seen.err end, 5000), "server refused")
-    H.eq(seen.err, S.SSL_HANDSHAKE_FAILED_ERROR, "handshake failed without a certificate")
-    H.eq(seen.cn, nil, "never encrypted")
+    H.check(H.poll_until(function() return conns[2] and conns[2].err end, 5000), "server refused")
+    H.eq(conns[2].err, S.SSL_HANDSHAKE_FAILED_ERROR, "handshake failed without a certificate")
+    H.eq(conns[2].cn, nil, "never encrypted")
     H.poll_until(function() return anon.state == S.UNCONNECTED_STATE end, 3000)
     srv:close()
 end)
