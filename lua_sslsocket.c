@@ -2338,8 +2338,11 @@ lss_pending(lua_State *L, int idx)
 static int
 lss_accept_one(lua_State *L, int idx, lss_sock *srv)
 {
-    int uv = lss_uv(L, idx), has_cfg, r;
+    int uv, has_cfg, r;
     lss_sock *conn;
+    if (!sslsocket_has_pending_connections(&srv->s))
+        return 0; /* no socket userdata (~53 KiB of garbage) for nothing */
+    uv = lss_uv(L, idx);
     has_cfg = lua_getfield(L, uv, "ssl_configuration") == LUA_TUSERDATA;
     conn = lss_sock_push(L, LSS_SSL, has_cfg ? lua_absindex(L, -1) : 0);
     r = sslsocket_accept(&srv->s, &conn->s);

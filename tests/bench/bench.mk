@@ -16,12 +16,13 @@ CC ?= cc
 BENCH_CFLAGS = -std=c99 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror
 BENCH_SMALL = -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1 -DSSLSOCKET_WRITE_BUFFER_SIZE=2048
 BENCH_BIN = build/bench/bin
-BENCH_DEB = gcc make libbearssl-dev openssl curl python3 nginx
+BENCH_DEB = gcc make libbearssl-dev openssl curl python3 nginx strace lua5.4 liblua5.4-dev \
+            lua-sec lua-socket
 SSLSOCKET_H ?= sslsocket.h
 BENCH_HDR_FLAG = $(if $(filter sslsocket.h,$(SSLSOCKET_H)),,-DSSLSOCKET_BENCH_HEADER='"$(abspath $(SSLSOCKET_H))"')
 BENCH_COMMON = tests/bench/bench_common.h tests/bench/ceiling_core.h $(SSLSOCKET_H)
 BENCH_PROGS = $(BENCH_BIN)/ceiling $(BENCH_BIN)/library $(BENCH_BIN)/memory \
-              $(BENCH_BIN)/memory_small $(BENCH_BIN)/tlsbench
+              $(BENCH_BIN)/memory_small $(BENCH_BIN)/tlsbench $(BENCH_BIN)/scale
 
 .PHONY: bench bench-smoke bench-profile bench-deps bench-build
 
@@ -57,6 +58,10 @@ $(BENCH_BIN)/tlsbench: tests/bench/tlsbench.c $(BENCH_COMMON)
 	@mkdir -p $(BENCH_BIN)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_HDR_FLAG) -o $@ $< -lbearssl
 
+$(BENCH_BIN)/scale: tests/bench/scale.c $(BENCH_COMMON)
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(BENCH_CFLAGS) $(BENCH_HDR_FLAG) -o $@ $< -lbearssl
+
 # One run: $(1) = output directory, $(2) = --smoke or nothing.
 define bench_run
 	@mkdir -p $(1)
@@ -64,7 +69,10 @@ define bench_run
 	echo "== 1. engine ceiling"; $(BENCH_BIN)/ceiling $(2); \
 	echo "== 2. library vs ceiling"; $(BENCH_BIN)/library $(2); \
 	echo "== 3. against OpenSSL"; tests/bench/vs_openssl.sh $(2); \
-	echo "== 4. memory"; $(BENCH_BIN)/memory $(2)
+	echo "== 4. memory"; $(BENCH_BIN)/memory $(2); \
+	echo "== 5. against LuaSec"; tests/bench/vs_luasec.sh $(2); \
+	echo "== 6. scale"; $(BENCH_BIN)/scale $(2); \
+	echo "== 7. system calls and allocations"; tests/bench/syscalls.sh $(2)
 endef
 
 bench: bench-deps bench-build

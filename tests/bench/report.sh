@@ -17,6 +17,9 @@ verdict() { # value op target
         ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0)
         print ok ? "met" : "**not met**" }'
 }
+fmt() { # value digits
+    awk -v v="$1" -v d="$2" 'BEGIN { if (v == "") printf "-"; else printf "%.*f", d, v }'
+}
 kib() { awk -v b="$1" 'BEGIN { if (b == "") printf "-"; else printf "%.1f", b / 1024 }'; }
 
 {
@@ -64,19 +67,28 @@ echo "| full handshakes/s, library client / openssl s_time, against $RN | $(rati
 echo "| one-connection MB/s, library server / $RN, curl client | $(ratio "$(val vs_openssl mbps_curl_lib)" "$(val vs_openssl mbps_curl_$REF)") | report | |"
 echo "| one-connection MB/s, library client / curl, against $RN | $(ratio "$(val vs_openssl mbps_lib_$REF)" "$(val vs_openssl mbps_curl_$REF)") | report | |"
 echo "| time to first byte, library client / curl, against $RN (lower is better) | $(ratio "$(val vs_openssl ttfb_lib_$REF)" "$(val vs_openssl ttfb_curl_$REF)") | report | |"
+r=$(ratio "$(val vs_luasec mbps_sslsocket)" "$(val vs_luasec mbps_luasec)")
+echo "| one-connection echo MB/s, sslsocket.so / LuaSec (Lua client + server, loopback) | $r | >= 1.3 | $(verdict "$r" ">=" 1.3) |"
+r=$(ratio "$(val vs_luasec mbps_cpu_sslsocket)" "$(val vs_luasec mbps_cpu_luasec)")
+echo "| one-connection echo MB per CPU-second, sslsocket.so / LuaSec | $r | | |"
+r=$(ratio "$(val vs_luasec rss_idle_sslsocket)" "$(val vs_luasec rss_idle_luasec)")
+echo "| resident memory per idle connection, sslsocket.so / LuaSec server ($(val vs_luasec idle_connections) connections) | $r | <= 0.6 | $(verdict "$r" "<=" 0.6) |"
+r=$(ratio "$(val vs_luasec hs_full_sslsocket)" "$(val vs_luasec hs_full_luasec)")
+echo "| full handshakes/s, sslsocket.so / LuaSec | $r | report | BearSSL's P-256/X25519 code |"
+echo "| scale: connections open at the peak / failed | $(val scale scale_conns) / $(val scale scale_failed) | 10000 / 0 | $(verdict "$(val scale scale_failed)" "<=" 0) |"
+echo "| scale: connections/s; handshake p50 / p99 under load; one at a time | $(fmt "$(val scale scale_conn_per_s)" 0); $(fmt "$(val scale scale_hs_p50_ms)" 1) / $(fmt "$(val scale scale_hs_p99_ms)" 1) ms; $(fmt "$(val scale scale_hs1_p50_ms)" 1) ms | report | |"
+echo "| scale: server CPU per connection | $(fmt "$(val scale scale_cpu_us_per_conn)" 0) us | report | |"
+echo "| time per event, 10,000 / 100 connections open | $(fmt "$(val scale scale_event_ratio)" 2) | ~1 (<= 1.5 on a shared machine) | $(verdict "$(val scale scale_event_ratio)" "<=" 1.5) |"
+echo "| time per event, 10,000 open, 10,000 / 100 active (interleaved) | $(fmt "$(val scale scale_event_active_ratio)" 2) | ~1 | $(verdict "$(val scale scale_event_active_ratio)" "<=" 1.5) |"
+echo "| system calls per MiB, library client / curl | $(ratio "$(val syscalls syscalls_per_mib_lib_client)" "$(val syscalls syscalls_per_mib_curl)") | report | |"
+echo "| system calls per MiB, library server / $(val syscalls server_ref_name) | $(ratio "$(val syscalls syscalls_per_mib_lib_server)" "$(val syscalls syscalls_per_mib_server_ref)") | report | |"
+echo "| heap allocations in the library (every connection, handshake, transfer) | $(val syscalls allocs_core) | 0 | $(verdict "$(val syscalls allocs_core)" "<=" 0) |"
 echo
-for f in ceiling library vs_openssl memory; do
+for f in ceiling library vs_openssl memory vs_luasec scale syscalls; do
     cat "$OUT/$f.md" 2>/dev/null || echo "(section $f missing: the program failed)"
     echo
 done
 cat <<'EOF'
-## 5. Against LuaSec — TODO, pending
-
-**Not measured yet.** Issue 6 item 4 (a Lua echo server and client on `sslsocket.so` against the
-same on LuaSec: handshakes/s, MB/s, resident memory per idle connection with 1,000 connections;
-targets MB/s >= 1.3x LuaSec, memory <= 0.6x) waits for the Lua binding. No figures are given
-here on purpose.
-
 ## How to read and rerun
 
 * `make bench` runs everything (< 10 min on 2 cores); `make bench-smoke` is the few-second

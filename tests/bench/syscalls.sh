@@ -338,7 +338,7 @@ for k in libc curl srv_lib srv_nginx srv_ossl; do
 done
 num allocs_core "$CORE"
 num syscalls_mib "$BIG_MB"
-[ -n "${R[sc_mib_$SREF]:-}" ] && num syscalls_per_mib_server_ref "${R[sc_mib_$SREF]}"
+[ -n "${R[sc_mib_$SREF]:-}" ] && { num syscalls_per_mib_server_ref "${R[sc_mib_$SREF]}"; num server_ref_name "$SREF_NAME"; }
 awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "syscalls: %.1f s\n", b - a }'
 [ "$CORE" = 0 ] || echo "syscalls: the library core allocated $CORE times" >&2
 exit $FAIL
