@@ -1082,6 +1082,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_FULL_HANDSHAKE     0x10000u /* server: our policy chose a key */
 #define SSLSOCKET__F_TRUNCATED          0x20000u /* TLS stream ended without close_notify */
 #define SSLSOCKET__F_CACHED_OFFER       0x40000u /* client offered a config-kept session */
+#define SSLSOCKET__F_APP_SEEN           0x80000u /* READY_READ told of what recvapp holds */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -7290,10 +7291,26 @@ sslsocket__pump(sslsocket *s)
             progress = 1;
             continue;
         }
-        /* 3. decrypted data into our buffer (held while a decision waits) */
-        if ((st & BR_SSL_RECVAPP) && sslsocket__take_recvapp(s) > 0) {
-            sslsocket__ready_read(s);
-            progress = 1;
+        /* 3. decrypted data: announced where it is, inside the engine (a
+           caller that reads it at once never touches our read buffer);
+           moved into our buffer when the caller left it there for a poll,
+           or to stay behind what our buffer holds, so that the engine can
+           go on with the next record; in half duplex at once (while it
+           sits in the engine nothing can be sent); held while a decision
+           waits */
+        if (st & BR_SSL_RECVAPP) {
+            if (sslsocket__recvapp(s, &len) == NULL || len == 0) {
+                s->flags &= ~SSLSOCKET__F_APP_SEEN;
+            } else if (s->rend == s->rstart && !(s->flags & SSLSOCKET__F_APP_SEEN)
+                       && !SSLSOCKET_HALF_DUPLEX) {
+                s->flags |= SSLSOCKET__F_APP_SEEN;
+                sslsocket__ready_read(s);
+            } else if (sslsocket__take_recvapp(s) > 0) {
+                if (!(s->flags & SSLSOCKET__F_APP_SEEN))
+                    sslsocket__ready_read(s);
+                s->flags &= ~SSLSOCKET__F_APP_SEEN;
+                progress = 1;
+            }
         }
         /* 4. queued application data into the engine */
         if ((st & BR_SSL_SENDAPP) && s->wlen > 0 && !(s->flags & SSLSOCKET__F_HOLD)) {
@@ -7911,8 +7928,10 @@ sslsocket__copy_out(sslsocket *s, unsigned char *dst, size_t len, int take)
             b = len - n;
         memcpy(dst + n, p, b);
         n += b;
-        if (take)
+        if (take && b > 0) {
             br_ssl_engine_recvapp_ack(SSLSOCKET__ENG(s), b);
+            s->flags &= ~SSLSOCKET__F_APP_SEEN; /* what comes next is news */
+        }
     }
     if (take) {
         s->rstart += a;
