@@ -213,9 +213,11 @@
    certificate is examined during the handshake, so certificates larger
    than SSLSOCKET_READ_BUFFER_SIZE are reported as TOO_LARGE.
    Why the default is above 48 KiB: 16 KiB outgoing records cost 16 KiB of
-   output buffer; 8 KiB ones (SSLSOCKET_IOBUF_SIZE=24986, a 45 KiB socket)
-   measured 17% slower in memory and about half the loopback bulk rate,
-   because write() hands the engine one record per call.
+   output buffer.  8 KiB ones (SSLSOCKET_IOBUF_SIZE=24986, a 45 KiB socket)
+   measured 15% slower bulk in memory (BearSSL's cost per record) and less
+   than half the loopback rate (a send per record); a process with many
+   idle connections pays for the pages it touches, not for sizeof (about
+   15 KiB resident per idle connection, see tests/bench/results.md).
    sslsocket_config is ~3 KiB (with SSLSOCKET_CLIENT_SESSIONS kept
    sessions) plus the caller's storage (the Debian system CA bundle takes
    about 70 KB of it); sslsocket_pipe is 2 x SSLSOCKET_PIPE_SIZE.

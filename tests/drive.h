@@ -81,6 +81,28 @@ drive_until(sslsocket *s, drive_log *l, int (*done)(sslsocket *, drive_log *), i
     }
 }
 
+/* Write all of `out` while reading into l->rx (the caller sets rx and
+   rx_cap), until `want` bytes came back, the socket is UNCONNECTED or the
+   time runs out.  Returns the bytes written. */
+TESTLIB_UNUSED static size_t
+drive_stream(sslsocket *s, drive_log *l, const unsigned char *out, size_t len, size_t want,
+             int timeout_ms)
+{
+    int64_t end = sslsocket__now_ms() + timeout_ms;
+    size_t sent = 0;
+    while (l->rx_len < want && sslsocket__now_ms() < end
+           && sslsocket_state(s) != SSLSOCKET_UNCONNECTED) {
+        sslsocket *list[1];
+        ptrdiff_t n;
+        if (sent < len && (n = sslsocket_write(s, out + sent, len - sent)) > 0)
+            sent += (size_t)n;
+        list[0] = s;
+        sslsocket_wait(list, 1, 100);
+        drive_poll(s, l);
+    }
+    return sent;
+}
+
 /* Servers in the tests: once `listener` reports a connection, accept it
    into `conn` (initialised with `cfg`) and start server TLS.  Returns 1
    once a connection was taken (pass the previous result as `accepted`). */

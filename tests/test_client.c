@@ -281,8 +281,7 @@ static void test_gnutls_echo_10mib(void)
     char portarg[32];
     char *argv[] = { "gnutls-serv", "--echo", "--x509certfile", "rsa.pem", "--x509keyfile",
                      "rsa.key", "--priority", "NORMAL:-VERS-TLS1.3", portarg, NULL };
-    size_t sent = 0, i;
-    int64_t end;
+    size_t i;
     br_sha256_context h;
     unsigned char d1[32], d2[32];
     snprintf(portarg, sizeof portarg, "--port=%u", port);
@@ -297,19 +296,7 @@ static void test_gnutls_echo_10mib(void)
     fresh_config();
     sslsocket_init(&sock, &cfg);
     REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
-    end = peers_now_ms() + 60000;
-    while (l.rx_len < sizeof in && peers_now_ms() < end
-           && sslsocket_state(&sock) != SSLSOCKET_UNCONNECTED) {
-        sslsocket *list[1] = { &sock };
-        ptrdiff_t n;
-        if (sent < sizeof out) {
-            n = sslsocket_write(&sock, out + sent, sizeof out - sent);
-            if (n > 0)
-                sent += (size_t)n;
-        }
-        sslsocket_wait(list, 1, 100);
-        drive_poll(&sock, &l);
-    }
+    drive_stream(&sock, &l, out, sizeof out, sizeof in, 60000);
     CHECKF(l.rx_len == sizeof in, "received %zu of %zu (%s)", l.rx_len, sizeof in,
            sslsocket_error_string(&sock));
     br_sha256_init(&h);

@@ -51,19 +51,30 @@ static int both_closed(void)
            && sslsocket_state(&srv) == SSLSOCKET_UNCONNECTED;
 }
 
-/* Start TLS over the pipe; client verifies "localhost". */
+/* Fresh sockets on the pipe with TLS started (not driven): the client
+   verifies `name` under `verify_mode` (-1: the config's), ignoring
+   `ignore`. */
 static int
-handshake(void)
+start_pair(const char *name, int verify_mode, unsigned ignore)
 {
     sslsocket_init(&cli, &ccfg);
     sslsocket_init(&srv, &scfg);
     if (sslsocket_pipe_connect(&pipe_, &cli, &srv) != 0)
         return 0;
-    sslsocket_set_peer_verify_name(&cli, "localhost");
-    if (sslsocket_start_client_encryption(&cli) != 0
-        || sslsocket_start_server_encryption(&srv) != 0)
-        return 0;
-    return pump_both(both_encrypted, 200);
+    sslsocket_set_peer_verify_name(&cli, name);
+    if (verify_mode >= 0)
+        sslsocket_set_peer_verify_mode(&cli, verify_mode);
+    if (ignore)
+        sslsocket_ignore_ssl_errors(&cli, ignore);
+    return sslsocket_start_client_encryption(&cli) == 0
+           && sslsocket_start_server_encryption(&srv) == 0;
+}
+
+/* Start TLS over the pipe; client verifies "localhost". */
+static int
+handshake(void)
+{
+    return start_pair("localhost", -1, 0) && pump_both(both_encrypted, 200);
 }
 
 static void test_handshake_ec(void)
@@ -272,12 +283,7 @@ static void test_client_sessions(void)
 
     /* another name: the localhost session is not offered, the certificate
        is checked and fails */
-    sslsocket_init(&cli, &ccfg);
-    sslsocket_init(&srv, &scfg);
-    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
-    sslsocket_set_peer_verify_name(&cli, "other.test");
-    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
-    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    REQUIRE(start_pair("other.test", -1, 0));
     pump_both(NULL, 200);
     CHECK(!sslsocket_is_encrypted(&cli));
     CHECKF(sslsocket_error(&cli) == SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "error %d: %s",
@@ -285,33 +291,16 @@ static void test_client_sessions(void)
 
     /* the same name with its problem ignored connects, but leaves no
        session: the next verifying socket for that name still fails */
-    sslsocket_init(&cli, &ccfg);
-    sslsocket_init(&srv, &scfg);
-    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
-    sslsocket_set_peer_verify_name(&cli, "other.test");
-    sslsocket_ignore_ssl_errors(&cli, SSLSOCKET_SSLERR_ALL);
-    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
-    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    REQUIRE(start_pair("other.test", -1, SSLSOCKET_SSLERR_ALL));
     REQUIRE(pump_both(both_encrypted, 200));
     CHECK(!sslsocket_session_resumed(&cli));
-    sslsocket_init(&cli, &ccfg);
-    sslsocket_init(&srv, &scfg);
-    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
-    sslsocket_set_peer_verify_name(&cli, "other.test");
-    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
-    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    REQUIRE(start_pair("other.test", -1, 0));
     pump_both(NULL, 200);
     CHECK(!sslsocket_is_encrypted(&cli));
     CHECK(sslsocket_error(&cli) == SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED);
 
     /* VERIFY_NONE neither offers nor leaves sessions */
-    sslsocket_init(&cli, &ccfg);
-    sslsocket_init(&srv, &scfg);
-    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
-    sslsocket_set_peer_verify_name(&cli, "localhost");
-    sslsocket_set_peer_verify_mode(&cli, SSLSOCKET_VERIFY_NONE);
-    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
-    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    REQUIRE(start_pair("localhost", SSLSOCKET_VERIFY_NONE, 0));
     REQUIRE(pump_both(both_encrypted, 200));
     CHECK(!sslsocket_session_resumed(&cli));
 

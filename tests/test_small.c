@@ -77,8 +77,7 @@ static void test_gnutls_echo(void)
     char portarg[32];
     char *argv[] = { "gnutls-serv", "--echo", "--x509certfile", "ec.pem", "--x509keyfile",
                      "ec.key", "--priority", "NORMAL:-VERS-TLS1.3", portarg, NULL };
-    size_t sent = 0, i;
-    int64_t end;
+    size_t i;
     snprintf(portarg, sizeof portarg, "--port=%u", port);
     p = peers_spawn("gnutls.log", argv);
     REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
@@ -90,16 +89,7 @@ static void test_gnutls_echo(void)
     fresh_config();
     sslsocket_init(&sock, &cfg);
     REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
-    end = peers_now_ms() + 30000;
-    while (l.rx_len < sizeof in && peers_now_ms() < end
-           && sslsocket_state(&sock) != SSLSOCKET_UNCONNECTED) {
-        sslsocket *list[1] = { &sock };
-        ptrdiff_t n;
-        if (sent < sizeof out && (n = sslsocket_write(&sock, out + sent, sizeof out - sent)) > 0)
-            sent += (size_t)n;
-        sslsocket_wait(list, 1, 100);
-        drive_poll(&sock, &l);
-    }
+    drive_stream(&sock, &l, out, sizeof out, sizeof in, 30000);
     CHECKF(l.rx_len == sizeof in, "received %zu of %zu (%s)", l.rx_len, sizeof in,
            sslsocket_error_string(&sock));
     CHECK(memcmp(out, in, sizeof in) == 0);

@@ -140,32 +140,7 @@ wait_for() { # CMD...: until it succeeds, at most 10 s
 }
 HAVE_NGINX=0
 command -v nginx > /dev/null && command -v python3 > /dev/null && HAVE_NGINX=1
-nginx_conf() { # PORT
-    mkdir -p nginx_tmp
-    cat > nginx.conf <<NGX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx_error.log;
-daemon off;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx_tmp;
-    keepalive_timeout 0;
-    sendfile off;
-    server {
-        listen 127.0.0.1:$1 ssl;
-        ssl_certificate $CERTS/ec.pem;
-        ssl_certificate_key $CERTS/ec.key;
-        ssl_protocols TLSv1.2;
-        ssl_ciphers $CIPHER;
-        ssl_session_cache off;
-        ssl_session_tickets off;
-        root $WORK;
-    }
-}
-NGX
-}
+. "$SRC/nginx.sh"
 SPID=""
 PORT=""
 # start_server KIND NAME ACCEPTS: KIND lib|nginx|ossl, traced as NAME when
@@ -189,7 +164,7 @@ start_server() {
         ;;
     nginx)
         PORT=$(free_port)
-        nginx_conf "$PORT"
+        nginx_conf "$PORT" off
         rm -f nginx.pid
         "${pre[@]}" nginx -p "$WORK" -c "$WORK/nginx.conf" > nginx.out 2>&1 &
         SPID=$!

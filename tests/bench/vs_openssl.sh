@@ -16,6 +16,7 @@ OUT=${BENCH_OUT:-build/bench}
 BIN=${BENCH_BIN:-$OUT}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
+SRC=$(cd "$(dirname "$0")" && pwd)
 BIN=$(cd "$BIN" && pwd)
 TB="$BIN/tlsbench"
 CIPHER=ECDHE-ECDSA-AES128-GCM-SHA256
@@ -76,35 +77,13 @@ fi
 
 # nginx (OpenSSL, one event-driven worker): the fair OpenSSL *server*, since
 # s_server serves one connection at a time.  Optional: skipped if missing.
+. "$SRC/nginx.sh"
 NGINX_PORT=""
 NGINX_PID=""
 if command -v nginx > /dev/null && command -v python3 > /dev/null; then
     NGINX_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    mkdir -p nginx_tmp
     chmod 755 "$WORK"; chmod 644 big.bin small.txt
-    cat > nginx.conf <<NGX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx_error.log;
-daemon off;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx_tmp;
-    keepalive_timeout 0;
-    sendfile off;
-    server {
-        listen 127.0.0.1:$NGINX_PORT ssl;
-        ssl_certificate $CERTS/ec.pem;
-        ssl_certificate_key $CERTS/ec.key;
-        ssl_protocols TLSv1.2;
-        ssl_ciphers $CIPHER;
-        ssl_session_cache shared:SSL:1m;
-        ssl_session_tickets off;
-        root $WORK;
-    }
-}
-NGX
+    nginx_conf "$NGINX_PORT" shared:SSL:1m
     nginx -p "$WORK" -c "$WORK/nginx.conf" > nginx.out 2>&1 &
     NGINX_PID=$!
     for _ in $(seq 100); do
