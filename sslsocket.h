@@ -216,8 +216,10 @@
    output buffer.  8 KiB ones (SSLSOCKET_IOBUF_SIZE=24986, a 45 KiB socket)
    measured 15% slower bulk in memory (BearSSL's cost per record) and less
    than half the loopback rate (a send per record); a process with many
-   idle connections pays for the pages it touches, not for sizeof (about
-   15 KiB resident per idle connection, see tests/bench/results.md).
+   idle connections pays for the pages it touches, not for sizeof: about
+   15 KiB resident per connection after a handshake, about 12 KiB once idle
+   for a second (sslsocket_config_set_idle_release gives the record
+   buffer's pages back; tests/bench/results.md has the measurements).
    sslsocket_config is ~3 KiB (with SSLSOCKET_CLIENT_SESSIONS kept
    sessions) plus the caller's storage (the Debian system CA bundle takes
    about 70 KB of it); sslsocket_pipe is 2 x SSLSOCKET_PIPE_SIZE.
@@ -607,6 +609,7 @@ typedef struct sslsocket_config {
     unsigned char pins[SSLSOCKET_MAX_PINS][32];
     size_t n_pins;
     int lookup_ms, connect_ms, handshake_ms, idle_ms, close_ms;
+    int release_ms;           /* idle buffer release, 0 = never */
     sslsocket_address nameservers[SSLSOCKET_MAX_NAMESERVERS];
     int n_nameservers, dns_attempts;
     const char *hosts_path;   /* default /etc/hosts */
@@ -804,6 +807,14 @@ SSLSOCKET_API int sslsocket_config_set_timeouts(sslsocket_config *cfg, int looku
 /* How long a disconnect may take to flush queued data and close_notify to
    a peer that does not read (default 10000 ms). */
 SSLSOCKET_API int sslsocket_config_set_close_timeout(sslsocket_config *cfg, int close_ms);
+/* After `ms` milliseconds without traffic (default 1000; 0 never), an
+   encrypted connection whose record buffer holds nothing gives the buffer's
+   pages back to the kernel (madvise MADV_DONTNEED; they come back zeroed
+   at the next record), as OpenSSL's SSL_MODE_RELEASE_BUFFERS frees its
+   buffers: an idle connection keeps about 8 KiB resident instead of 15.
+   sslsocket_timeout_ms() includes the moment, so the socket is polled
+   once for it. */
+SSLSOCKET_API int sslsocket_config_set_idle_release(sslsocket_config *cfg, int ms);
 /* Name server for host lookups ("127.0.0.1:5353", "[::1]:53"; the port
    defaults to 53), replacing /etc/resolv.conf's.  May be called up to
    SSLSOCKET_MAX_NAMESERVERS times.  `attempts` (>= 1) per server. */
@@ -1031,6 +1042,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1085,6 +1097,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_TRUNCATED          0x20000u /* TLS stream ended without close_notify */
 #define SSLSOCKET__F_CACHED_OFFER       0x40000u /* client offered a config-kept session */
 #define SSLSOCKET__F_APP_SEEN           0x80000u /* READY_READ told of what recvapp holds */
+#define SSLSOCKET__F_RELEASED           0x100000u /* iobuf pages given back while idle */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -5241,6 +5254,7 @@ sslsocket_config_init(sslsocket_config *cfg, void *storage, size_t size)
     cfg->handshake_ms = 30000;
     cfg->idle_ms = -1;
     cfg->close_ms = 10000;
+    cfg->release_ms = 1000;
     cfg->dns_attempts = 2;
     cfg->error = SSLSOCKET_ERR_UNKNOWN;
     return 0;
@@ -5671,6 +5685,17 @@ sslsocket_config_set_close_timeout(sslsocket_config *cfg, int close_ms)
         return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
             "sslsocket_config_set_close_timeout: %d ms (must be >= 1)", close_ms);
     cfg->close_ms = close_ms;
+    return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_set_idle_release(sslsocket_config *cfg, int ms)
+{
+    SSLSOCKET__CHECK_CFG(cfg, "set_idle_release");
+    if (ms < 0)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_idle_release: %d ms (must be >= 0)", ms);
+    cfg->release_ms = ms;
     return 0;
 }
 
@@ -6261,6 +6286,55 @@ sslsocket__finish(sslsocket *s)
     }
 }
 
+/* Bytes moved: the connection is not idle, and its buffer is in use. */
+SSLSOCKET__PRIVATE void
+sslsocket__traffic(sslsocket *s)
+{
+    s->idle_since = sslsocket__now_ms();
+    s->flags &= ~SSLSOCKET__F_RELEASED;
+}
+
+/* An encrypted connection whose record buffer holds nothing: no record
+   going out, no decrypted data waiting, no record partly received. */
+SSLSOCKET__PRIVATE int
+sslsocket__engine_idle(const sslsocket *s)
+{
+    const br_ssl_engine_context *eng = &s->ctx.client.eng;
+    unsigned st;
+    size_t len;
+    if (s->state != SSLSOCKET_CONNECTED || !SSLSOCKET__TLS(s)
+        || (s->flags & (SSLSOCKET__F_HOLD | SSLSOCKET__F_RELEASED))
+        || !(s->flags & SSLSOCKET__F_HS_DONE) || s->wlen > 0)
+        return 0;
+    st = br_ssl_engine_current_state(eng);
+    if ((st & (BR_SSL_SENDREC | BR_SSL_RECVAPP | BR_SSL_CLOSED)) || !(st & BR_SSL_RECVREC))
+        return 0;
+    return br_ssl_engine_recvrec_buf(eng, &len) == eng->ibuf;
+}
+
+/* Idle long enough: give the record buffer's whole pages back to the
+   kernel (see sslsocket_config_set_idle_release).  Nothing in them is
+   read again before being written: BearSSL writes each record before
+   reading it.  Errors (locked memory...) leave the pages as they were. */
+SSLSOCKET__PRIVATE void
+sslsocket__release_buffers(sslsocket *s, int64_t now)
+{
+    static uintptr_t page;
+    uintptr_t a = (uintptr_t)s->iobuf, b = a + sizeof s->iobuf;
+    int ms = sslsocket__cfg(s)->release_ms;
+    if (ms <= 0 || now < s->idle_since + ms || !sslsocket__engine_idle(s))
+        return;
+    if (page == 0) {
+        long p = sysconf(_SC_PAGESIZE);
+        page = p > 0 ? (uintptr_t)p : 4096;
+    }
+    a = (a + page - 1) & ~(page - 1);
+    b &= ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_DONTNEED);
+    s->flags |= SSLSOCKET__F_RELEASED;
+}
+
 /* The connection is up and fails: ERROR while still CONNECTED, then the
    close sequence. */
 SSLSOCKET__PRIVATE void
@@ -6308,7 +6382,7 @@ sslsocket__connected(sslsocket *s, int slot)
         sslsocket__from_sockaddr(&ss, &s->local);
     s->flags |= SSLSOCKET__F_WAS_CONNECTED;
     s->deadline = 0;
-    s->idle_since = sslsocket__now_ms();
+    sslsocket__traffic(s);
     sslsocket__set_state(s, SSLSOCKET_CONNECTED);
     if ((s->flags & SSLSOCKET__F_ENCRYPT_ON_CONNECT) && sslsocket__begin_tls(s, 0) < 0) {
         char why[SSLSOCKET_ERROR_STRING_SIZE];
@@ -7069,7 +7143,7 @@ sslsocket__encrypted(sslsocket *s)
     }
     sslsocket__keylog(s);
     s->deadline = 0;
-    s->idle_since = sslsocket__now_ms();
+    sslsocket__traffic(s);
     sslsocket__event(s, SSLSOCKET_EV_ENCRYPTED, 0);
     if (s->flags & SSLSOCKET__F_DISCONNECT_PENDING)
         sslsocket__begin_close(s);
@@ -7273,7 +7347,7 @@ sslsocket__pump(sslsocket *s)
             n = sslsocket__io_send(s, buf, len);
             if (n > 0) {
                 br_ssl_engine_sendrec_ack(eng, (size_t)n);
-                s->idle_since = sslsocket__now_ms();
+                sslsocket__traffic(s);
                 progress = 1;
                 continue;
             } else if (n == 0) {
@@ -7345,7 +7419,7 @@ sslsocket__pump(sslsocket *s)
             n = sslsocket__io_recv(s, buf, len);
             if (n > 0) {
                 br_ssl_engine_recvrec_ack(eng, (size_t)n);
-                s->idle_since = sslsocket__now_ms();
+                sslsocket__traffic(s);
                 progress = 1;
             } else if (n == 0) {
                 s->flags |= SSLSOCKET__F_EOF;
@@ -7450,7 +7524,7 @@ sslsocket__plain_io(sslsocket *s)
         }
         memmove(s->wbuf, s->wbuf + n, s->wlen - (size_t)n);
         s->wlen -= (size_t)n;
-        s->idle_since = sslsocket__now_ms();
+        sslsocket__traffic(s);
         sslsocket__event(s, SSLSOCKET_EV_BYTES_WRITTEN, (int)n);
     }
     if (s->state == SSLSOCKET_CLOSING && s->wlen == 0) {
@@ -7467,7 +7541,7 @@ sslsocket__plain_io(sslsocket *s)
         n = sslsocket__io_recv(s, s->rbuf + s->rend, room);
         if (n > 0) {
             s->rend += (size_t)n;
-            s->idle_since = sslsocket__now_ms();
+            sslsocket__traffic(s);
             sslsocket__ready_read(s);
             continue;
         }
@@ -7600,7 +7674,7 @@ sslsocket__pipe_or_fd_attach(sslsocket *s, sslsocket_pipe *p, int side, int serv
     s->pipe = p;
     s->pipe_side = side;
     s->flags |= SSLSOCKET__F_WAS_CONNECTED;
-    s->idle_since = sslsocket__now_ms();
+    sslsocket__traffic(s);
     sslsocket__set_state(s, SSLSOCKET_CONNECTED);
     sslsocket__event(s, SSLSOCKET_EV_CONNECTED, 0);
     return 0;
@@ -7694,8 +7768,11 @@ sslsocket_poll(sslsocket *s)
     default:
         break;
     }
-    if (s->state != SSLSOCKET_UNCONNECTED)
-        sslsocket__check_deadlines(s, sslsocket__now_ms());
+    if (s->state != SSLSOCKET_UNCONNECTED) {
+        int64_t now = sslsocket__now_ms();
+        sslsocket__check_deadlines(s, now);
+        sslsocket__release_buffers(s, now);
+    }
     bits = s->lost_events;
     s->lost_events = 0;
     for (i = 0; i < s->n_events; i++)
@@ -7853,6 +7930,8 @@ sslsocket_timeout_ms(const sslsocket *s)
         SSLSOCKET__AT(s->next_attempt_at);
     if (s->state == SSLSOCKET_CONNECTED && cfg->idle_ms > 0)
         SSLSOCKET__AT(s->idle_since + cfg->idle_ms);
+    if (cfg->release_ms > 0 && sslsocket__engine_idle(s))
+        SSLSOCKET__AT(s->idle_since + cfg->release_ms);
 #undef SSLSOCKET__AT
     if (t < 0)
         return -1;

@@ -5,6 +5,7 @@
 #include "testlib.h"
 #include "peers.h"
 #include "drive.h"
+#include <sys/mman.h>
 
 static unsigned char cstore[64 * 1024], sstore[64 * 1024];
 static sslsocket_config ccfg, scfg;
@@ -319,6 +320,68 @@ static void test_client_sessions(void)
 }
 
 
+/* Pages wholly inside [p, p+len) that are resident. */
+static size_t
+resident_pages(const void *p, size_t len)
+{
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+    uintptr_t b = ((uintptr_t)p + len) & ~(pg - 1);
+    unsigned char vec[64];
+    size_t n = (b - a) / pg, i, r = 0;
+    if (b <= a || n > sizeof vec || mincore((void *)a, b - a, vec) != 0)
+        return (size_t)-1;
+    for (i = 0; i < n; i++)
+        r += vec[i] & 1;
+    return r;
+}
+
+static int ping_arrived(void) { return sl.rx_len >= 5 && cl.rx_len >= 5; }
+
+/* Idle buffer release: after the configured quiet time the pages of the
+   record buffer leave the process (mincore says so), the timeout told the
+   caller when to poll, and the connection works on afterwards. */
+static void test_idle_release(void)
+{
+    static unsigned char in_c[64], in_s[64];
+    int i;
+    configs("ec.pem", "ec.key");
+    REQUIRE(sslsocket_config_set_idle_release(&ccfg, 50) == 0);
+    REQUIRE(sslsocket_config_set_idle_release(&scfg, 50) == 0);
+    CHECK(sslsocket_config_set_idle_release(&scfg, -1) == -1);
+    CHECK(strstr(sslsocket_config_error_string(&scfg), "must be >= 0") != NULL);
+    REQUIRE(handshake());
+    cl.rx = in_c;
+    cl.rx_cap = sizeof in_c;
+    sl.rx = in_s;
+    sl.rx_cap = sizeof in_s;
+    CHECK(sslsocket_write_string(&cli, "ping\n") == 5);
+    CHECK(sslsocket_write_string(&srv, "pong\n") == 5);
+    REQUIRE(pump_both(ping_arrived, 100));
+    CHECK(resident_pages(cli.iobuf, sizeof cli.iobuf) > 0);
+    CHECKF(sslsocket_timeout_ms(&cli) > 0 && sslsocket_timeout_ms(&cli) <= 50, "timeout %d",
+           sslsocket_timeout_ms(&cli));
+    for (i = 0; i < 40 && (resident_pages(cli.iobuf, sizeof cli.iobuf) != 0
+                           || resident_pages(srv.iobuf, sizeof srv.iobuf) != 0); i++) {
+        int t = sslsocket_timeout_ms(&cli);
+        sslsocket_wait(NULL, 0, t < 0 || t > 50 ? 50 : t); /* the library's own timer */
+        pump_both(NULL, 1);
+    }
+    CHECKF(resident_pages(cli.iobuf, sizeof cli.iobuf) == 0, "client: %zu pages resident",
+           resident_pages(cli.iobuf, sizeof cli.iobuf));
+    CHECK(resident_pages(srv.iobuf, sizeof srv.iobuf) == 0);
+    CHECK(sslsocket_timeout_ms(&cli) == -1); /* released: nothing more to wake up for */
+    /* the connection goes on as before */
+    CHECK(sslsocket_write_string(&cli, "again\n") == 6);
+    CHECK(sslsocket_write_string(&srv, "again\n") == 6);
+    REQUIRE(pump_both(NULL, 20));
+    CHECK(sl.rx_len == 11 && memcmp(in_s, "ping\nagain\n", 11) == 0);
+    CHECK(cl.rx_len == 11 && memcmp(in_c, "pong\nagain\n", 11) == 0);
+    CHECK(resident_pages(cli.iobuf, sizeof cli.iobuf) > 0);
+    sslsocket_disconnect(&cli);
+    CHECK(pump_both(both_closed, 100));
+}
+
+
 /* The peer's chain: leaf + intermediate served, summarised on the client. */
 static void test_peer_chain(void)
 {
@@ -479,6 +542,7 @@ static const testlib_case tests[] = {
     { "client_certificate", test_client_certificate },
     { "resumption", test_resumption },
     { "client_sessions", test_client_sessions },
+    { "idle_release", test_idle_release },
     { "peer_chain", test_peer_chain },
     { "keylog", test_keylog },
     { "idle_timeout", test_idle_timeout },

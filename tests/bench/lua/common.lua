@@ -31,6 +31,23 @@ function C.report_memory(label, n)
           math.floor(collectgarbage("count") * 1024), math.floor(heap * 1024))
 end
 
+-- The "held" report waits until the last connection has been idle for
+-- IDLE_SECONDS: sslsocket.so gives an idle connection's record buffer back
+-- after 1 s (sslsocket_config_set_idle_release); LuaSec releases its
+-- buffers at once (SSL_MODE_RELEASE_BUFFERS).  Both are measured the same
+-- way.  Call C.held(n) when n connections are up; C.tick() from the loop.
+C.IDLE_SECONDS = 1.5
+local held_n, held_at
+function C.held(n)
+    held_n, held_at = n, C.now()
+end
+function C.tick()
+    if held_at and C.now() - held_at >= C.IDLE_SECONDS then
+        held_at = nil
+        C.report_memory("held", held_n)
+    end
+end
+
 -- One line on stdout, flushed at once (the script reads it from a file).
 function C.say(fmt, ...)
     io.stdout:write(fmt:format(...), "\n")

@@ -109,7 +109,7 @@ local function pump(c, st)
                 live = live + 1
                 if live == hold and not reported then
                     reported = true
-                    C.report_memory("held", live)
+                    C.held(live)
                 end
             end
         elseif err == "wantread" or err == "timeout" or err == "wantwrite" then
@@ -160,7 +160,8 @@ end
 recvt.insert(server)
 local stop = C.now() + tonumber(os.getenv("BENCH_LIFETIME") or "600")
 while C.now() < stop do
-    local r, w = socket.select(recvt.list, sendt.list, 1)
+    local r, w = socket.select(recvt.list, sendt.list, 0.25)
     for _, c in ipairs(r) do ready(c) end
     for _, c in ipairs(w) do ready(c) end
+    C.tick()
 end
