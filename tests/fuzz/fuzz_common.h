@@ -177,6 +177,10 @@ fz_client_config(sslsocket_config *cfg, unsigned f1, unsigned f2)
         || sslsocket_config_set_ciphers(cfg, (f2 & FZ_C2_ALL) ? FZ_ALL_SUITES : "DEFAULT") < 0)
         fz_die("client config", sslsocket_config_error_string(cfg));
     sslsocket_config_set_renegotiation(cfg, (f2 & FZ_C2_RENEG) != 0);
+    /* resumption only when the input asks (FZ_C_RESUME): the seeded RNG
+       gives every server the same session ID, which a kept session would
+       take for an accepted resumption */
+    sslsocket_config_set_client_sessions(cfg, 0);
     cfg->n_pins = 0;
     if ((f2 & FZ_C2_PIN) && sslsocket_config_add_pin(cfg, fz_pin) < 0)
         fz_die("pin", sslsocket_config_error_string(cfg));
