@@ -82,7 +82,8 @@
    close_notify: what was read may be cut short);
    SslConfiguration.new([storage_size]), .ca_count, .session_cache_size,
    .client_session_reuse (boolean, default true: see
-   sslsocket_config_set_client_sessions);
+   sslsocket_config_set_client_sessions), .idle_release_ms (default 10000,
+   0 never: sslsocket_config_set_idle_release);
    SslCertificate.public_key_bits, .public_key_digest (SPKI SHA-256, for
    add_pinned_public_key), .is_ca, .version, .signature_algorithm;
    SslKey.length, .error_string.
@@ -946,6 +947,7 @@ lss_cfg_replay(lua_State *L, int uv, lss_config *cfg)
         return -1;
     r = 0;
     sslsocket_config_set_client_sessions(&cfg->c, !lss_intfield(L, uv, "no_client_sessions", 0));
+    sslsocket_config_set_idle_release(&cfg->c, lss_intfield(L, uv, "idle_release_ms", 10000));
     if (sslsocket_config_set_peer_verify_mode(&cfg->c, lss_intfield(L, uv, "verify_mode", 3)) < 0
         || sslsocket_config_set_peer_verify_depth(&cfg->c,
                                                   lss_intfield(L, uv, "verify_depth", 8)) < 0)
@@ -1274,6 +1276,30 @@ cfg_set_client_sessions(lua_State *L)
     lua_getiuservalue(L, 1, 1);
     lua_pushinteger(L, !on);
     lua_setfield(L, -2, "no_client_sessions");
+    return 0;
+}
+
+/* Idle buffer release after this many milliseconds (0 never). */
+static int
+cfg_get_idle_release(lua_State *L)
+{
+    lss_cfg_getfield(L, "idle_release_ms");
+    if (lua_isnil(L, -1))
+        lua_pushinteger(L, 10000);
+    return 1;
+}
+
+static int
+cfg_set_idle_release(lua_State *L)
+{
+    lss_config *cfg = lss_checkcfg(L, 1);
+    lua_Integer ms = lss_prop_integer(L, "SslConfiguration.idle_release_ms");
+    if (ms < 0 || ms > 0x7fffffff || sslsocket_config_set_idle_release(&cfg->c, (int)ms) < 0)
+        return luaL_error(L, "SslConfiguration.idle_release_ms: %I out of range (0..2147483647)",
+                          ms);
+    lua_getiuservalue(L, 1, 1);
+    lua_pushinteger(L, ms);
+    lua_setfield(L, -2, "idle_release_ms");
     return 0;
 }
 
@@ -3279,6 +3305,7 @@ static const luaL_Reg cfg_getters[] = {
     { "ca_count", cfg_ca_count },
     { "ciphers", cfg_get_ciphers },
     { "client_session_reuse", cfg_get_client_sessions },
+    { "idle_release_ms", cfg_get_idle_release },
     { "local_certificate", cfg_get_local_cert },
     { "local_certificate_chain", cfg_get_chain },
     { "peer_verify_depth", cfg_get_verify_depth },
@@ -3295,6 +3322,7 @@ static const luaL_Reg cfg_setters[] = {
     { "ca_certificates", cfg_set_cas },
     { "ciphers", cfg_set_ciphers },
     { "client_session_reuse", cfg_set_client_sessions },
+    { "idle_release_ms", cfg_set_idle_release },
     { "local_certificate", cfg_set_local_cert },
     { "local_certificate_chain", cfg_set_chain },
     { "peer_verify_depth", cfg_set_verify_depth },

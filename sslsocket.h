@@ -217,9 +217,9 @@
    measured 15% slower bulk in memory (BearSSL's cost per record) and less
    than half the loopback rate (a send per record); a process with many
    idle connections pays for the pages it touches, not for sizeof: about
-   15 KiB resident per connection after a handshake, about 12 KiB once idle
-   for a second (sslsocket_config_set_idle_release gives the record
-   buffer's pages back; tests/bench/results.md has the measurements).
+   15 KiB resident per connection after a handshake, about 10 KiB once idle
+   (sslsocket_config_set_idle_release gives the record buffer's pages back;
+   tests/bench/results.md has the measurements).
    sslsocket_config is ~3 KiB (with SSLSOCKET_CLIENT_SESSIONS kept
    sessions) plus the caller's storage (the Debian system CA bundle takes
    about 70 KB of it); sslsocket_pipe is 2 x SSLSOCKET_PIPE_SIZE.
@@ -807,13 +807,15 @@ SSLSOCKET_API int sslsocket_config_set_timeouts(sslsocket_config *cfg, int looku
 /* How long a disconnect may take to flush queued data and close_notify to
    a peer that does not read (default 10000 ms). */
 SSLSOCKET_API int sslsocket_config_set_close_timeout(sslsocket_config *cfg, int close_ms);
-/* After `ms` milliseconds without traffic (default 1000; 0 never), an
+/* After `ms` milliseconds without traffic (default 10000; 0 never), an
    encrypted connection whose record buffer holds nothing gives the buffer's
    pages back to the kernel (madvise MADV_DONTNEED; they come back zeroed
    at the next record), as OpenSSL's SSL_MODE_RELEASE_BUFFERS frees its
-   buffers: an idle connection keeps about 8 KiB resident instead of 15.
+   buffers: an idle connection keeps about 10 KiB resident instead of 15.
    sslsocket_timeout_ms() includes the moment, so the socket is polled
-   once for it. */
+   once for it.  The price is paid when traffic resumes: the pages are
+   faulted back in (measured: about 80 us more per event for connections
+   that wake up every second or two with a 1 s setting), hence 10 s. */
 SSLSOCKET_API int sslsocket_config_set_idle_release(sslsocket_config *cfg, int ms);
 /* Name server for host lookups ("127.0.0.1:5353", "[::1]:53"; the port
    defaults to 53), replacing /etc/resolv.conf's.  May be called up to
@@ -5254,7 +5256,7 @@ sslsocket_config_init(sslsocket_config *cfg, void *storage, size_t size)
     cfg->handshake_ms = 30000;
     cfg->idle_ms = -1;
     cfg->close_ms = 10000;
-    cfg->release_ms = 1000;
+    cfg->release_ms = 10000;
     cfg->dns_attempts = 2;
     cfg->error = SSLSOCKET_ERR_UNKNOWN;
     return 0;

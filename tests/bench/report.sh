@@ -60,7 +60,7 @@ echo "| resident memory per idle server connection (default build) | $(kib "$r")
 r=$(val memory rss_server_small)
 echo "| resident memory per idle server connection (small build) | $(kib "$r") KiB | <= 16 KiB | $(verdict "$(kib "$r")" "<=" 16) |"
 r=$(val memory rss_idle_server_default)
-echo "| the same after 1 s idle (record buffer released), default build | $(kib "$r") KiB | <= 16 KiB | $(verdict "$(kib "$r")" "<=" 16) |"
+echo "| the same after 1 s idle (record buffer released; idle release set to 1 s, 10 s by default), default build | $(kib "$r") KiB | <= 16 KiB | $(verdict "$(kib "$r")" "<=" 16) |"
 REF=nginx; [ -z "$(val vs_openssl hs_full_ossl_nginx)" ] && REF=ossl
 RN=$([ $REF = nginx ] && echo "nginx (OpenSSL, 1 worker)" || echo "openssl s_server")
 echo "| full handshakes/s, library server / $RN, OpenSSL clients | $(ratio "$(val vs_openssl hs_full_ossl_lib)" "$(val vs_openssl hs_full_ossl_$REF)") | report | BearSSL's P-256/X25519 code |"

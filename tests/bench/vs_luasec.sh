@@ -340,8 +340,9 @@ out "Bulk data goes through AES-NI GCM in both libraries, so the echo rate is mo
 out "(a string per read, the loop around it). "
 out "Memory: an sslsocket.so connection is one Lua userdata holding the whole \`sslsocket\` "
 out "(~53 KiB, mostly the full-duplex record buffer); only the pages a connection touches are "
-out "resident, and after 1 s without traffic the library gives the record buffer's pages back "
-out "(sslsocket_config_set_idle_release), as OpenSSL frees its buffers on idle connections "
+out "resident, and after 1 s without traffic (idle_release_ms = 1000 in ss_server.lua; 10 s by "
+out "default) the library gives the record buffer's pages back (sslsocket_config_set_idle_release), "
+out "as OpenSSL frees its buffers on idle connections "
 out "(LuaSec sets SSL_MODE_RELEASE_BUFFERS); both servers are measured %s s after the last "  "$(sed -n 's/^C.IDLE_SECONDS = //p' "$ROOT/tests/bench/lua/common.lua")"
 out "connection came up. "
 IDLE_DROP=$(ratio "${V[mbpsidle_ss]:-}" "${V[mbps_ss_ss]}")

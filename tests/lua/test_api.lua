@@ -452,6 +452,14 @@ test("SslConfiguration properties", function()
     H.eq(cfg.alpn_protocols, nil, "alpn cleared")
     cfg.session_cache_size = 16384
     H.eq(cfg.session_cache_size, 16384, "session cache")
+    H.eq(cfg.idle_release_ms, 10000, "idle release default")
+    cfg.idle_release_ms = 0
+    H.eq(cfg.idle_release_ms, 0, "idle release off")
+    H.raises("SslConfiguration.idle_release_ms: -1 out of range",
+             function() cfg.idle_release_ms = -1 end)
+    H.raises("SslConfiguration.idle_release_ms must be an integer",
+             function() cfg.idle_release_ms = "soon" end)
+    H.eq(cfg.idle_release_ms, 0, "unchanged by the bad values")
     -- trust anchors: object, PEM string, file; read back as certificates
     local ca = H.cert("ca.pem")
     H.eq(cfg:add_ca_certificate(ca), 1, "add_ca_certificate")

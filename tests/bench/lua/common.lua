@@ -13,6 +13,16 @@ function C.now()
     return t
 end
 
+-- Wall clock in seconds to the microsecond, for the start and the end of a
+-- measured interval (a process start each: not for loops).  C.now()'s 10 ms
+-- steps made a 0.3 s echo read 383 or 447 MB/s.
+function C.clock()
+    local p = assert(io.popen("date +%s.%N", "r"))
+    local t = p:read("n")
+    p:close()
+    return t
+end
+
 -- VmRSS of this process, in bytes.
 function C.rss()
     local f = assert(io.open("/proc/self/status", "r"))
@@ -33,7 +43,7 @@ end
 
 -- The "held" report waits until the last connection has been idle for
 -- IDLE_SECONDS: sslsocket.so gives an idle connection's record buffer back
--- after 1 s (sslsocket_config_set_idle_release); LuaSec releases its
+-- after 1 s (set so by ss_server.lua; 10 s by default); LuaSec releases its
 -- buffers at once (SSL_MODE_RELEASE_BUFFERS).  Both are measured the same
 -- way.  Call C.held(n) when n connections are up; C.tick() from the loop.
 C.IDLE_SECONDS = 1.5

@@ -63,8 +63,8 @@ if mode == "hs" then
     local secs = tonumber(arg[4] or "3")
     local resume = arg[5] == "resume"
     local count, resumed, sock = 0, 0, nil
-    local t0, c0 = C.now(), os.clock()
-    local stop = t0 + secs
+    local t0, c0 = C.clock(), os.clock()
+    local stop = C.now() + secs
     while C.now() < stop do
         if not (resume and sock) then
             sock = new_socket()
@@ -78,7 +78,7 @@ if mode == "hs" then
         connect(sock)
         loop_until(function() return count > before and sock.state == S.UNCONNECTED_STATE end, 10)
     end
-    C.say("hs %d %.3f %d %.3f", count, C.now() - t0, resumed, os.clock() - c0)
+    C.say("hs %d %.3f %d %.3f", count, C.clock() - t0, resumed, os.clock() - c0)
 
 elseif mode == "bulk" then
     local total = math.tointeger(tonumber(arg[4] or ""))
@@ -99,7 +99,7 @@ elseif mode == "bulk" then
         end
     end
     sock.encrypted_handler = function(s)
-        t0, c0 = C.now(), os.clock()
+        t0, c0 = C.clock(), os.clock()
         feed(s)
     end
     sock.bytes_written_handler = feed
@@ -108,7 +108,7 @@ elseif mode == "bulk" then
         if not data then return end
         got = got + #data
         if got >= total and not t1 then
-            t1, c1 = C.now(), os.clock()
+            t1, c1 = C.clock(), os.clock()
             s:disconnect()
         else
             feed(s)
