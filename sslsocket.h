@@ -131,7 +131,13 @@
    error code, bytes written).  To sleep until there is work, use
    sslsocket_wait() or put sslsocket_fds() into your own poll/epoll set with
    the readiness sslsocket_wants() asks for, and wake up no later than
-   sslsocket_timeout_ms() for the deadlines.
+   sslsocket_timeout_ms() for the deadlines.  Act on the events of every
+   poll, the first one after accept or start_*_encryption included: a slow
+   process can find a whole handshake and the first data waiting in it.
+   Data announced by READY_READ and left unread is not announced again,
+   and while it waits the engine takes no more records: sslsocket_wants()
+   may then ask for nothing, and sslsocket_timeout_ms() is 0 until a poll
+   has moved it to the read buffer.
 
    >>verification
    ==============

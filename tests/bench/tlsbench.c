@@ -129,6 +129,22 @@ conn_request(conn *c)
     conn_feed(c);
 }
 
+/* Poll connection k and act on its events; a closed one frees its slot. */
+static void
+conn_poll(int k)
+{
+    conn *c = &conns[k];
+    unsigned ev = sslsocket_poll(&c->s);
+    if (ev & SSLSOCKET_EV_READY_READ)
+        conn_request(c);
+    if (c->file_fd >= 0)
+        conn_feed(c);
+    if (sslsocket_state(&c->s) == SSLSOCKET_UNCONNECTED)
+        conn_end(c);
+    else
+        ep_update(k);
+}
+
 static int
 server_main(const char *portfile, const char *cert, const char *key, const char *cipher)
 {
@@ -187,30 +203,14 @@ server_main(const char *portfile, const char *cert, const char *key, const char 
                     e.events = EPOLLIN;
                     e.data.u32 = (unsigned)j;
                     epoll_ctl(ep, EPOLL_CTL_ADD, sslsocket_fd(&c->s), &e);
-                    sslsocket_poll(&c->s);
-                    if (sslsocket_state(&c->s) == SSLSOCKET_UNCONNECTED)
-                        conn_end(c); /* failed at once: the slot is free again */
-                    else
-                        ep_update(j);
+                    /* a slow server may find the whole handshake and the
+                       request waiting already: this poll's events count */
+                    conn_poll(j);
                 }
                 continue;
             }
-            {
-                conn *c = &conns[k];
-                unsigned ev;
-                if (!c->used)
-                    continue;
-                ev = sslsocket_poll(&c->s);
-                if (ev & SSLSOCKET_EV_READY_READ)
-                    conn_request(c);
-                if (c->file_fd >= 0)
-                    conn_feed(c);
-                if (sslsocket_state(&c->s) == SSLSOCKET_UNCONNECTED) {
-                    conn_end(c);
-                    continue;
-                }
-                ep_update((int)k);
-            }
+            if (conns[k].used)
+                conn_poll((int)k);
         }
     }
 }
