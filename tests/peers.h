@@ -335,4 +335,27 @@ peers_wait_exit(peers_proc *p, int timeout_ms)
     }
 }
 
+/* `gnutls-serv --echo` (TLS 1.2) with `cert`/`key` of the fixture dir on a
+ * free port of 127.0.0.1; returns the port (0 if it did not start). */
+TESTLIB_UNUSED static unsigned
+peers_gnutls_echo(peers_proc *p, const char *cert, const char *key)
+{
+    unsigned port = peers_free_port();
+    char portarg[32];
+    char *argv[] = { "gnutls-serv", "--echo", "--x509certfile", (char *)cert, "--x509keyfile",
+                     (char *)key, "--priority", "NORMAL:-VERS-TLS1.3", portarg, NULL };
+    snprintf(portarg, sizeof portarg, "--port=%u", port);
+    *p = peers_spawn("gnutls.log", argv);
+    return peers_wait_port("127.0.0.1", port, 5000) == 0 ? port : 0;
+}
+
+/* Printable 64-byte lines (gnutls-serv's echo mode reads text). */
+TESTLIB_UNUSED static void
+peers_text_lines(unsigned char *out, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++)
+        out[i] = (i % 64 == 63) ? '\n' : (unsigned char)('a' + ((i * 2654435761u) >> 13) % 26);
+}
+
 #endif

@@ -73,16 +73,9 @@ static void test_gnutls_echo(void)
     static unsigned char out[1 << 20], in[1 << 20];
     peers_proc p;
     drive_log l;
-    unsigned port = peers_free_port();
-    char portarg[32];
-    char *argv[] = { "gnutls-serv", "--echo", "--x509certfile", "ec.pem", "--x509keyfile",
-                     "ec.key", "--priority", "NORMAL:-VERS-TLS1.3", portarg, NULL };
-    size_t i;
-    snprintf(portarg, sizeof portarg, "--port=%u", port);
-    p = peers_spawn("gnutls.log", argv);
-    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
-    for (i = 0; i < sizeof out; i++) /* text lines: gnutls-serv echoes lines */
-        out[i] = (i % 64 == 63) ? '\n' : (unsigned char)('a' + ((i * 2654435761u) >> 13) % 26);
+    unsigned port = peers_gnutls_echo(&p, "ec.pem", "ec.key");
+    REQUIRE(port != 0);
+    peers_text_lines(out, sizeof out);
     memset(&l, 0, sizeof l);
     l.rx = in;
     l.rx_cap = sizeof in;
