@@ -13,7 +13,7 @@ BUILD    = build
 DEB_BUILD = gcc g++ make libbearssl-dev pkg-config
 DEB_TEST  = openssl gnutls-bin dovecot-imapd python3 valgrind curl ca-certificates clang \
             clang-tidy cppcheck iproute2 util-linux procps \
-            liblua5.4-dev lua5.4 luarocks
+            liblua5.4-dev lua5.4 luarocks lua-sec lua-socket strace
 DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps test test-c test-valgrind lint clean demo bench soak
