@@ -2780,7 +2780,7 @@ static int
 lss_round_body(lua_State *L)
 {
     lss_loop *loop = (lss_loop *)lua_touserdata(L, 2);
-    int timeout = (int)lua_tointeger(L, 1), active, n = 0, k = 0, np = 0, count = 0, r;
+    int timeout = (int)lua_tointeger(L, 1), active, n = 0, k = 0, np = 0, count = 0, r, async;
     lss_slot *slot;
     struct pollfd *pfd;
     int64_t t0, waited;
@@ -2791,12 +2791,13 @@ lss_round_body(lua_State *L)
         n += lua_type(L, -1) == LUA_TUSERDATA;
         lua_pop(L, 1);
     }
-    if (n == 0 && !lss_async_pending(L)) {
+    async = lss_async_pending(L);
+    if (n == 0 && !async) {
         lua_pushinteger(L, 0);
         return 1;
     }
     slot = lss_scratch(L, 2, (size_t)n, &pfd);
-    if (lss_async_pending(L))
+    if (async)
         timeout = 0;
     lua_pushnil(L);
     while (lua_next(L, active)) {

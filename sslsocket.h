@@ -7023,8 +7023,10 @@ sslsocket__csession_update(sslsocket *s, int ok)
         memset(e, 0, sizeof *e);
         return;
     }
+    if (++cfg->csession_clock == 0) /* 0 marks a free entry */
+        cfg->csession_clock = 1;
     e->params = s->session.params;
-    e->used = ++cfg->csession_clock ? cfg->csession_clock : (cfg->csession_clock = 1);
+    e->used = cfg->csession_clock;
 }
 
 SSLSOCKET__PRIVATE int
