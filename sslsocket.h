@@ -26,7 +26,7 @@
    compiled and run by the tests):
 
        static unsigned char store[256 * 1024];  // trust anchors live here
-       static sslsocket s;                      // ~53 KiB: keep it off small stacks
+       static sslsocket s;                      // ~61 KiB: keep it off small stacks
        sslsocket_config cfg;
        char buf[4096];
        ptrdiff_t n;
@@ -201,23 +201,26 @@
 
    >>memory
    ========
-   sizeof(sslsocket) is about 53 KiB with the defaults (54,160 bytes on
+   sizeof(sslsocket) is about 61 KiB with the defaults (62,456 bytes on
    x86-64): 33,178 bytes of BearSSL record buffer (full duplex, 16 KiB
    records each way), ~7.7 KiB of BearSSL contexts (client/server union 4
-   KiB, X.509 validator 3.7 KiB), 4 KiB read buffer, 4 KiB write queue, 2.5
-   KiB of peer certificate summary and chain, ~2 KiB of small state.
+   KiB, X.509 validator 3.7 KiB), 8 KiB where the peer's certificates are
+   examined, 4 KiB read buffer, 4 KiB write queue, 2.5 KiB of peer
+   certificate summary and chain, ~2 KiB of small state.
    The small profile,
        -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1
-       -DSSLSOCKET_WRITE_BUFFER_SIZE=2048
-   is 23,352 bytes: one buffer for both directions holding one 4 KiB
+       -DSSLSOCKET_WRITE_BUFFER_SIZE=2048 -DSSLSOCKET_CERT_BUFFER_SIZE=0
+   is 23,456 bytes: one buffer for both directions holding one 4 KiB
    record.  A client asks the server for 4 KiB records with the
    max_fragment_length extension (RFC 6066: OpenSSL >= 1.1.1 and GnuTLS
    grant it); a server in this profile serves clients that ask for it, and
    fails with "record too large" on a client that sends 16 KiB records.
    Half duplex also means the engine sends nothing while received data
-   waits to be read.  The read buffer doubles as the place where the peer's
-   certificate is examined during the handshake, so certificates larger
-   than SSLSOCKET_READ_BUFFER_SIZE are reported as TOO_LARGE.
+   waits to be read.  A peer certificate larger than
+   SSLSOCKET_CERT_BUFFER_SIZE (with 0, as in the small profile, the read
+   buffer is used: SSLSOCKET_READ_BUFFER_SIZE) is reported as TOO_LARGE,
+   and the checks that need it (host name, EKU, pins) as failed too, so
+   that ignoring TOO_LARGE alone never accepts it.
    Why the default is above 48 KiB: 16 KiB outgoing records cost 16 KiB of
    output buffer.  8 KiB ones (SSLSOCKET_IOBUF_SIZE=24986, a 45 KiB socket)
    measured 15% slower bulk in memory (BearSSL's cost per record) and less
@@ -278,6 +281,8 @@
    SSLSOCKET_HALF_DUPLEX          0           1: one buffer for both directions
    SSLSOCKET_READ_BUFFER_SIZE     4096        decrypted/plain bytes buffered
    SSLSOCKET_WRITE_BUFFER_SIZE    4096        bytes queued before encryption
+   SSLSOCKET_CERT_BUFFER_SIZE     8192        largest peer certificate inspected
+                                              (0: the read buffer is used) 
    SSLSOCKET_MAX_ADDRS            8           addresses kept from a lookup
    SSLSOCKET_MAX_HOSTNAME         256         host name buffer (with NUL)
    SSLSOCKET_ERROR_STRING_SIZE    256         error message buffer
@@ -302,6 +307,12 @@
 #endif
 #ifndef SSLSOCKET_WRITE_BUFFER_SIZE
 #define SSLSOCKET_WRITE_BUFFER_SIZE 4096
+#endif
+#ifndef SSLSOCKET_CERT_BUFFER_SIZE
+#define SSLSOCKET_CERT_BUFFER_SIZE 8192
+#endif
+#if SSLSOCKET_CERT_BUFFER_SIZE != 0 && SSLSOCKET_CERT_BUFFER_SIZE < 1024
+#error "SSLSOCKET_CERT_BUFFER_SIZE must be 0 (share the read buffer) or >= 1024"
 #endif
 #ifndef SSLSOCKET_MAX_ADDRS
 #define SSLSOCKET_MAX_ADDRS 8
@@ -470,7 +481,8 @@ enum { SSLSOCKET__ERRORS(SSLSOCKET__ERR_ENUM) SSLSOCKET_ERR_NONE_ = -2 };
     X(TOO_LARGE, 16, "certificate too large to inspect")                      \
     X(NOT_CA, 17, "issuer is not a CA")                                       \
     X(KEY_USAGE, 18, "certificate key usage forbids this use")               \
-    X(MALFORMED, 19, "certificate is malformed")
+    X(MALFORMED, 19, "certificate is malformed")                              \
+    X(PEER_CHANGED, 20, "peer certificate changed in a renegotiation")
 #define SSLSOCKET__SSLERR_ENUM(name, value, text) SSLSOCKET_SSLERR_##name = value,
 enum { SSLSOCKET__SSLERRORS(SSLSOCKET__SSLERR_ENUM) SSLSOCKET_SSLERR_COUNT_ };
 #undef SSLSOCKET__SSLERR_ENUM
@@ -489,6 +501,8 @@ typedef struct sslsocket_address {
 typedef struct sslsocket_session {
     br_ssl_session_parameters params;
     char host[SSLSOCKET_MAX_HOSTNAME]; /* the peer name it belongs to */
+    unsigned char policy[32];   /* digest of name, port and verification policy */
+    int verified;               /* from a handshake that verified the peer fully */
     int valid;
 } sslsocket_session;
 
@@ -590,10 +604,20 @@ typedef struct sslsocket_cert_info {
 /* A client session remembered by a config for its peer (see
    sslsocket_config_set_client_sessions). */
 typedef struct sslsocket__csession {
-    unsigned char key[32];              /* SHA-256 of peer name and port */
+    unsigned char key[32];              /* policy digest: name, port, verification */
     br_ssl_session_parameters params;
     unsigned used;                      /* clock of the last use, 0 = free */
 } sslsocket__csession;
+
+#define SSLSOCKET__CACHE_WAYS 4 /* server cache: entries per set */
+/* One session of the server cache (in the caller's memory, see
+   sslsocket_config_set_session_cache). */
+typedef struct sslsocket__sentry {
+    br_ssl_session_parameters params;
+    unsigned char tag[16];              /* policy digest: SNI name, client verification */
+    unsigned problems;                  /* SSLERR mask of the full handshake */
+    unsigned used;                      /* clock of the last use, 0 = free */
+} sslsocket__sentry;
 
 /* The configuration shared by many sockets (see sslsocket_config_init). */
 typedef struct sslsocket_config {
@@ -607,8 +631,12 @@ typedef struct sslsocket_config {
     size_t n_alpn;
     sslsocket__identity ids[SSLSOCKET_MAX_IDENTITIES]; /* [0] is the default */
     size_t n_ids;
-    br_ssl_session_cache_lru *cache; /* server session cache, or NULL */
-    br_ssl_session_cache_lru cache_ctx;
+    const br_ssl_session_cache_class *cache_vtable; /* what server engines point at */
+    sslsocket__sentry *cache;        /* server session cache, or NULL */
+    size_t cache_sets;               /* of SSLSOCKET__CACHE_WAYS entries */
+    unsigned cache_clock;
+    unsigned char trust_digest[32];  /* of the anchors, for the policy digests */
+    size_t trust_key[3];             /* anchors, arena lo/hi it was made from */
     sslsocket__csession csessions[SSLSOCKET_CLIENT_SESSIONS]; /* client side */
     unsigned csession_clock;
     int client_sessions_off;
@@ -647,6 +675,8 @@ typedef struct sslsocket__x509 {
     struct sslsocket *sock;
     int n_certs, capture_len, capture_overflow, pkey_ok;
     int cap_off, cap_len, cap_ok;   /* the issuer certificate being kept */
+    int had_leaf;                   /* renegotiation: prev_leaf holds the first leaf */
+    unsigned char prev_leaf[32];    /* SHA-256 of the leaf of the first handshake */
     br_x509_pkey pkey;
     unsigned char pkey_buf[520];
     unsigned usages;
@@ -674,10 +704,14 @@ typedef struct sslsocket__eventrec {
     int value;
 } sslsocket__eventrec;
 
-/* A socket: client, server connection or listener.  About 53 KiB with the
+/* A socket: client, server connection or listener.  About 61 KiB with the
    default sizes, most of it BearSSL's record buffer. */
 typedef struct sslsocket {
     const sslsocket_config *cfg;
+    const sslsocket_config *cfg_next; /* set during a TLS connection: for the next one */
+    int cfg_pending;
+    unsigned char resume_tag[16];   /* server: tag of the session being resumed */
+    int empty_run;                  /* records in a row without application data */
     int state, mode, open_mode;
     unsigned flags;
     int fd;
@@ -721,6 +755,9 @@ typedef struct sslsocket {
     } ctx;
     unsigned char iobuf[SSLSOCKET_IOBUF_SIZE];
     sslsocket__x509 x509;           /* clients, and servers that verify clients */
+#if SSLSOCKET_CERT_BUFFER_SIZE > 0
+    unsigned char cbuf[SSLSOCKET_CERT_BUFFER_SIZE]; /* the peer's leaf (and issuers) */
+#endif
     sslsocket_cert_info peer;       /* valid while have_peer */
     sslsocket_chain_entry chain[SSLSOCKET_MAX_PEER_CHAIN]; /* cleared by x_start_chain */
     unsigned char rbuf[SSLSOCKET_READ_BUFFER_SIZE];
@@ -787,6 +824,12 @@ SSLSOCKET_API void sslsocket_config_set_renegotiation(sslsocket_config *cfg, int
    sslsocket_set_session() takes precedence.  0 turns reuse off and forgets
    the sessions kept. */
 SSLSOCKET_API void sslsocket_config_set_client_sessions(sslsocket_config *cfg, int on);
+/* Forget every secret the config holds, with stores the compiler cannot
+   drop: the client sessions, the server cache's sessions, and the storage
+   (private keys, certificates, anchors) zeroed.  The config is left as
+   sslsocket_config_init(cfg, NULL, 0) leaves it.  Call it before freeing
+   a config or its storage; no socket may be using it. */
+SSLSOCKET_API void sslsocket_config_wipe(sslsocket_config *cfg);
 
 /* Peer verification mode (SSLSOCKET_VERIFY_*) and maximum chain length
    (1..16).  VERIFY_NONE is DANGEROUS: anyone can impersonate the peer. */
@@ -850,8 +893,16 @@ SSLSOCKET_API const char *sslsocket_config_error_string(const sslsocket_config *
    built-in default configuration (secure defaults, no trust anchors) is
    used.  Must be called once before anything else. */
 SSLSOCKET_API void sslsocket_init(sslsocket *s, const sslsocket_config *cfg);
-/* Replace the configuration; takes effect at the next handshake. */
+/* Replace the configuration (NULL: the built-in default).  While a TLS
+   connection is up (from start_*_encryption or connect_encrypted's
+   handshake until the socket is UNCONNECTED again) the engine points into
+   the configuration it started with: the new one then takes effect when
+   that connection ends, and the old one MUST stay alive until then. */
 SSLSOCKET_API int sslsocket_set_config(sslsocket *s, const sslsocket_config *cfg);
+/* The configuration the socket uses now (NULL: the built-in default);
+   differs from the last one set while that one waits for the connection
+   to end. */
+SSLSOCKET_API const sslsocket_config *sslsocket_get_config(const sslsocket *s);
 /* Bind outgoing connections to a local address ("0.0.0.0", "::", or NULL
    for any) and port (0 = any).  State becomes BOUND. */
 SSLSOCKET_API int sslsocket_bind(sslsocket *s, const char *address, unsigned port);
@@ -1106,6 +1157,8 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_CACHED_OFFER       0x40000u /* client offered a config-kept session */
 #define SSLSOCKET__F_APP_SEEN           0x80000u /* READY_READ told of what recvapp holds */
 #define SSLSOCKET__F_RELEASED           0x100000u /* iobuf pages given back while idle */
+#define SSLSOCKET__F_OFFERED            0x200000u /* client offered s->session */
+#define SSLSOCKET__F_MORE               0x400000u /* the last pump stopped on its budget */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -1119,6 +1172,17 @@ sslsocket__fmt(char *buf, size_t len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, len, fmt, ap);
     va_end(ap);
+}
+
+/* Zero memory that held secrets through a volatile pointer, so that the
+   compiler cannot drop the stores as dead (the memory is not read again). */
+static void *(*const volatile sslsocket__memset_v)(void *, int, size_t) = memset;
+
+SSLSOCKET__PRIVATE void
+sslsocket__wipe(void *p, size_t n)
+{
+    if (n > 0)
+        sslsocket__memset_v(p, 0, n);
 }
 
 /* ==========================================================================
@@ -5449,15 +5513,24 @@ sslsocket_config_add_certificate_file(sslsocket_config *cfg, const char *chain_p
 SSLSOCKET__DEF int
 sslsocket_config_set_session_cache(sslsocket_config *cfg, void *mem, size_t size)
 {
+    uintptr_t a = (uintptr_t)mem, al = sizeof(unsigned) - 1;
+    size_t skip = (size_t)(((a + al) & ~al) - a), n;
     SSLSOCKET__CHECK_CFG(cfg, "set_session_cache");
+    if (cfg->cache) /* the master secrets of the sessions it dropped */
+        sslsocket__wipe(cfg->cache, cfg->cache_sets * SSLSOCKET__CACHE_WAYS
+                                        * sizeof cfg->cache[0]);
     cfg->cache = NULL;
+    cfg->cache_sets = 0;
     if (mem == NULL)
         return 0;
-    if (size < 100)
+    n = size > skip ? (size - skip) / sizeof cfg->cache[0] : 0;
+    if (n < SSLSOCKET__CACHE_WAYS)
         return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
-            "sslsocket_config_set_session_cache: %zu bytes is too small (>= 100)", size);
-    br_ssl_session_cache_lru_init(&cfg->cache_ctx, (unsigned char *)mem, size);
-    cfg->cache = &cfg->cache_ctx;
+            "sslsocket_config_set_session_cache: %zu bytes is too small (>= %zu)", size,
+            (size_t)(SSLSOCKET__CACHE_WAYS * sizeof cfg->cache[0] + al));
+    cfg->cache = (sslsocket__sentry *)(void *)((unsigned char *)mem + skip);
+    cfg->cache_sets = n / SSLSOCKET__CACHE_WAYS;
+    memset(cfg->cache, 0, cfg->cache_sets * SSLSOCKET__CACHE_WAYS * sizeof cfg->cache[0]);
     return 0;
 }
 
@@ -5475,7 +5548,19 @@ sslsocket_config_set_client_sessions(sslsocket_config *cfg, int on)
         return;
     cfg->client_sessions_off = !on;
     if (!on)
-        memset(cfg->csessions, 0, sizeof cfg->csessions);
+        sslsocket__wipe(cfg->csessions, sizeof cfg->csessions);
+}
+
+SSLSOCKET__DEF void
+sslsocket_config_wipe(sslsocket_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    sslsocket_config_set_session_cache(cfg, NULL, 0);
+    if (cfg->arena.base)
+        sslsocket__wipe(cfg->arena.base, cfg->arena.size);
+    sslsocket__wipe(cfg, sizeof *cfg);
+    sslsocket_config_init(cfg, NULL, 0);
 }
 
 SSLSOCKET__DEF int
@@ -5955,11 +6040,35 @@ sslsocket__x_start_chain(const br_x509_class **ctx, const char *server_name)
     x->capture_len = 0;
     x->capture_overflow = 0;
     x->pkey_ok = 0;
+    /* a renegotiation must show the certificate of the first handshake */
+    x->had_leaf = (x->sock->flags & SSLSOCKET__F_HS_DONE) && x->sock->have_peer;
+    if (x->had_leaf)
+        memcpy(x->prev_leaf, x->sock->peer.sha256, sizeof x->prev_leaf);
     x->sock->n_ssl_errors = 0;
     x->sock->have_peer = 0;
     x->sock->n_chain = 0;
     memset(x->sock->chain, 0, sizeof x->sock->chain);
     x->minimal.vtable->start_chain(SSLSOCKET__MIN(x), NULL);
+}
+
+/* Where the peer's certificates are kept while the chain is checked: the
+   capture buffer, or the read buffer (free during a handshake, but for a
+   renegotiation with unread data: then nothing can be kept). */
+#if SSLSOCKET_CERT_BUFFER_SIZE > 0
+#define SSLSOCKET__CBUF(s) ((s)->cbuf)
+#define SSLSOCKET__CBUF_FREE(s) 1
+#else
+#define SSLSOCKET__CBUF(s) ((s)->rbuf)
+#define SSLSOCKET__CBUF_FREE(s) ((s)->rend == (s)->rstart)
+#endif
+#define SSLSOCKET__CBUF_SIZE(s) sizeof SSLSOCKET__CBUF(s)
+
+/* br_x509_minimal checks validity at this time (see x_end_cert for the
+   leaf, which is clamped into its own validity when our check failed). */
+SSLSOCKET__PRIVATE void
+sslsocket__x_set_time(sslsocket__x509 *x, int64_t t)
+{
+    br_x509_minimal_set_time(&x->minimal, (uint32_t)(t / 86400 + 719528), (uint32_t)(t % 86400));
 }
 
 SSLSOCKET__PRIVATE void
@@ -5968,17 +6077,17 @@ sslsocket__x_start_cert(const br_x509_class **ctx, uint32_t length)
     sslsocket__x509 *x = SSLSOCKET__X(ctx);
     sslsocket *s = x->sock;
     if (++x->n_certs == 1) {
-        /* the read buffer is free during a handshake unless a renegotiation
-           happens with unread data: then the certificate is not kept */
-        x->capture_overflow = length > sizeof s->rbuf || s->rend != s->rstart;
+        x->capture_overflow = length > SSLSOCKET__CBUF_SIZE(s) || !SSLSOCKET__CBUF_FREE(s);
         x->capture_len = 0;
+        if (x->capture_overflow) /* streamed to br_x509_minimal as it comes */
+            sslsocket__x_set_time(x, sslsocket__unix_time(s));
     } else {
         /* issuers are kept behind the leaf while they fit, for the chain
            summary; they go to br_x509_minimal at once */
         x->cap_off = x->capture_overflow ? 0 : x->capture_len;
         x->cap_len = 0;
-        x->cap_ok = !x->capture_overflow && x->n_certs - 1 <= SSLSOCKET_MAX_PEER_CHAIN
-                    && (size_t)x->cap_off + length <= sizeof s->rbuf;
+        x->cap_ok = SSLSOCKET__CBUF_FREE(s) && x->n_certs - 1 <= SSLSOCKET_MAX_PEER_CHAIN
+                    && (size_t)x->cap_off + length <= SSLSOCKET__CBUF_SIZE(s);
     }
     x->minimal.vtable->start_cert(SSLSOCKET__MIN(x), length);
 }
@@ -5988,18 +6097,22 @@ sslsocket__x_append(const br_x509_class **ctx, const unsigned char *buf, size_t 
 {
     sslsocket__x509 *x = SSLSOCKET__X(ctx);
     sslsocket *s = x->sock;
+    unsigned char *cb = SSLSOCKET__CBUF(s);
     if (x->n_certs == 1 && !x->capture_overflow) {
-        if ((size_t)x->capture_len + len > sizeof s->rbuf) {
-            x->capture_overflow = 1; /* the engine lied about the length */
-            return;
+        if ((size_t)x->capture_len + len > SSLSOCKET__CBUF_SIZE(s)) {
+            /* more than the engine announced: stream the rest */
+            x->capture_overflow = 1;
+            sslsocket__x_set_time(x, sslsocket__unix_time(s));
+            x->minimal.vtable->append(SSLSOCKET__MIN(x), cb, (size_t)x->capture_len);
+        } else {
+            memcpy(cb + x->capture_len, buf, len);
+            x->capture_len += (int)len;
+            return; /* fed to br_x509_minimal at end_cert, once the time is set */
         }
-        memcpy(s->rbuf + x->capture_len, buf, len);
-        x->capture_len += (int)len;
-        return; /* fed to br_x509_minimal at end_cert, once the time is set */
     }
     if (x->n_certs > 1 && x->cap_ok) {
-        if ((size_t)(x->cap_off + x->cap_len) + len <= sizeof s->rbuf) {
-            memcpy(s->rbuf + x->cap_off + x->cap_len, buf, len);
+        if ((size_t)(x->cap_off + x->cap_len) + len <= SSLSOCKET__CBUF_SIZE(s)) {
+            memcpy(cb + x->cap_off + x->cap_len, buf, len);
             x->cap_len += (int)len;
         } else {
             x->cap_ok = 0;
@@ -6045,10 +6158,11 @@ sslsocket__x_end_cert(const br_x509_class **ctx)
 {
     sslsocket__x509 *x = SSLSOCKET__X(ctx);
     sslsocket *s = x->sock;
+    unsigned char *cb = SSLSOCKET__CBUF(s);
     if (x->n_certs == 1 && !x->capture_overflow) {
         int64_t now = sslsocket__unix_time(s), t = now;
         size_t len = (size_t)x->capture_len;
-        if (sslsocket__cert_parse(s->rbuf, len, &s->peer) == 0) {
+        if (sslsocket__cert_parse(cb, len, &s->peer) == 0) {
             s->have_peer = 1;
             /* Our own validity check names expired vs not-yet-valid; the
                chain is then checked at a time inside the leaf's validity, so
@@ -6061,15 +6175,14 @@ sslsocket__x_end_cert(const br_x509_class **ctx)
                 t = s->peer.not_before;
             }
         }
-        br_x509_minimal_set_time(&x->minimal, (uint32_t)(t / 86400 + 719528),
-                                 (uint32_t)(t % 86400));
-        sslsocket__x_own_key(x, s->rbuf, len);
-        x->minimal.vtable->append(SSLSOCKET__MIN(x), s->rbuf, len);
+        sslsocket__x_set_time(x, t);
+        sslsocket__x_own_key(x, cb, len);
+        x->minimal.vtable->append(SSLSOCKET__MIN(x), cb, len);
     }
     if (x->n_certs > 1 && x->cap_ok) {
         sslsocket_cert_info ci; /* on the stack: only the summary is kept */
         sslsocket_chain_entry *e = &s->chain[x->n_certs - 2];
-        if (sslsocket__cert_parse(s->rbuf + x->cap_off, (size_t)x->cap_len, &ci) == 0) {
+        if (sslsocket__cert_parse(cb + x->cap_off, (size_t)x->cap_len, &ci) == 0) {
             sslsocket__fmt(e->subject, sizeof e->subject, "%s", ci.subject);
             sslsocket__fmt(e->issuer, sizeof e->issuer, "%s", ci.issuer);
             memcpy(e->sha256, ci.sha256, sizeof e->sha256);
@@ -6099,7 +6212,7 @@ sslsocket__x_own_checks(sslsocket__x509 *x, int minimal_err)
 {
     sslsocket *s = x->sock;
     const sslsocket_config *cfg = sslsocket__cfg(s);
-    const unsigned char *der = s->rbuf;
+    const unsigned char *der = SSLSOCKET__CBUF(s);
     size_t len = (size_t)x->capture_len;
     int server_side = (s->flags & SSLSOCKET__F_SERVER) != 0;
     const char *name = s->verify_name[0] ? s->verify_name : s->host;
@@ -6112,13 +6225,20 @@ sslsocket__x_own_checks(sslsocket__x509 *x, int minimal_err)
     /* an expiry BearSSL saw at the clamped time belongs to another cert */
     if (p)
         sslsocket__problem(s, p);
-    if (x->capture_overflow || !s->have_peer) {
-        sslsocket__problem(s, x->capture_overflow ? SSLSOCKET_SSLERR_TOO_LARGE
-                                                  : SSLSOCKET_SSLERR_MALFORMED);
-        return;
-    }
     if (x->n_certs > cfg->verify_depth)
         sslsocket__problem(s, SSLSOCKET_SSLERR_CHAIN_TOO_LONG);
+    if (x->capture_overflow || !s->have_peer) {
+        /* A check that cannot be made failed: ignoring TOO_LARGE alone
+           must not accept a CA-signed certificate for any name. */
+        sslsocket__problem(s, x->capture_overflow ? SSLSOCKET_SSLERR_TOO_LARGE
+                                                  : SSLSOCKET_SSLERR_MALFORMED);
+        if (!server_side && name[0])
+            sslsocket__problem(s, SSLSOCKET_SSLERR_HOST_MISMATCH);
+        sslsocket__problem(s, SSLSOCKET_SSLERR_EKU);
+        if (cfg->n_pins)
+            sslsocket__problem(s, SSLSOCKET_SSLERR_PIN_MISMATCH);
+        return;
+    }
     if (!server_side && name[0]) {
         sslsocket_address ip;
         int r = sslsocket__parse_ip_literal(name, &ip)
@@ -6129,6 +6249,8 @@ sslsocket__x_own_checks(sslsocket__x509 *x, int minimal_err)
     }
     if (sslsocket__cert_check_eku(der, len, !server_side))
         sslsocket__problem(s, SSLSOCKET_SSLERR_EKU);
+    if (x->had_leaf && memcmp(x->prev_leaf, s->peer.sha256, 32) != 0)
+        sslsocket__problem(s, SSLSOCKET_SSLERR_PEER_CHANGED);
     if (cfg->n_pins) {
         size_t i;
         int match = 0;
@@ -6155,7 +6277,13 @@ sslsocket__x_end_chain(const br_x509_class **ctx)
     }
     sslsocket__x_own_checks(x, (int)err);
     bad = sslsocket__unignored(s);
-    if (bad && s->verify_mode == SSLSOCKET_VERIFY_PEER && !(s->flags & SSLSOCKET__F_DECIDE))
+    /* In a renegotiation the data phase is running: problems are reported
+       at once, and VERIFY_PEER fails there even in decision mode (there
+       is no moment before data flows to hold for a decision). */
+    if ((s->flags & SSLSOCKET__F_HS_DONE) && s->n_ssl_errors > 0)
+        sslsocket__event(s, SSLSOCKET_EV_SSL_ERRORS, s->n_ssl_errors);
+    if (bad && s->verify_mode == SSLSOCKET_VERIFY_PEER
+        && (!(s->flags & SSLSOCKET__F_DECIDE) || (s->flags & SSLSOCKET__F_HS_DONE)))
         return (unsigned)sslsocket__problem_br_err(bad);
     return 0;
 }
@@ -6262,8 +6390,74 @@ sslsocket_set_config(sslsocket *s, const sslsocket_config *cfg)
 {
     if (s == NULL)
         return -1;
-    s->cfg = cfg;
+    if ((s->state == SSLSOCKET_CONNECTED || s->state == SSLSOCKET_CLOSING)
+        && s->mode != SSLSOCKET_UNENCRYPTED) {
+        s->cfg_next = cfg; /* the engine points into the one it started with */
+        s->cfg_pending = 1;
+    } else {
+        s->cfg = cfg;
+        s->cfg_pending = 0;
+    }
     return 0;
+}
+
+SSLSOCKET__DEF const sslsocket_config *
+sslsocket_get_config(const sslsocket *s)
+{
+    return s ? s->cfg : NULL;
+}
+
+SSLSOCKET__PRIVATE const unsigned char *sslsocket__recvapp(const sslsocket *s, size_t *len);
+
+/* Nothing is left to read after a close: the plaintext buffers go.  The
+   record buffer's pages given back while idle are zero already, except
+   the partial pages at its ends. */
+SSLSOCKET__PRIVATE void
+sslsocket__wipe_plaintext(sslsocket *s)
+{
+    sslsocket__wipe(s->rbuf, sizeof s->rbuf);
+    if (s->mode == SSLSOCKET_UNENCRYPTED)
+        return;
+    if (s->flags & SSLSOCKET__F_RELEASED) {
+        long pg = sysconf(_SC_PAGESIZE);
+        size_t page = pg > 0 ? (size_t)pg : 4096;
+        uintptr_t a = (uintptr_t)s->iobuf, b = a + sizeof s->iobuf;
+        uintptr_t a2 = (a + page - 1) & ~(uintptr_t)(page - 1), b2 = b & ~(uintptr_t)(page - 1);
+        if (b2 > a2) {
+            sslsocket__wipe(s->iobuf, (size_t)(a2 - a));
+            sslsocket__wipe((void *)b2, (size_t)(b - b2));
+            return;
+        }
+    }
+    sslsocket__wipe(s->iobuf, sizeof s->iobuf);
+}
+
+/* The connection ended: its keys and the plaintext nobody will read go
+   (unread bytes stay readable, and go once read).  The session stays for
+   resumption only when it may be offered again (see begin_tls). */
+SSLSOCKET__PRIVATE void
+sslsocket__wipe_connection(sslsocket *s)
+{
+    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+    size_t left;
+    sslsocket__wipe(s->wbuf, sizeof s->wbuf);
+    sslsocket__wipe(s->rbuf, s->rstart);
+    sslsocket__wipe(s->rbuf + s->rend, sizeof s->rbuf - s->rend);
+    if (s->mode != SSLSOCKET_UNENCRYPTED) {
+        sslsocket__wipe(&eng->in, sizeof eng->in);
+        sslsocket__wipe(&eng->out, sizeof eng->out);
+        sslsocket__wipe(&eng->rng, sizeof eng->rng);
+        sslsocket__wipe(eng->pad, sizeof eng->pad);
+        sslsocket__wipe(eng->session.master_secret, sizeof eng->session.master_secret);
+        if (s->flags & SSLSOCKET__F_SERVER)
+            sslsocket__wipe(s->ctx.server.ecdhe_key, sizeof s->ctx.server.ecdhe_key);
+    }
+    if (!s->session.valid
+        || (!s->session.verified && s->verify_mode != SSLSOCKET_VERIFY_NONE))
+        sslsocket__wipe(&s->session, sizeof s->session);
+    sslsocket__recvapp(s, &left);
+    if (left == 0 && s->rend == s->rstart)
+        sslsocket__wipe_plaintext(s);
 }
 
 /* Close every descriptor; reach UNCONNECTED (via CLOSING when the
@@ -6287,7 +6481,12 @@ sslsocket__finish(sslsocket *s)
     s->plain_pending = 0;
     s->flags &= ~(SSLSOCKET__F_DISCONNECT_PENDING | SSLSOCKET__F_HOLD
                   | SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE);
+    sslsocket__wipe_connection(s);
     sslsocket__set_state(s, SSLSOCKET_UNCONNECTED);
+    if (s->cfg_pending) {
+        s->cfg = s->cfg_next;
+        s->cfg_pending = 0;
+    }
     if (s->flags & SSLSOCKET__F_WAS_CONNECTED) {
         s->flags &= ~SSLSOCKET__F_WAS_CONNECTED;
         sslsocket__event(s, SSLSOCKET_EV_DISCONNECTED, 0);
@@ -6340,6 +6539,12 @@ sslsocket__release_buffers(sslsocket *s, int64_t now)
     b &= ~(page - 1);
     if (b > a)
         (void)madvise((void *)a, b - a, MADV_DONTNEED);
+#if SSLSOCKET_CERT_BUFFER_SIZE > 0
+    a = ((uintptr_t)s->cbuf + page - 1) & ~(page - 1); /* a client's capture too */
+    b = ((uintptr_t)s->cbuf + sizeof s->cbuf) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_DONTNEED);
+#endif
     s->flags |= SSLSOCKET__F_RELEASED;
 }
 
@@ -6859,10 +7064,313 @@ sslsocket__engine_started(sslsocket *s, int server)
         s->flags &= ~SSLSOCKET__F_SERVER;
     s->n_ssl_errors = 0;
     s->have_peer = 0;
+    s->empty_run = 0;
     s->deadline = cfg->handshake_ms > 0 ? sslsocket__now_ms() + cfg->handshake_ms : 0;
     sslsocket__set_mode(s, server ? SSLSOCKET_SSL_SERVER : SSLSOCKET_SSL_CLIENT);
 }
 
+
+/* Digest of the trust anchors, kept in the config and made again when
+   the anchors changed (their count or the storage they take). */
+SSLSOCKET__PRIVATE const unsigned char *
+sslsocket__trust_digest(const sslsocket_config *c)
+{
+    sslsocket_config *cfg = (sslsocket_config *)(uintptr_t)c;
+    size_t n, i;
+    const br_x509_trust_anchor *ta = sslsocket__arena_anchors(&cfg->arena, &n);
+    br_sha256_context h;
+    if (cfg->trust_key[0] == n + 1 && cfg->trust_key[1] == cfg->arena.lo
+        && cfg->trust_key[2] == cfg->arena.hi)
+        return cfg->trust_digest;
+    br_sha256_init(&h);
+    for (i = 0; i < n; i++) {
+        const br_x509_trust_anchor *a = &ta[i];
+        unsigned char head[6];
+        head[0] = (unsigned char)(a->dn.len >> 8);
+        head[1] = (unsigned char)a->dn.len;
+        head[2] = (unsigned char)a->flags;
+        head[3] = (unsigned char)a->pkey.key_type;
+        head[4] = head[5] = 0;
+        br_sha256_update(&h, head, sizeof head);
+        br_sha256_update(&h, a->dn.data, a->dn.len);
+        if (a->pkey.key_type == BR_KEYTYPE_RSA) {
+            br_sha256_update(&h, a->pkey.key.rsa.n, a->pkey.key.rsa.nlen);
+            br_sha256_update(&h, a->pkey.key.rsa.e, a->pkey.key.rsa.elen);
+        } else {
+            head[0] = (unsigned char)a->pkey.key.ec.curve;
+            br_sha256_update(&h, head, 1);
+            br_sha256_update(&h, a->pkey.key.ec.q, a->pkey.key.ec.qlen);
+        }
+    }
+    br_sha256_out(&h, cfg->trust_digest);
+    cfg->trust_key[0] = n + 1;
+    cfg->trust_key[1] = cfg->arena.lo;
+    cfg->trust_key[2] = cfg->arena.hi;
+    return cfg->trust_digest;
+}
+
+/* Digest of what a verification depended on: the peer name (the SNI name
+   on a server), the port, which side, the verify mode and depth, the trust
+   anchors and the pins.  A session is offered (client) or resumed (server)
+   only under the policy it was made under: a resumed handshake checks no
+   certificate, so it must not stand in for a stricter check. */
+SSLSOCKET__PRIVATE void
+sslsocket__policy_digest(const sslsocket *s, const char *name, unsigned port,
+                         unsigned char out[32])
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    unsigned char head[6];
+    br_sha256_context h;
+    head[0] = (unsigned char)(port >> 8);
+    head[1] = (unsigned char)port;
+    head[2] = (s->flags & SSLSOCKET__F_SERVER) != 0;
+    head[3] = (unsigned char)s->verify_mode;
+    head[4] = (unsigned char)cfg->verify_depth;
+    head[5] = (unsigned char)cfg->n_pins;
+    br_sha256_init(&h);
+    br_sha256_update(&h, "sslsocket policy 1", 18);
+    br_sha256_update(&h, name, strlen(name) + 1);
+    br_sha256_update(&h, head, sizeof head);
+    br_sha256_update(&h, sslsocket__trust_digest(cfg), 32);
+    br_sha256_update(&h, cfg->pins, cfg->n_pins * 32);
+    br_sha256_out(&h, out);
+}
+
+/* The problems found as an SSLSOCKET_SSLERR_MASK set, and back. */
+SSLSOCKET__PRIVATE unsigned
+sslsocket__problem_mask(const sslsocket *s)
+{
+    unsigned m = 0;
+    int i;
+    for (i = 0; i < s->n_ssl_errors; i++)
+        m |= SSLSOCKET_SSLERR_MASK(s->ssl_errors[i]);
+    return m;
+}
+
+/* Client sessions kept by the config (sslsocket_config_set_client_sessions),
+   keyed by the policy digest.  Sockets hold their config const; this table
+   is, with the server session cache, the part that handshakes update. */
+SSLSOCKET__PRIVATE sslsocket__csession *
+sslsocket__csession_find(const sslsocket *s, const unsigned char *key, int make)
+{
+    sslsocket_config *cfg = (sslsocket_config *)(uintptr_t)sslsocket__cfg(s);
+    sslsocket__csession *e, *victim = &cfg->csessions[0];
+    size_t i;
+    if (cfg->client_sessions_off)
+        return NULL;
+    for (i = 0; i < SSLSOCKET_CLIENT_SESSIONS; i++) {
+        e = &cfg->csessions[i];
+        if (e->used && memcmp(e->key, key, 32) == 0)
+            return e;
+        if (e->used < victim->used)
+            victim = e;
+    }
+    if (!make)
+        return NULL;
+    sslsocket__wipe(victim, sizeof *victim);
+    memcpy(victim->key, key, 32);
+    return victim;
+}
+
+/* A client handshake that verified the server fully (itself, or the one
+   its resumed session came from) leaves its session for the config's next
+   sockets; one that failed after offering a kept session forgets it. */
+SSLSOCKET__PRIVATE void
+sslsocket__csession_update(sslsocket *s, int ok)
+{
+    sslsocket_config *cfg = (sslsocket_config *)(uintptr_t)sslsocket__cfg(s);
+    sslsocket__csession *e;
+    if (ok && (!s->session.valid || !s->session.verified))
+        return;
+    if (!ok && !(s->flags & SSLSOCKET__F_CACHED_OFFER))
+        return;
+    e = sslsocket__csession_find(s, s->session.policy, ok);
+    if (e == NULL)
+        return;
+    if (!ok) {
+        sslsocket__wipe(e, sizeof *e);
+        return;
+    }
+    if (++cfg->csession_clock == 0) /* 0 marks a free entry */
+        cfg->csession_clock = 1;
+    e->params = s->session.params;
+    e->used = cfg->csession_clock;
+}
+
+/* The server session cache: SSLSOCKET__CACHE_WAYS-way sets in the caller's
+   memory, indexed by the (random) session ID, least recently used entry
+   replaced.  BearSSL's own LRU cache cannot say under which policy a
+   session was made; this one keeps, with each session, the digest of the
+   SNI name and client-certificate policy and the problems the client's
+   certificate had, and resumes only under the same policy (a session made
+   without a client certificate under QUERY_PEER never resumes under
+   VERIFY_PEER, nor one made for one SNI name under another).  The engine
+   points at the config's vtable field, never at the memory, so the memory
+   can be replaced or dropped at any time. */
+#define SSLSOCKET__OF_ENGINE_CTX(p) ((sslsocket *)(void *)((char *)(p) - offsetof(sslsocket, ctx)))
+#define SSLSOCKET__OF_CACHE(p) \
+    ((sslsocket_config *)(void *)((char *)(p) - offsetof(sslsocket_config, cache_vtable)))
+
+SSLSOCKET__PRIVATE sslsocket__sentry *
+sslsocket__cache_lookup(sslsocket_config *cfg, const unsigned char *id, int make)
+{
+    uint32_t h = (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
+    size_t ways = cfg->cache_sets ? SSLSOCKET__CACHE_WAYS : 0, i;
+    sslsocket__sentry *set, *victim;
+    if (cfg->cache == NULL || ways == 0)
+        return NULL;
+    set = cfg->cache + (h % cfg->cache_sets) * ways;
+    victim = set;
+    for (i = 0; i < ways; i++) {
+        if (set[i].used && memcmp(set[i].params.session_id, id, 32) == 0)
+            return &set[i];
+        if (set[i].used < victim->used)
+            victim = &set[i];
+    }
+    return make ? victim : NULL;
+}
+
+/* The tag of a session made (or resumed) under SNI `name` (lower-cased
+   here: names are case-insensitive) and the socket's policy. */
+SSLSOCKET__PRIVATE void
+sslsocket__cache_tag(const sslsocket *s, const char *name, unsigned char tag[16])
+{
+    char low[256];
+    unsigned char d[32];
+    size_t i;
+    for (i = 0; name[i] && i < sizeof low - 1; i++)
+        low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    low[i] = 0;
+    sslsocket__policy_digest(s, low, 0, d);
+    memcpy(tag, d, 16);
+}
+
+/* BearSSL looks a session up before it reads the ClientHello's extensions,
+   so the SNI name it will see is not known yet: read it from the
+   ClientHello itself, which lies in the engine's input record (plaintext
+   at that point) when it came in one record.  Returns 1 with the name (""
+   without SNI), 0 when it cannot tell (no resumption then).  A client that
+   lies here (a fragmented ClientHello) is caught after the handshake, when
+   the name BearSSL saw is compared (sslsocket__resumption_ok). */
+SSLSOCKET__PRIVATE int
+sslsocket__clienthello_sni(const br_ssl_engine_context *eng, char *name, size_t max)
+{
+    const unsigned char *p = eng->ibuf, *end;
+    size_t rl, n;
+    name[0] = 0;
+    if (p == NULL || eng->ibuf_len < 9 || p[0] != 22)
+        return 0;
+    rl = (size_t)p[3] << 8 | p[4];
+    if (rl < 4 || rl + 5 > eng->ibuf_len || p[5] != 1 || p[6] != 0)
+        return 0;
+    n = (size_t)p[7] << 8 | p[8];
+    if (n > rl - 4)
+        return 0; /* the ClientHello goes on in another record */
+    p += 9;
+    end = p + n;
+    if (eng->hbuf_in < p || eng->hbuf_in > end)
+        return 0; /* not the record the engine is reading */
+#define SSLSOCKET__SKIP(k) do { if ((size_t)(end - p) < (size_t)(k)) return 0; p += (k); } while (0)
+    SSLSOCKET__SKIP(34);                     /* version, random */
+    SSLSOCKET__SKIP(1);
+    SSLSOCKET__SKIP(p[-1]);                  /* session ID */
+    SSLSOCKET__SKIP(2);
+    SSLSOCKET__SKIP((size_t)p[-2] << 8 | p[-1]); /* cipher suites */
+    SSLSOCKET__SKIP(1);
+    SSLSOCKET__SKIP(p[-1]);                  /* compression methods */
+    if (p == end)
+        return 1;
+    SSLSOCKET__SKIP(2);
+    if ((size_t)(end - p) != ((size_t)p[-2] << 8 | p[-1]))
+        return 0;
+    while (p < end) {
+        unsigned type;
+        size_t len;
+        SSLSOCKET__SKIP(4);
+        type = (unsigned)p[-4] << 8 | p[-3];
+        len = (size_t)p[-2] << 8 | p[-1];
+        if ((size_t)(end - p) < len)
+            return 0;
+        if (type == 0) { /* server_name: list length, type 0 (host_name), length, name */
+            size_t nl;
+            if (len < 5 || p[2] != 0)
+                return 0;
+            nl = (size_t)p[3] << 8 | p[4];
+            if (nl + 5 > len || nl >= max)
+                return 0;
+            memcpy(name, p + 5, nl);
+            name[nl] = 0;
+            return strlen(name) == nl;
+        }
+        p += len;
+    }
+#undef SSLSOCKET__SKIP
+    return 1;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__cache_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
+                      const br_ssl_session_parameters *params)
+{
+    sslsocket_config *cfg = SSLSOCKET__OF_CACHE(ctx);
+    sslsocket *s = SSLSOCKET__OF_ENGINE_CTX(sc);
+    sslsocket__sentry *e;
+    if (params->session_id_len != 32
+        || (e = sslsocket__cache_lookup(cfg, params->session_id, 1)) == NULL)
+        return;
+    e->params = *params;
+    sslsocket__cache_tag(s, br_ssl_engine_get_server_name(&sc->eng), e->tag);
+    e->problems = s->verify_mode == SSLSOCKET_VERIFY_NONE ? 0 : sslsocket__problem_mask(s);
+    if (++cfg->cache_clock == 0)
+        cfg->cache_clock = 1;
+    e->used = cfg->cache_clock;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__cache_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
+                      br_ssl_session_parameters *params)
+{
+    sslsocket_config *cfg = SSLSOCKET__OF_CACHE(ctx);
+    sslsocket *s = SSLSOCKET__OF_ENGINE_CTX(sc);
+    unsigned char tag[16];
+    unsigned ignored = cfg->ignore_mask | s->ignore_mask;
+    sslsocket__sentry *e = sslsocket__cache_lookup(cfg, params->session_id, 0);
+    char sni[256];
+    int code;
+    if (e == NULL || !sslsocket__clienthello_sni(&sc->eng, sni, sizeof sni))
+        return 0;
+    sslsocket__cache_tag(s, sni, tag);
+    if (memcmp(tag, e->tag, sizeof tag) != 0
+        || (s->verify_mode == SSLSOCKET_VERIFY_PEER && (e->problems & ~ignored)))
+        return 0; /* another policy: a full handshake checks the client again */
+    *params = e->params;
+    memcpy(s->resume_tag, e->tag, sizeof s->resume_tag);
+    if (++cfg->cache_clock == 0)
+        cfg->cache_clock = 1;
+    e->used = cfg->cache_clock;
+    /* the resumed handshake reports what the full one found */
+    s->n_ssl_errors = 0;
+    for (code = 1; code < SSLSOCKET_SSLERR_COUNT_; code++)
+        if (e->problems & SSLSOCKET_SSLERR_MASK(code))
+            sslsocket__problem(s, code);
+    return 1;
+}
+
+static const br_ssl_session_cache_class sslsocket__cache_vtable = {
+    sizeof(const br_ssl_session_cache_class *), sslsocket__cache_save, sslsocket__cache_load
+};
+
+/* A server handshake that failed (or was refused by the caller) after its
+   session was saved: the session must not resume. */
+SSLSOCKET__PRIVATE void
+sslsocket__cache_forget(sslsocket *s)
+{
+    sslsocket_config *cfg = (sslsocket_config *)(uintptr_t)sslsocket__cfg(s);
+    const br_ssl_session_parameters *p = &s->ctx.server.eng.session;
+    sslsocket__sentry *e;
+    if (p->session_id_len == 32 && (e = sslsocket__cache_lookup(cfg, p->session_id, 0)) != NULL)
+        sslsocket__wipe(e, sizeof *e);
+}
 
 /* SNI: a policy that picks the identity whose leaf matches the requested
    name, installs BearSSL's single-chain policy for it, and lets that one
@@ -6938,14 +7446,17 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
     s->sni.vtable = &sslsocket__sni_vtable;
     s->sni.sock = s;
     br_ssl_server_set_policy(sc, &s->sni.vtable);
-    if (cfg->cache)
-        br_ssl_server_set_cache(sc, &((sslsocket_config *)(uintptr_t)cfg)->cache_ctx.vtable);
+    if (cfg->cache) {
+        sslsocket_config *w = (sslsocket_config *)(uintptr_t)cfg; /* as client sessions */
+        w->cache_vtable = &sslsocket__cache_vtable;
+        br_ssl_server_set_cache(sc, &w->cache_vtable);
+    }
     sslsocket__engine_setup(s, cfg);
     /* verifiers for the client's CertificateVerify */
     br_ssl_engine_set_default_rsavrfy(&sc->eng);
     br_ssl_engine_set_default_ecdsa(&sc->eng);
     br_ssl_engine_add_flags(&sc->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
-    if (s->verify_mode != SSLSOCKET_VERIFY_NONE && n_ta > 0) {
+    if (s->verify_mode != SSLSOCKET_VERIFY_NONE && (n_ta > 0 || cfg->n_pins > 0)) {
         /* only then can a client certificate arrive: a server that asks
            for none never touches the X.509 context (~4 KiB less resident
            per connection) */
@@ -6969,66 +7480,6 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
     return 0;
 }
 
-/* Client sessions kept by the config (sslsocket_config_set_client_sessions).
-   Sockets hold their config const; this table is, with the server session
-   cache, the part that handshakes update. */
-SSLSOCKET__PRIVATE sslsocket__csession *
-sslsocket__csession_find(sslsocket *s, const char *name, int make)
-{
-    sslsocket_config *cfg = (sslsocket_config *)(uintptr_t)sslsocket__cfg(s);
-    sslsocket__csession *e, *victim = &cfg->csessions[0];
-    unsigned char key[32], port[2];
-    br_sha256_context h;
-    size_t i;
-    if (cfg->client_sessions_off)
-        return NULL;
-    port[0] = (unsigned char)(s->port >> 8);
-    port[1] = (unsigned char)s->port;
-    br_sha256_init(&h);
-    br_sha256_update(&h, name, strlen(name) + 1);
-    br_sha256_update(&h, port, 2);
-    br_sha256_out(&h, key);
-    for (i = 0; i < SSLSOCKET_CLIENT_SESSIONS; i++) {
-        e = &cfg->csessions[i];
-        if (e->used && memcmp(e->key, key, 32) == 0)
-            return e;
-        if (e->used < victim->used)
-            victim = e;
-    }
-    if (!make)
-        return NULL;
-    memset(victim, 0, sizeof *victim);
-    memcpy(victim->key, key, 32);
-    return victim;
-}
-
-/* A client handshake that verified the server without any problem leaves
-   its session for the config's next sockets; one that failed after
-   offering a kept session forgets it. */
-SSLSOCKET__PRIVATE void
-sslsocket__csession_update(sslsocket *s, int ok)
-{
-    const char *name = s->verify_name[0] ? s->verify_name : s->host;
-    sslsocket_config *cfg = (sslsocket_config *)(uintptr_t)sslsocket__cfg(s);
-    sslsocket__csession *e;
-    if (ok && (s->verify_mode != SSLSOCKET_VERIFY_PEER || s->n_ssl_errors > 0
-               || !s->session.valid))
-        return;
-    if (!ok && !(s->flags & SSLSOCKET__F_CACHED_OFFER))
-        return;
-    e = sslsocket__csession_find(s, name, ok);
-    if (e == NULL)
-        return;
-    if (!ok) {
-        memset(e, 0, sizeof *e);
-        return;
-    }
-    if (++cfg->csession_clock == 0) /* 0 marks a free entry */
-        cfg->csession_clock = 1;
-    e->params = s->session.params;
-    e->used = cfg->csession_clock;
-}
-
 SSLSOCKET__PRIVATE int
 sslsocket__begin_tls(sslsocket *s, int server)
 {
@@ -7038,7 +7489,8 @@ sslsocket__begin_tls(sslsocket *s, int server)
     const char *name = s->verify_name[0] ? s->verify_name : s->host;
     br_ssl_client_context *cc = &s->ctx.client;
     sslsocket_address lit;
-    int resume = 0;
+    unsigned char policy[32];
+    int resume;
 
     s->verify_mode = sslsocket__resolved_verify_mode(s, server);
     if (server)
@@ -7063,20 +7515,27 @@ sslsocket__begin_tls(sslsocket *s, int server)
         sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "no randomness: getrandom failed");
         return -1;
     }
-    s->flags &= ~SSLSOCKET__F_CACHED_OFFER;
-    if (!(s->session.valid && strcmp(s->session.host, name) == 0)
-        && s->verify_mode == SSLSOCKET_VERIFY_PEER) {
-        const sslsocket__csession *e = sslsocket__csession_find(s, name, 0);
+    /* Offer a session only under the policy it was made under, and only
+       one whose peer was verified (a VERIFY_NONE session may be offered
+       again under VERIFY_NONE): a resumed handshake checks no certificate. */
+    s->flags &= ~(SSLSOCKET__F_CACHED_OFFER | SSLSOCKET__F_OFFERED);
+    sslsocket__policy_digest(s, name, s->port, policy);
+    resume = s->session.valid && strcmp(s->session.host, name) == 0
+             && memcmp(s->session.policy, policy, sizeof policy) == 0
+             && (s->session.verified || s->verify_mode == SSLSOCKET_VERIFY_NONE);
+    if (!resume && s->verify_mode != SSLSOCKET_VERIFY_NONE) {
+        const sslsocket__csession *e = sslsocket__csession_find(s, policy, 0);
         if (e != NULL) {
             s->session.params = e->params;
             sslsocket__fmt(s->session.host, sizeof s->session.host, "%s", name);
-            s->session.valid = 1;
+            memcpy(s->session.policy, policy, sizeof policy);
+            s->session.verified = s->session.valid = resume = 1;
             s->flags |= SSLSOCKET__F_CACHED_OFFER;
         }
     }
-    if (s->session.valid && strcmp(s->session.host, name) == 0) {
+    if (resume) {
         br_ssl_engine_set_session_parameters(&cc->eng, &s->session.params);
-        resume = 1;
+        s->flags |= SSLSOCKET__F_OFFERED;
     }
     /* RFC 6066: no SNI for IP literals; the IP SAN is checked instead */
     if (!br_ssl_client_reset(cc, sslsocket__parse_ip_literal(name, &lit) ? NULL : name,
@@ -7100,7 +7559,7 @@ sslsocket__keylog(sslsocket *s)
     char line[14 + 64 + 1 + 96 + 2];
     const char *path = NULL;
     size_t i, o;
-    if (cfg->keylog == NULL && (path = getenv("SSLKEYLOGFILE")) == NULL)
+    if (cfg->keylog == NULL && (path = secure_getenv("SSLKEYLOGFILE")) == NULL)
         return;
     memcpy(line, "CLIENT_RANDOM ", 14);
     o = 14;
@@ -7117,15 +7576,22 @@ sslsocket__keylog(sslsocket *s)
     if (cfg->keylog) {
         cfg->keylog(cfg->keylog_user, line);
     } else if (path && *path) {
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        /* never follow a symbolic link, never wait for a FIFO's reader,
+           append only to a regular file (created 0600) */
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK
+                      | O_NOCTTY, 0600);
+        struct stat st;
         if (fd >= 0) {
-            ssize_t w;
-            line[o++] = '\n';
-            w = write(fd, line, o);
-            (void)w;
+            if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+                ssize_t w;
+                line[o++] = '\n';
+                w = write(fd, line, o);
+                (void)w;
+            }
             close(fd);
         }
     }
+    sslsocket__wipe(line, sizeof line);
 }
 
 /* The handshake is over and the decision taken: ENCRYPTED. */
@@ -7139,18 +7605,25 @@ sslsocket__encrypted(sslsocket *s)
     br_ssl_engine_get_session_parameters(eng, &p);
     if ((s->flags & SSLSOCKET__F_SERVER) && !(s->flags & SSLSOCKET__F_FULL_HANDSHAKE))
         s->flags |= SSLSOCKET__F_RESUMED; /* no key choice: an abbreviated handshake */
-    if (!(s->flags & SSLSOCKET__F_SERVER) && s->session.valid && p.session_id_len > 0
-        && p.session_id_len == s->session.params.session_id_len
-        && memcmp(p.session_id, s->session.params.session_id, p.session_id_len) == 0
-        && strcmp(s->session.host, s->verify_name[0] ? s->verify_name : s->host) == 0)
+    if (!(s->flags & SSLSOCKET__F_SERVER) && (s->flags & SSLSOCKET__F_OFFERED)
+        && p.session_id_len > 0 && p.session_id_len == s->session.params.session_id_len
+        && memcmp(p.session_id, s->session.params.session_id, p.session_id_len) == 0)
         s->flags |= SSLSOCKET__F_RESUMED;
     if (!(s->flags & SSLSOCKET__F_SERVER)) {
+        /* a resumed session stays as verified as the handshake that made
+           it; a full one is verified when it found no problem at all (an
+           ignored problem is still a problem) */
+        if (!(s->flags & SSLSOCKET__F_RESUMED))
+            s->session.verified = s->verify_mode != SSLSOCKET_VERIFY_NONE && s->have_peer
+                                  && s->n_ssl_errors == 0;
         s->session.params = p;
         sslsocket__fmt(s->session.host, sizeof s->session.host, "%s",
                  s->verify_name[0] ? s->verify_name : s->host);
+        sslsocket__policy_digest(s, s->session.host, s->port, s->session.policy);
         s->session.valid = p.session_id_len > 0;
         sslsocket__csession_update(s, 1);
     }
+    sslsocket__wipe(&p, sizeof p);
     sslsocket__keylog(s);
     s->deadline = 0;
     sslsocket__traffic(s);
@@ -7164,6 +7637,20 @@ sslsocket__encrypted(sslsocket *s)
 SSLSOCKET__PRIVATE void
 sslsocket__handshake_done(sslsocket *s)
 {
+    if ((s->flags & SSLSOCKET__F_SERVER) && !(s->flags & SSLSOCKET__F_FULL_HANDSHAKE)) {
+        /* resumed: the name BearSSL saw must be the one the session was
+           looked up for (see sslsocket__clienthello_sni) */
+        unsigned char tag[16];
+        sslsocket__cache_tag(s, br_ssl_engine_get_server_name(SSLSOCKET__ENG(s)), tag);
+        if (memcmp(tag, s->resume_tag, sizeof tag) != 0) {
+            sslsocket__cache_forget(s);
+            s->flags &= ~SSLSOCKET__F_ENGINE_LIVE;
+            sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED,
+                "TLS handshake failed: the client resumed a session under another "
+                "server name or policy");
+            return;
+        }
+    }
     if (s->n_ssl_errors > 0 && s->verify_mode != SSLSOCKET_VERIFY_NONE)
         sslsocket__event(s, SSLSOCKET_EV_SSL_ERRORS, s->n_ssl_errors);
     if (s->verify_mode == SSLSOCKET_VERIFY_PEER && sslsocket__unignored(s)) {
@@ -7239,7 +7726,9 @@ sslsocket__fail_handshake(sslsocket *s, int br_err)
        refused decision (F_HOLD) BearSSL already holds its decrypted
        application data, and finish() clears F_HOLD. */
     s->flags &= ~SSLSOCKET__F_ENGINE_LIVE;
-    if (!(s->flags & SSLSOCKET__F_SERVER))
+    if (s->flags & SSLSOCKET__F_SERVER)
+        sslsocket__cache_forget(s);
+    else
         sslsocket__csession_update(s, 0);
     sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "TLS handshake failed: %s",
                                why);
@@ -7320,14 +7809,25 @@ sslsocket__feed_sendapp(sslsocket *s, const unsigned char *src, size_t n)
     return n;
 }
 
-/* Run the engine until nothing moves.  Returns 0, or -1 when a socket
-   error ended the connection (already reported). */
+/* Run the engine until nothing moves, or until this poll has taken
+   SSLSOCKET__POLL_RECORDS records or SSLSOCKET__POLL_MS milliseconds (a
+   peer that streams tiny records must not hold a single-threaded loop:
+   the rest waits for the next poll, and sslsocket_timeout_ms() is 0).
+   Returns 0, -1 when a socket error ended the connection (sys_errno),
+   -2 when the peer sent SSLSOCKET__MAX_EMPTY_RECORDS records in a row
+   that carried no application data after the handshake (empty records,
+   warning alerts, refused renegotiations: OpenSSL stops at 32 empty
+   records and 5 warning alerts). */
+#define SSLSOCKET__POLL_RECORDS 64
+#define SSLSOCKET__POLL_MS 10
+#define SSLSOCKET__MAX_EMPTY_RECORDS 32
 SSLSOCKET__PRIVATE int
 sslsocket__pump(sslsocket *s)
 {
     br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
-    int progress;
-    s->flags &= ~(SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE);
+    int progress, records = 0;
+    int64_t t0 = 0;
+    s->flags &= ~(SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE | SSLSOCKET__F_MORE);
     while (s->plain_pending > 0) { /* STARTTLS: the last plaintext goes first */
         ptrdiff_t n = sslsocket__io_send(s, s->wbuf, s->plain_pending);
         if (n < 0) {
@@ -7387,15 +7887,18 @@ sslsocket__pump(sslsocket *s)
         if (st & BR_SSL_RECVAPP) {
             if (sslsocket__recvapp(s, &len) == NULL || len == 0) {
                 s->flags &= ~SSLSOCKET__F_APP_SEEN;
-            } else if (s->rend == s->rstart && !(s->flags & SSLSOCKET__F_APP_SEEN)
-                       && !SSLSOCKET_HALF_DUPLEX) {
-                s->flags |= SSLSOCKET__F_APP_SEEN;
-                sslsocket__ready_read(s);
-            } else if (sslsocket__take_recvapp(s) > 0) {
-                if (!(s->flags & SSLSOCKET__F_APP_SEEN))
+            } else {
+                s->empty_run = 0; /* a record with data ends a run of empty ones */
+                if (s->rend == s->rstart && !(s->flags & SSLSOCKET__F_APP_SEEN)
+                    && !SSLSOCKET_HALF_DUPLEX) {
+                    s->flags |= SSLSOCKET__F_APP_SEEN;
                     sslsocket__ready_read(s);
-                s->flags &= ~SSLSOCKET__F_APP_SEEN;
-                progress = 1;
+                } else if (sslsocket__take_recvapp(s) > 0) {
+                    if (!(s->flags & SSLSOCKET__F_APP_SEEN))
+                        sslsocket__ready_read(s);
+                    s->flags &= ~SSLSOCKET__F_APP_SEEN;
+                    progress = 1;
+                }
             }
         }
         /* 4. queued application data into the engine */
@@ -7425,8 +7928,25 @@ sslsocket__pump(sslsocket *s)
            in step 4 takes the buffer records would come into) */
         st = br_ssl_engine_current_state(eng);
         if ((st & BR_SSL_RECVREC) && !(s->flags & SSLSOCKET__F_EOF)) {
+            int starts;
             buf = br_ssl_engine_recvrec_buf(eng, &len);
+            starts = buf == eng->ibuf; /* a record begins at the buffer's start */
+            if (starts && records > 0) {
+                if (t0 == 0)
+                    t0 = sslsocket__now_ms();
+                if (records >= SSLSOCKET__POLL_RECORDS
+                    || sslsocket__now_ms() - t0 >= SSLSOCKET__POLL_MS) {
+                    s->flags |= SSLSOCKET__F_MORE;
+                    return 0;
+                }
+            }
             n = sslsocket__io_recv(s, buf, len);
+            if (n > 0 && starts) {
+                records++;
+                if ((s->flags & SSLSOCKET__F_HS_DONE)
+                    && ++s->empty_run > SSLSOCKET__MAX_EMPTY_RECORDS)
+                    return -2;
+            }
             if (n > 0) {
                 br_ssl_engine_recvrec_ack(eng, (size_t)n);
                 sslsocket__traffic(s);
@@ -7450,6 +7970,7 @@ sslsocket__tls_io(sslsocket *s)
 {
     br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
     unsigned st;
+    int r;
     if (s->flags & SSLSOCKET__F_HOLD) {
         /* the caller had one poll to call sslsocket_ignore_ssl_errors() */
         if (sslsocket__unignored(s)) {
@@ -7458,9 +7979,14 @@ sslsocket__tls_io(sslsocket *s)
         }
         sslsocket__encrypted(s);
     }
-    if (sslsocket__pump(s) < 0) {
+    if ((r = sslsocket__pump(s)) < 0) {
         int e = s->sys_errno;
-        if (eng->shutdown_recv || eng->close_received) {
+        if (r == -2) {
+            s->flags &= ~SSLSOCKET__F_ENGINE_LIVE;
+            sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_INTERNAL,
+                "TLS error: the peer sent %d records in a row without data (empty records "
+                "or warning alerts)", SSLSOCKET__MAX_EMPTY_RECORDS + 1);
+        } else if (eng->shutdown_recv || eng->close_received) {
             /* the peer sent close_notify and left before our answer */
             sslsocket__fail_connection(s, SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
                 "remote host closed the connection (close_notify received)");
@@ -7481,8 +8007,10 @@ sslsocket__tls_io(sslsocket *s)
         s->br_err = err;
         if (s->flags & SSLSOCKET__F_ENGINE_CLOSING) {
             sslsocket__finish(s);
-        } else if (!(s->flags & SSLSOCKET__F_HS_DONE) || (s->flags & SSLSOCKET__F_HOLD)) {
-            sslsocket__fail_handshake(s, err);
+        } else if (!(s->flags & SSLSOCKET__F_HS_DONE) || (s->flags & SSLSOCKET__F_HOLD)
+                   || (err >= BR_ERR_X509_OK && err < BR_ERR_RECV_FATAL_ALERT
+                       && sslsocket__unignored(s))) {
+            sslsocket__fail_handshake(s, err); /* (the last: a renegotiation's chain) */
         } else if (err == 0) {
             sslsocket__fail_connection(s, SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
                 "remote host closed the connection (close_notify received)");
@@ -7637,6 +8165,13 @@ sslsocket__start_encryption(sslsocket *s, int server, const char *fn)
                                  s->flags & SSLSOCKET__F_HS_DONE ? "encrypted" : "handshaking");
     if (server && sslsocket__cfg(s)->n_ids == 0)
         return sslsocket__misuse(s, "%s: the configuration has no certificate and key", fn);
+    /* a server that requires client certificates but has nothing to check
+       them against would ask for none and accept everyone: refuse */
+    if (server && sslsocket__resolved_verify_mode(s, 1) == SSLSOCKET_VERIFY_PEER
+        && sslsocket__cfg(s)->arena.n_anchors == 0 && sslsocket__cfg(s)->n_pins == 0)
+        return sslsocket__misuse(s, "%s: VERIFY_PEER needs trust anchors to check client "
+                                 "certificates against (sslsocket_config_add_ca_*) or a "
+                                 "pinned key", fn);
     /* plaintext queued before this call (e.g. "220 go ahead") leaves first,
        unencrypted, from inside the TLS pump; nothing is read meanwhile */
     s->plain_pending = s->wlen;
@@ -7887,7 +8422,7 @@ SSLSOCKET__PRIVATE int
 sslsocket__has_work(const sslsocket *s)
 {
     size_t len;
-    if (s->n_events > s->n_delivered || (s->flags & SSLSOCKET__F_HOLD))
+    if (s->n_events > s->n_delivered || (s->flags & (SSLSOCKET__F_HOLD | SSLSOCKET__F_MORE)))
         return 1;
     if (s->state == SSLSOCKET_CLOSING && s->fd < 0 && s->pipe == NULL)
         return 1;
@@ -8028,6 +8563,8 @@ sslsocket__copy_out(sslsocket *s, unsigned char *dst, size_t len, int take)
         s->rstart += a;
         if (s->rstart == s->rend)
             s->rstart = s->rend = 0;
+        if (s->state == SSLSOCKET_UNCONNECTED && sslsocket_bytes_available(s) == 0)
+            sslsocket__wipe_plaintext(s); /* the last bytes of a closed connection */
     }
     return n;
 }
@@ -8479,7 +9016,7 @@ sslsocket_set_session(sslsocket *s, const sslsocket_session *in)
     if (s == NULL)
         return -1;
     if (in == NULL) {
-        s->session.valid = 0;
+        sslsocket__wipe(&s->session, sizeof s->session);
         return 0;
     }
     s->session = *in;

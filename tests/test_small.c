@@ -1,6 +1,6 @@
 /* test_small.c - the small-memory profile: built with
  *   -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1
- *   -DSSLSOCKET_WRITE_BUFFER_SIZE=2048
+ *   -DSSLSOCKET_WRITE_BUFFER_SIZE=2048 -DSSLSOCKET_CERT_BUFFER_SIZE=0
  * (one 4 KiB-record buffer for both directions).  The client asks servers
  * for 4 KiB records with the max_fragment_length extension (RFC 6066);
  * these tests check that real servers honour it and that bulk data, both
