@@ -56,10 +56,10 @@ SMALL_PROFILE = -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1 -DSSLSOCKE
 $(BUILD)/test_small: tests/test_small.c $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(SAN) $(SMALL_PROFILE) -o $@ $< $(LDLIBS)
 
-C_TESTS = test_resolver test_x509 test_loaders test_memory test_client test_server test_connect \
+C_TESTS = test_resolver test_x509 test_loaders test_memory test_security test_client test_server test_connect \
           test_verify test_starttls test_robust test_hostile test_resources test_small
 # run again, without sanitizers, under valgrind
-VG_TESTS = test_memory test_resolver test_robust
+VG_TESTS = test_memory test_security test_resolver test_robust
 # timing-sensitive cases stay out of the (10x slower) valgrind run
 VG_ARGS_test_robust = zero_alloc bad_input remote_close disconnect abort
 
