@@ -151,6 +151,16 @@
    rather than only the first.  Problems are reported as SSLSOCKET_SSLERR_*
    codes in sslsocket_ssl_errors().
 
+   A renegotiation (when allowed) is verified like the first handshake
+   and must present the same leaf certificate (PEER_CHANGED otherwise); its
+   problems come as SSL_ERRORS at once, and under VERIFY_PEER they end the
+   connection even in decision mode (the data phase is running: there is
+   no moment to hold for a decision).  A leaf larger than
+   SSLSOCKET_CERT_BUFFER_SIZE is TOO_LARGE, and the host name, EKU and pin
+   checks it prevents count as failed.  A server under VERIFY_PEER needs
+   anchors (or pins) for client certificates: start_server_encryption
+   refuses otherwise, rather than asking for no certificate.
+
    Verify modes: VERIFY_NONE (no check, still encrypted), QUERY_PEER (check,
    record problems, continue), VERIFY_PEER (fail on any problem that is not
    ignored), AUTO_VERIFY_PEER (QUERY_PEER for servers, VERIFY_PEER for
@@ -245,6 +255,19 @@
      (sslsocket_set_decide_ssl_errors): C has no "handler is set" to test.
    - Timeouts are per phase (lookup, connect, handshake, idle, close) and
      error strings say which one fired.
+   - sslsocket_set_config() during a TLS connection takes effect when the
+     connection ends (sslsocket_get_config() tells which one is in use):
+     the engine points into the configuration it started with.
+   - One poll takes at most 64 records or 10 ms of received records (the
+     rest waits; sslsocket_timeout_ms() is then 0), and more than 32
+     records in a row without application data after the handshake (empty
+     records, warning alerts) end the connection with SSL_INTERNAL, as
+     OpenSSL limits empty records and warning alerts.
+   - Secrets are wiped when a connection ends (record keys, master secret,
+     plaintext already read, queued output); bytes not yet read stay until
+     read.  sslsocket_config_wipe() clears a config before it is freed.
+     SSLKEYLOGFILE is read with secure_getenv (ignored by setuid programs)
+     and only appended to a regular file (created 0600, no symlink).
 
    >>limits
    ========
@@ -806,17 +829,24 @@ SSLSOCKET_API int sslsocket_config_add_certificate_mem(sslsocket_config *cfg,
 SSLSOCKET_API int sslsocket_config_add_certificate_file(sslsocket_config *cfg,
     const char *chain_path, const char *key_path);
 /* Server session cache (resumption by session ID) in caller memory: each
-   entry takes about 100 bytes; `mem` MUST outlive the config.  Sockets
-   update it during handshakes (with the client sessions, the part of a config that
-   handshakes change: use a config from one thread).
-   NULL disables. */
+   entry takes 112 bytes, at least 4 entries (451 bytes); `mem` MUST
+   outlive the config or the next call.  Sockets update it during
+   handshakes (with the client sessions, the part of a config that
+   handshakes change: use a config from one thread).  A session resumes
+   only under the SNI name and client-certificate policy (verify mode and
+   depth, anchors, pins) it was made under, else the client gets a full
+   handshake; a resumed handshake reports the client-certificate problems
+   of the full one, and under VERIFY_PEER a session that had any does not
+   resume.  NULL disables; the old memory is wiped and never touched again,
+   even by handshakes in progress. */
 SSLSOCKET_API int sslsocket_config_set_session_cache(sslsocket_config *cfg, void *mem, size_t size);
 /* Allow secure renegotiation (RFC 5746) on both sides; refused by default. */
 SSLSOCKET_API void sslsocket_config_set_renegotiation(sslsocket_config *cfg, int allow);
 /* Client session reuse, on by default: a client whose handshake verified
-   the server without any problem (VERIFY_PEER, nothing ignored) leaves its
-   session in the config, and the next client socket of that config that
-   verifies the same peer name and port offers it (an abbreviated handshake
+   the server without any problem (nothing ignored; or that resumed such a
+   session) leaves its session in the config, and the next client socket of
+   that config with the same peer name, port and verification policy (mode,
+   depth, anchors, pins) offers it (an abbreviated handshake
    when the server still has it: no public-key work on either side).  The
    config keeps SSLSOCKET_CLIENT_SESSIONS of them, least recently used
    replaced first; a resumed handshake receives no certificate, so
@@ -881,7 +911,9 @@ SSLSOCKET_API void sslsocket_config_set_time(sslsocket_config *cfg, int64_t unix
 /* Problems (SSLSOCKET_SSLERR_MASK bits) that never fail a handshake. */
 SSLSOCKET_API void sslsocket_config_set_ignored_ssl_errors(sslsocket_config *cfg, unsigned mask);
 /* Key logging for Wireshark (DEBUGGING ONLY).  Without a callback, lines
-   are appended to the file named by $SSLKEYLOGFILE when that is set. */
+   are appended to the file named by $SSLKEYLOGFILE when that is set
+   (secure_getenv: never in a setuid or setgid program; a regular file
+   only, created 0600, symbolic links not followed). */
 SSLSOCKET_API void sslsocket_config_set_keylog(sslsocket_config *cfg, sslsocket_keylog_fn fn, void *user);
 /* Last configuration error (code and sentence). */
 SSLSOCKET_API int sslsocket_config_error(const sslsocket_config *cfg);
@@ -1056,7 +1088,12 @@ SSLSOCKET_API const char *sslsocket_peer_verify_name(const sslsocket *s);
 SSLSOCKET_API int sslsocket_set_peer_verify_mode(sslsocket *s, int mode);
 SSLSOCKET_API int sslsocket_peer_verify_mode(const sslsocket *s);
 /* Save the session of an encrypted socket; offer a saved session at the
-   next client handshake (used only if its host matches). */
+   next client handshake.  A session is offered only for its peer name,
+   port and verification policy, and only when it came from a handshake
+   that verified the peer with no problem at all (a VERIFY_NONE session is
+   offered again under VERIFY_NONE): a resumed handshake checks no
+   certificate.  The socket keeps its last such session after a close
+   (others are wiped); sslsocket_set_session(s, NULL) wipes it. */
 SSLSOCKET_API int sslsocket_get_session(const sslsocket *s, sslsocket_session *out);
 SSLSOCKET_API int sslsocket_set_session(sslsocket *s, const sslsocket_session *in);
 /* Server sockets: the name the client asked for with SNI ("" if none). */
@@ -7238,7 +7275,7 @@ sslsocket__cache_tag(const sslsocket *s, const char *name, unsigned char tag[16]
     char low[256];
     unsigned char d[32];
     size_t i;
-    for (i = 0; name[i] && i < sizeof low - 1; i++)
+    for (i = 0; i < sizeof low - 1 && name[i]; i++)
         low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
     low[i] = 0;
     sslsocket__policy_digest(s, low, 0, d);

@@ -43,6 +43,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_pump(&cli, &pipe_, 1, &d, data + 3, size - 3, data[2], (d.f1 & FZ_C_EOF) != 0);
     fz_inspect(&cli);
     fz_report(&cli, &d);
+    /* a session marked unverified is never resumed under VERIFY_PEER */
+    if ((d.f1 & FZ_C_RESUME) && (d.f2 & FZ_C2_UNVERIFIED))
+        FZ_ASSERT(!sslsocket_session_resumed(&cli));
     /* nothing decrypted may be read before ENCRYPTED (STARTTLS: its
        plaintext line is read before TLS starts) */
     if (!d.encrypted && (!(d.f2 & FZ_C2_STARTTLS) || d.tls_started))

@@ -120,6 +120,8 @@ sslsocket_fuzz_random(void *buf, size_t len)
 #define FZ_C2_PIN 0x10u     /* pin the EC leaf's key */
 #define FZ_C2_NOREAD 0x20u  /* never read: back-pressure */
 #define FZ_C2_STARTTLS 0x40u /* plaintext "STARTTLS" first, TLS after a "220" line */
+#define FZ_C2_UNVERIFIED 0x80u /* with FZ_C_RESUME: the session offered is marked as
+                                  from an unverified handshake: never resumed */
 
 /* fuzz_server, byte 0 */
 #define FZ_S_VERIFY 0x03u /* client certs: 0 QUERY_PEER, 1 VERIFY_PEER, 2 NONE, 3 decide+ignore */
@@ -134,6 +136,8 @@ sslsocket_fuzz_random(void *buf, size_t len)
 #define FZ_S2_NOREAD 0x02u   /* never read: back-pressure */
 #define FZ_S2_STARTTLS 0x04u /* plaintext first: one line in, "220 go ahead" out, then TLS */
 #define FZ_S2_EARLY 0x08u    /* greet before the handshake ends */
+#define FZ_S2_SWAP 0x10u     /* mid-handshake: another configuration set, the
+                                session cache dropped: the old one stays in use */
 
 #define FZ_ALL_SUITES                                                                        \
     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,"         \
@@ -154,7 +158,7 @@ static unsigned char fz_cstore[2][16 * 1024], fz_sstore[2][32 * 1024];
 static sslsocket_config fz_ccfg[2]; /* [1] has the client certificate */
 static sslsocket_config fz_scfg[2]; /* [0] EC chain + RSA (SNI), [1] RSA only */
 static unsigned char fz_cache_mem[2][4096], fz_cache_snap[4096];
-static br_ssl_session_cache_lru fz_cache_ctx_snap;
+static unsigned fz_cache_clock_snap;
 static sslsocket_session fz_session; /* from the priming handshake */
 static char fz_pin[80];               /* "sha256/..." of the EC leaf's key */
 static int fz_ready;
@@ -203,7 +207,7 @@ fz_server_config(unsigned f1, unsigned f2)
                                            sizeof fz_cache_mem[0]);
         if (fz_ready && cfg == &fz_scfg[0]) { /* after priming: restore its state */
             memcpy(fz_cache_mem[0], fz_cache_snap, sizeof fz_cache_snap);
-            cfg->cache_ctx = fz_cache_ctx_snap;
+            cfg->cache_clock = fz_cache_clock_snap;
         }
     } else {
         sslsocket_config_set_session_cache(cfg, NULL, 0);
@@ -226,8 +230,12 @@ fz_client_start(sslsocket *c, unsigned f1, unsigned f2)
     sslsocket_set_peer_verify_mode(c, v == 1 ? SSLSOCKET_QUERY_PEER : SSLSOCKET_VERIFY_PEER);
     sslsocket_set_decide_ssl_errors(c, v >= 2);
     sslsocket_set_peer_verify_name(c, fz_names[(f1 & FZ_C_NAME) >> 2]);
-    if ((f1 & FZ_C_RESUME) && fz_session.valid)
-        sslsocket_set_session(c, &fz_session);
+    if ((f1 & FZ_C_RESUME) && fz_session.valid) {
+        sslsocket_session sess = fz_session;
+        if (f2 & FZ_C2_UNVERIFIED)
+            sess.verified = 0;
+        sslsocket_set_session(c, &sess);
+    }
     if (f2 & FZ_C2_STARTTLS) { /* TLS starts in fz_after_poll */
         sslsocket_write_string(c, "STARTTLS\r\n");
         return;
@@ -313,6 +321,7 @@ typedef struct fz_side {
     int lines;           /* lines read so far */
     int encrypted;       /* ENCRYPTED seen */
     int tls_started;     /* STARTTLS: start_*_encryption called */
+    int swapped;         /* FZ_S2_SWAP done */
     unsigned char rx[2048];
 } fz_side;
 
@@ -325,6 +334,16 @@ fz_after_poll(sslsocket *s, fz_side *d)
     int value;
     int noread = d->server ? (d->f2 & FZ_S2_NOREAD) != 0 : (d->f2 & FZ_C2_NOREAD) != 0;
     int closing = d->server ? (d->f1 & FZ_S_CLOSE) != 0 : (d->f2 & FZ_C2_CLOSE) != 0;
+    if (d->server && (d->f2 & FZ_S2_SWAP) && !d->swapped && sslsocket_mode(s) != 0
+        && sslsocket_state(s) == SSLSOCKET_CONNECTED) {
+        /* the engine points into the configuration it started with */
+        const sslsocket_config *in_use = sslsocket_get_config(s);
+        sslsocket_config *mine = (sslsocket_config *)(uintptr_t)in_use;
+        d->swapped = 1;
+        sslsocket_set_config(s, mine == &fz_scfg[0] ? &fz_scfg[1] : &fz_scfg[0]);
+        sslsocket_config_set_session_cache(mine, NULL, 0);
+        FZ_ASSERT(sslsocket_get_config(s) == in_use);
+    }
     while (sslsocket_next_event(s, &type, &value)) {
         switch (type) {
         case SSLSOCKET_EV_SSL_ERRORS:
@@ -523,7 +542,7 @@ fz_prime(void)
     if (!dc.encrypted || sslsocket_get_session(&fz_a, &fz_session) != 0)
         fz_die("priming handshake", sslsocket_error_string(&fz_a));
     memcpy(fz_cache_snap, fz_cache_mem[0], sizeof fz_cache_snap);
-    fz_cache_ctx_snap = fz_scfg[0].cache_ctx;
+    fz_cache_clock_snap = fz_scfg[0].cache_clock;
     sslsocket_abort(&fz_a);
     sslsocket_abort(&fz_b);
 }
