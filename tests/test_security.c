@@ -101,6 +101,20 @@ fresh_sockets(void)
     sslsocket_init(&srv, &scfg);
 }
 
+/* New sockets with TLS started and one round polled: mid-handshake. */
+static int
+half_handshake(void)
+{
+    fresh_sockets();
+    if (sslsocket_pipe_connect(&pipe_, &cli, &srv) != 0)
+        return 0;
+    sslsocket_set_peer_verify_name(&cli, "localhost");
+    if (sslsocket_start_client_encryption(&cli) != 0 || sslsocket_start_server_encryption(&srv))
+        return 0;
+    pump_both(NULL, 1);
+    return !sslsocket_is_encrypted(&srv);
+}
+
 /* 1. A session from a handshake that did not verify the server fully is
    never offered under VERIFY_PEER, and never reaches the config's store,
    not even through a resumption of it. */
@@ -213,14 +227,7 @@ static void test_cache_dropped_mid_handshake(void)
     static unsigned char second[4096];
     int i;
     configs(1);
-    fresh_sockets();
-    sslsocket_abort(&cli);
-    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
-    sslsocket_set_peer_verify_name(&cli, "localhost");
-    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
-    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
-    pump_both(NULL, 1); /* the server has the ClientHello, not yet the Finished */
-    REQUIRE(!sslsocket_is_encrypted(&srv));
+    REQUIRE(half_handshake()); /* the server has the ClientHello, not yet the Finished */
     REQUIRE(sslsocket_config_set_session_cache(&scfg, NULL, 0) == 0);
     memset(cache_mem, 0xA5, sizeof cache_mem);
     POISON(cache_mem, sizeof cache_mem);
@@ -243,13 +250,7 @@ static void test_config_swap_deferred(void)
     static sslsocket_config other;
     configs(1);
     sslsocket_config_init(&other, NULL, 0);
-    fresh_sockets();
-    sslsocket_abort(&cli);
-    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
-    sslsocket_set_peer_verify_name(&cli, "localhost");
-    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
-    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
-    pump_both(NULL, 1);
+    REQUIRE(half_handshake());
     REQUIRE(sslsocket_set_config(&cli, &other) == 0);
     CHECK(sslsocket_get_config(&cli) == &ccfg);
     sslsocket_config_wipe(&ccfg); /* as a collected configuration would be... */
