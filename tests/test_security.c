@@ -367,6 +367,64 @@ static void test_empty_record_flood(void)
     CHECK(sslsocket_is_encrypted(&cli)); /* records with data are no flood */
 }
 
+/* 7. Over TCP, the server side: a client that streams empty records as
+   fast as it can (a child process) holds no poll of the server for long,
+   and its connection ends. */
+static void test_empty_record_flood_tcp(void)
+{
+    static sslsocket lst, conn, flooder;
+    int64_t longest = 0, t_end;
+    int accepted = 0, polls = 0;
+    pid_t pid;
+    configs(1);
+    sslsocket_init(&lst, &scfg);
+    REQUIRE(sslsocket_listen(&lst, "127.0.0.1", 0, 4) == 0);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) { /* the flooder: handshake, then empty records for 3 s */
+        int64_t end;
+        sslsocket_init(&flooder, &ccfg);
+        sslsocket_set_peer_verify_name(&flooder, "localhost");
+        sslsocket_connect_encrypted(&flooder, "127.0.0.1", sslsocket_local_port(&lst),
+                                    SSLSOCKET_READ_WRITE);
+        end = peers_now_ms() + 5000;
+        while (!sslsocket_is_encrypted(&flooder) && peers_now_ms() < end
+               && sslsocket_state(&flooder) != SSLSOCKET_UNCONNECTED) {
+            sslsocket *l[1] = { &flooder };
+            sslsocket_wait(l, 1, 50);
+            sslsocket_poll(&flooder);
+        }
+        end = peers_now_ms() + 3000;
+        while (sslsocket_is_encrypted(&flooder) && peers_now_ms() < end) {
+            br_ssl_engine_flush(&flooder.ctx.client.eng, 1);
+            sslsocket_poll(&flooder);
+        }
+        _exit(0);
+    }
+    t_end = peers_now_ms() + 8000;
+    while (peers_now_ms() < t_end) {
+        int64_t t0;
+        sslsocket *l[2] = { &lst, &conn };
+        sslsocket_wait(l, accepted ? 2 : 1, 50);
+        accepted = drive_accept_tls(&lst, &conn, &scfg, accepted);
+        if (!accepted)
+            continue;
+        t0 = peers_now_ms();
+        sslsocket_poll(&conn);
+        if (peers_now_ms() - t0 > longest)
+            longest = peers_now_ms() - t0;
+        polls++;
+        if (sslsocket_state(&conn) == SSLSOCKET_UNCONNECTED)
+            break;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    sslsocket_abort(&lst);
+    CHECK(accepted);
+    CHECK_ERR(&conn, SSLSOCKET_ERR_SSL_INTERNAL, "records in a row without data");
+    CHECKF(longest < 500, "one poll of the flooded server took %lld ms", (long long)longest);
+}
+
 /* 9. A renegotiation that presents a bad or another certificate fails,
    after SSL_ERRORS, also in decision mode. */
 static int reneg_failed(void) { return sslsocket_state(&cli) == SSLSOCKET_UNCONNECTED; }
@@ -539,6 +597,7 @@ static const testlib_case tests[] = {
     { "large_leaf", test_large_leaf },
     { "verify_peer_server_without_anchors", test_verify_peer_server_without_anchors },
     { "empty_record_flood", test_empty_record_flood },
+    { "empty_record_flood_tcp", test_empty_record_flood_tcp },
     { "renegotiation_verified", test_renegotiation_verified },
     { "secrets_wiped", test_secrets_wiped },
     { "keylogfile", test_keylogfile },
