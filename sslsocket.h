@@ -107,12 +107,25 @@
        disconnect()
          STATE_CHANGED(CLOSING)            queued data flushed, close_notify sent
          STATE_CHANGED(UNCONNECTED), DISCONNECTED
+       abort(), or the peer's fatal alert  (nothing is flushed: no CLOSING, as Qt)
+         [ERROR]                           the alert, named
+         STATE_CHANGED(UNCONNECTED), DISCONNECTED
+       a local failure (certificate refused: our alert is sent), the peer's
+       close or truncation
+         [SSL_ERRORS] ERROR, STATE_CHANGED(CLOSING), STATE_CHANGED(UNCONNECTED),
+         DISCONNECTED
 
    STARTTLS path: connect() gives CONNECTED in UNENCRYPTED mode; after the
    plaintext exchange start_client_encryption() gives MODE_CHANGED(SSL_CLIENT)
    and later ENCRYPTED.  Plaintext received but unread at that moment is
    discarded (a man in the middle could have injected it) and counted in
    sslsocket_discarded_plaintext().
+
+   start_client_encryption() / start_server_encryption() when not
+   connected, still connecting, or already encrypted have no effect: -1,
+   the reason in sslsocket_last_refusal(), error and events untouched.
+   sslsocket_ignore_ssl_errors() called before a connection covers it, and
+   every call lasts until the connection it covers ends.
 
    Invariants: mode becomes SSL_CLIENT/SSL_SERVER only while CONNECTED (it
    keeps its value after a close, for inspection, and is reset silently by
@@ -735,6 +748,7 @@ typedef struct sslsocket {
     int cfg_pending;
     unsigned char resume_tag[16];   /* server: tag of the session being resumed */
     int empty_run;                  /* records in a row without application data */
+    char refusal[112];              /* why the last no-effect call was refused */
     int state, mode, open_mode;
     unsigned flags;
     int fd;
@@ -946,7 +960,8 @@ SSLSOCKET_API int sslsocket_connect(sslsocket *s, const char *host, unsigned por
 /* The same, then the TLS handshake starts as soon as TCP is up. */
 SSLSOCKET_API int sslsocket_connect_encrypted(sslsocket *s, const char *host, unsigned port, int open_mode);
 /* STARTTLS: start the client handshake on a CONNECTED, UNENCRYPTED socket.
-   Otherwise returns -1 with SSLSOCKET_ERR_OPERATION and changes nothing.
+   Otherwise returns -1 and changes nothing, not even the error (see
+   sslsocket_last_refusal).
    Plaintext already queued with write() still goes out unencrypted, before
    the handshake; plaintext received but not read is discarded (see
    sslsocket_discarded_plaintext).  So queue the protocol's last plaintext
@@ -954,6 +969,11 @@ SSLSOCKET_API int sslsocket_connect_encrypted(sslsocket *s, const char *host, un
    polls after writing "220 go ahead" may read the client's ClientHello as
    plaintext and lose it. */
 SSLSOCKET_API int sslsocket_start_client_encryption(sslsocket *s);
+/* Why the last call that had no effect was refused ("" if none):
+   start_*_encryption on a socket that is not connected, still connecting,
+   or already encrypted returns -1 and leaves the error, its string and the
+   event queue as they were (the seed: "has no effect"; Qt only warns). */
+SSLSOCKET_API const char *sslsocket_last_refusal(const sslsocket *s);
 /* Start the server handshake on an accepted, UNENCRYPTED socket. */
 SSLSOCKET_API int sslsocket_start_server_encryption(sslsocket *s);
 /* Orderly close: flush queued data, send close_notify, close.  Before the
@@ -1072,8 +1092,9 @@ SSLSOCKET_API int sslsocket_ssl_error_count(const sslsocket *s);
 SSLSOCKET_API int sslsocket_ssl_error_code(const sslsocket *s, int i);
 SSLSOCKET_API const char *sslsocket_ssl_error_message(int code);
 /* Ignore these problems (mask of SSLSOCKET_SSLERR_MASK bits; ALL for any)
-   for the current connection's handshakes (Qt's ignoreSslErrors); the
-   next connect or accept forgets them.  Problems to ignore on every
+   for the current connection's handshakes, or the next connection's when
+   called before it (Qt's ignoreSslErrors); forgotten when that connection
+   ends.  Problems to ignore on every
    connection belong in sslsocket_config_set_ignored_ssl_errors(). */
 SSLSOCKET_API void sslsocket_ignore_ssl_errors(sslsocket *s, unsigned mask);
 /* Let the caller decide about problems after SSLSOCKET_EV_SSL_ERRORS. */
@@ -1196,6 +1217,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_RELEASED           0x100000u /* iobuf pages given back while idle */
 #define SSLSOCKET__F_OFFERED            0x200000u /* client offered s->session */
 #define SSLSOCKET__F_MORE               0x400000u /* the last pump stopped on its budget */
+#define SSLSOCKET__F_ABORTING           0x800000u /* finish without CLOSING */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -5315,6 +5337,20 @@ sslsocket__seterr(sslsocket *s, int code, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A call that has no effect in this state (start_*_encryption when not
+   connected or already encrypted, as Qt's): it returns -1 and says why in
+   sslsocket_last_refusal(), and the error, its string and the event queue
+   stay as they were. */
+SSLSOCKET__PRIVATE int
+sslsocket__refuse(sslsocket *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->refusal, sizeof s->refusal, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 /* A caller mistake: error code + message, no event, nothing else changes. */
 #define sslsocket__misuse(s, ...) \
     (sslsocket__seterr((s), SSLSOCKET_ERR_OPERATION, __VA_ARGS__), -1)
@@ -6502,8 +6538,13 @@ sslsocket__wipe_connection(sslsocket *s)
 SSLSOCKET__PRIVATE void
 sslsocket__finish(sslsocket *s)
 {
-    if (s->state == SSLSOCKET_CONNECTED)
+    /* CLOSING means "flushing queued data and close_notify": an abort, or
+       a connection the peer's fatal alert killed, flushes nothing and goes
+       straight to UNCONNECTED (Qt's order) */
+    if (s->state == SSLSOCKET_CONNECTED && !(s->flags & SSLSOCKET__F_ABORTING))
         sslsocket__set_state(s, SSLSOCKET_CLOSING);
+    s->flags &= ~SSLSOCKET__F_ABORTING;
+    s->ignore_mask = 0; /* ignore_ssl_errors() lasts until the connection ends (Qt) */
     if (s->pipe) {
         s->pipe->closed[s->pipe_side] = 1; /* the peer reads EOF */
         s->pipe = NULL;
@@ -6822,7 +6863,6 @@ sslsocket__start_connect(sslsocket *s, const char *fn, const char *host, unsigne
     cfg = sslsocket__cfg(s);
     /* a new connection: forget everything of the previous one */
     s->flags &= SSLSOCKET__F_DECIDE | SSLSOCKET__F_BOUND;
-    s->ignore_mask = 0; /* ignore_ssl_errors() covers one connection, as in Qt */
     if (encrypt)
         s->flags |= SSLSOCKET__F_ENCRYPT_ON_CONNECT;
     s->error = SSLSOCKET_ERR_UNKNOWN;
@@ -7750,6 +7790,8 @@ sslsocket__fail_handshake(sslsocket *s, int br_err)
     if (bad && !(s->flags & SSLSOCKET__F_HS_DONE) && br_err >= BR_ERR_X509_OK
         && br_err < BR_ERR_RECV_FATAL_ALERT)
         sslsocket__send_cert_alert(s, bad);
+    else if (br_err == BR_ERR_NO_CLIENT_AUTH) /* nor for a missing client certificate */
+        sslsocket__send_cert_alert(s, SSLSOCKET_SSLERR_NO_PEER_CERTIFICATE);
     if (bad && br_err >= BR_ERR_X509_OK && br_err < BR_ERR_RECV_FATAL_ALERT) {
         char what[SSLSOCKET_ERROR_STRING_SIZE - 64];
         sslsocket__problem_text(s, bad, what, sizeof what);
@@ -8042,6 +8084,8 @@ sslsocket__tls_io(sslsocket *s)
     if (st & BR_SSL_CLOSED) {
         int err = br_ssl_engine_last_error(eng);
         s->br_err = err;
+        if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT)
+            s->flags |= SSLSOCKET__F_ABORTING; /* the peer killed it: nothing to flush */
         if (s->flags & SSLSOCKET__F_ENGINE_CLOSING) {
             sslsocket__finish(s);
         } else if (!(s->flags & SSLSOCKET__F_HS_DONE) || (s->flags & SSLSOCKET__F_HOLD)
@@ -8184,8 +8228,10 @@ sslsocket_abort(sslsocket *s)
     if (s == NULL)
         return;
     s->flags &= ~SSLSOCKET__F_BOUND;
-    if (s->state != SSLSOCKET_UNCONNECTED)
+    if (s->state != SSLSOCKET_UNCONNECTED) {
+        s->flags |= SSLSOCKET__F_ABORTING;
         sslsocket__finish(s);
+    }
 }
 
 /* Shared body of start_client_encryption / start_server_encryption. */
@@ -8195,10 +8241,10 @@ sslsocket__start_encryption(sslsocket *s, int server, const char *fn)
     if (s == NULL)
         return -1;
     if (s->state != SSLSOCKET_CONNECTED)
-        return sslsocket__misuse(s, "%s: not connected (state %s)", fn,
+        return sslsocket__refuse(s, "%s: not connected (state %s)", fn,
                                  sslsocket_state_name(s->state));
     if (SSLSOCKET__TLS(s))
-        return sslsocket__misuse(s, "%s: already %s", fn,
+        return sslsocket__refuse(s, "%s: already %s", fn,
                                  s->flags & SSLSOCKET__F_HS_DONE ? "encrypted" : "handshaking");
     if (server && sslsocket__cfg(s)->n_ids == 0)
         return sslsocket__misuse(s, "%s: the configuration has no certificate and key", fn);
@@ -8209,13 +8255,13 @@ sslsocket__start_encryption(sslsocket *s, int server, const char *fn)
         return sslsocket__misuse(s, "%s: VERIFY_PEER needs trust anchors to check client "
                                  "certificates against (sslsocket_config_add_ca_*) or a "
                                  "pinned key", fn);
-    /* plaintext queued before this call (e.g. "220 go ahead") leaves first,
-       unencrypted, from inside the TLS pump; nothing is read meanwhile */
-    s->plain_pending = s->wlen;
     if (!server && sslsocket__resolved_verify_mode(s, 0) == SSLSOCKET_VERIFY_PEER
         && !(s->verify_name[0] ? s->verify_name : s->host)[0] && sslsocket__cfg(s)->n_pins == 0)
         return sslsocket__misuse(s, "%s: VERIFY_PEER needs a peer name "
                                  "(sslsocket_set_peer_verify_name) or a pinned key", fn);
+    /* plaintext queued before this call (e.g. "220 go ahead") leaves first,
+       unencrypted, from inside the TLS pump; nothing is read meanwhile */
+    s->plain_pending = s->wlen;
     if (sslsocket__begin_tls(s, server) < 0) {
         char why[SSLSOCKET_ERROR_STRING_SIZE];
         memcpy(why, s->error_string, sizeof why);
@@ -8223,6 +8269,12 @@ sslsocket__start_encryption(sslsocket *s, int server, const char *fn)
         return -1;
     }
     return 0;
+}
+
+SSLSOCKET__DEF const char *
+sslsocket_last_refusal(const sslsocket *s)
+{
+    return s ? s->refusal : "";
 }
 
 SSLSOCKET__DEF int
@@ -8243,7 +8295,6 @@ SSLSOCKET__PRIVATE int
 sslsocket__pipe_or_fd_attach(sslsocket *s, sslsocket_pipe *p, int side, int server)
 {
     s->flags &= SSLSOCKET__F_DECIDE;
-    s->ignore_mask = 0;
     if (server)
         s->flags |= SSLSOCKET__F_SERVER;
     s->error = SSLSOCKET_ERR_UNKNOWN;

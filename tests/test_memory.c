@@ -531,6 +531,65 @@ static void test_one_byte_at_a_time(void)
     sslsocket_abort(&srv);
 }
 
+/* Qt's event order (issue 13): abort and a peer's fatal alert go straight
+   to UNCONNECTED; disconnect and a local failure that sends an alert pass
+   through CLOSING; start_client_encryption in the wrong state changes
+   nothing; ignore_ssl_errors before the connection covers it, and ends
+   with it. */
+static void test_qt_event_order(void)
+{
+    static unsigned char cmem[64 * 1024];
+    configs("ec.pem", "ec.key");
+    REQUIRE(handshake());
+    cl.len = 0;
+    sslsocket_abort(&cli);
+    drive_poll(&cli, &cl);
+    CHECKF(strcmp(cl.text, "S0 D ") == 0, "abort: %s", cl.text);
+    sslsocket_abort(&srv);
+
+    REQUIRE(handshake());
+    cl.len = 0;
+    CHECK_REFUSED(&cli, sslsocket_start_client_encryption(&cli), "already encrypted");
+    sslsocket_disconnect(&cli);
+    CHECK(pump_both(both_closed, 100));
+    CHECKF(strcmp(cl.text, "S6 S0 D ") == 0, "disconnect: %s", cl.text);
+
+    /* the server requires a client certificate the client does not have:
+       its fatal alert ends the client's connection */
+    REQUIRE(sslsocket_config_add_ca_file(&scfg, peers_path("ca.pem")) == 1);
+    REQUIRE(sslsocket_config_set_peer_verify_mode(&scfg, SSLSOCKET_VERIFY_PEER) == 0);
+    REQUIRE(start_pair("localhost", -1, 0));
+    cl.len = sl.len = 0;
+    CHECK(pump_both(both_closed, 200));
+    CHECKF(strcmp(cl.text, "S3 C M1 X13 S0 D ") == 0, "peer's alert: %s", cl.text);
+    CHECK_ERR(&cli, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "alert");
+    CHECKF(strcmp(sl.text, "S3 C M2 X13 S6 S0 D ") == 0, "server (sends the alert): %s",
+           sl.text);
+
+    /* a client that does not trust the server: problems, its alert, CLOSING */
+    sslsocket_config_init(&ccfg, cmem, sizeof cmem);
+    REQUIRE(sslsocket_config_set_peer_verify_mode(&scfg, SSLSOCKET_QUERY_PEER) == 0);
+    REQUIRE(start_pair("localhost", -1, 0));
+    cl.len = sl.len = 0;
+    CHECK(pump_both(both_closed, 200));
+    CHECKF(strcmp(cl.text, "S3 C M1 V X13 S6 S0 D ") == 0, "local failure: %s", cl.text);
+
+    /* ignore_ssl_errors before the connection: honoured, and only for it */
+    sslsocket_init(&cli, &ccfg);
+    sslsocket_init(&srv, &scfg);
+    sslsocket_ignore_ssl_errors(&cli, SSLSOCKET_SSLERR_ALL);
+    REQUIRE(sslsocket_pipe_connect(&pipe_, &cli, &srv) == 0);
+    sslsocket_set_peer_verify_name(&cli, "localhost");
+    REQUIRE(sslsocket_start_client_encryption(&cli) == 0);
+    REQUIRE(sslsocket_start_server_encryption(&srv) == 0);
+    CHECK(pump_both(both_encrypted, 200));
+    sslsocket_disconnect(&cli);
+    CHECK(pump_both(both_closed, 100));
+    REQUIRE(start_pair("localhost", -1, 0));
+    CHECK(pump_both(both_closed, 200));
+    CHECK_ERR(&cli, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "not trusted");
+}
+
 static const testlib_case tests[] = {
     { "handshake_ec", test_handshake_ec },
     { "handshake_rsa", test_handshake_rsa },
@@ -548,6 +607,7 @@ static const testlib_case tests[] = {
     { "idle_timeout", test_idle_timeout },
     { "one_byte_at_a_time", test_one_byte_at_a_time },
     { "handshake_timeout", test_handshake_timeout },
+    { "qt_event_order", test_qt_event_order },
     { NULL, NULL }
 };
 

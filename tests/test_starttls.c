@@ -422,8 +422,7 @@ test_start_encryption_misuse(void)
 
     /* UNCONNECTED */
     sslsocket_init(&sock, &cfg);
-    CHECK(sslsocket_start_client_encryption(&sock) == -1);
-    CHECK_ERR(&sock, SSLSOCKET_ERR_OPERATION, "sslsocket_start_client_encryption");
+    CHECK_REFUSED(&sock, sslsocket_start_client_encryption(&sock), "sslsocket_start_client_encryption: not connected");
     CHECK(sslsocket_state(&sock) == SSLSOCKET_UNCONNECTED);
     CHECK(sslsocket_mode(&sock) == SSLSOCKET_UNENCRYPTED);
     CHECK(sslsocket_poll(&sock) == 0); /* no event queued */
@@ -439,8 +438,7 @@ test_start_encryption_misuse(void)
     CHECK(sslsocket_config_add_nameserver(&cfg, "127.0.0.1:9") == 0);
     REQUIRE(sslsocket_connect(&sock, "lookup.test", 143, SSLSOCKET_READ_WRITE) == 0);
     if (sslsocket_state(&sock) == SSLSOCKET_HOST_LOOKUP) {
-        CHECK(sslsocket_start_client_encryption(&sock) == -1);
-        CHECK_ERR(&sock, SSLSOCKET_ERR_OPERATION, "not connected");
+        CHECK_REFUSED(&sock, sslsocket_start_client_encryption(&sock), "not connected");
         CHECK(sslsocket_state(&sock) == SSLSOCKET_HOST_LOOKUP);
         CHECK(sslsocket_mode(&sock) == SSLSOCKET_UNENCRYPTED);
         drive_until(&sock, &l, is_lookup_or_later, 100);
@@ -465,15 +463,13 @@ test_start_encryption_misuse(void)
     REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
     CHECK(drive_until(&sock, &l, drive_is_connected, 5000));
     if (!sslsocket_is_encrypted(&sock)) {
-        CHECK(sslsocket_start_client_encryption(&sock) == -1);
-        CHECK_ERR(&sock, SSLSOCKET_ERR_OPERATION, "already handshaking");
+        CHECK_REFUSED(&sock, sslsocket_start_client_encryption(&sock), "already handshaking");
         CHECK(sslsocket_mode(&sock) == SSLSOCKET_SSL_CLIENT);
         CHECK(sslsocket_state(&sock) == SSLSOCKET_CONNECTED);
     }
     CHECK(drive_until(&sock, &l, drive_is_encrypted, 5000));
     CHECKF(strcmp(l.text, "S1 S2 H S3 M1 C E ") == 0, "events: %s", l.text);
-    CHECK(sslsocket_start_client_encryption(&sock) == -1);
-    CHECK_ERR(&sock, SSLSOCKET_ERR_OPERATION, "already encrypted");
+    CHECK_REFUSED(&sock, sslsocket_start_client_encryption(&sock), "already encrypted");
     CHECK(sslsocket_state(&sock) == SSLSOCKET_CONNECTED);
     CHECK(sslsocket_mode(&sock) == SSLSOCKET_SSL_CLIENT);
     CHECK(sslsocket_is_encrypted(&sock));

@@ -80,6 +80,23 @@ static const char *testlib_current;
         }                                                                         \
     } while (0)
 
+/* A call that has no effect (returns -1): the refusal names `substr`, and
+   the socket's error, its string and its pending events are unchanged. */
+#define CHECK_REFUSED(s, call, substr)                                            \
+    do {                                                                          \
+        char m0_[256];                                                            \
+        int e0_ = sslsocket_error(s), p0_ = sslsocket_pending_events(s);          \
+        snprintf(m0_, sizeof m0_, "%s", sslsocket_error_string(s));               \
+        if ((call) != -1 || strstr(sslsocket_last_refusal(s), (substr)) == NULL   \
+            || sslsocket_error(s) != e0_ || strcmp(sslsocket_error_string(s), m0_) \
+            || sslsocket_pending_events(s) != p0_) {                              \
+            TESTLIB_FAIL_("CHECK_REFUSED(" #s ", " #call ", " #substr ")");       \
+            printf("         refusal \"%s\", error %d \"%s\"\n",                  \
+                   sslsocket_last_refusal(s), sslsocket_error(s),                 \
+                   sslsocket_error_string(s));                                    \
+        }                                                                         \
+    } while (0)
+
 static int
 testlib_main(int argc, char **argv, const testlib_case *tests)
 {
