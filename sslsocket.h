@@ -224,7 +224,7 @@
 
    >>memory
    ========
-   sizeof(sslsocket) is about 61 KiB with the defaults (62,456 bytes on
+   sizeof(sslsocket) is about 61 KiB with the defaults (62,568 bytes on
    x86-64): 33,178 bytes of BearSSL record buffer (full duplex, 16 KiB
    records each way), ~7.7 KiB of BearSSL contexts (client/server union 4
    KiB, X.509 validator 3.7 KiB), 8 KiB where the peer's certificates are
@@ -233,7 +233,7 @@
    The small profile,
        -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1
        -DSSLSOCKET_WRITE_BUFFER_SIZE=2048 -DSSLSOCKET_CERT_BUFFER_SIZE=0
-   is 23,456 bytes: one buffer for both directions holding one 4 KiB
+   is 23,568 bytes: one buffer for both directions holding one 4 KiB
    record.  A client asks the server for 4 KiB records with the
    max_fragment_length extension (RFC 6066: OpenSSL >= 1.1.1 and GnuTLS
    grant it); a server in this profile serves clients that ask for it, and
