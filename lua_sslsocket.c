@@ -25,13 +25,15 @@
 
    >>memory
    ========
-   Lua's allocator is the only allocator: the C `sslsocket` (~52 KiB) lives
+   Lua's allocator is the only allocator: the C `sslsocket` (~61 KiB) lives
    inside the socket's full userdata; a configuration holds its
    sslsocket_config and a separate storage userdata for certificates and
    keys (grown by reloading when a load runs out of space); a certificate
    keeps its DER, a key its encoded bytes and a small arena.  Per-object
    Lua values (handlers, the configuration in use) are in the userdata's
-   user-value table and die with it.
+   user-value table and die with it.  Secrets are zeroed when collected:
+   a configuration by sslsocket_config_wipe(), a storage and a key by
+   their own __gc.
 
    >>lifetime
    ==========
@@ -42,6 +44,14 @@
    stay alive when the script drops them, and closed ones are collected.
    __gc and __close are the same idempotent function: abort, drop queued
    events, release the anchor.
+   An SslSocket's user value references what its C socket uses: the
+   configuration (a new one assigned during a TLS connection is deferred
+   by sslsocket_set_config; the old one stays in "config_in_use" until
+   sslsocket_get_config() reports the switch, seen by lss_sync_anchor),
+   and the storage that configuration had when the handshake began
+   ("storage", taken by lss_capture_storage before every call that can
+   start a handshake, kept while the connection is up), so a configuration
+   replaced or rebuilt meanwhile frees nothing the engine points into.
 
    >>loop
    ======
@@ -130,6 +140,7 @@
 #define LSS_CONFIG    "sslsocket.SslConfiguration"
 #define LSS_CERT      "sslsocket.SslCertificate"
 #define LSS_KEY       "sslsocket.SslKey"
+#define LSS_STORAGE   "sslsocket.storage" /* a configuration's storage (__gc wipes) */
 
 #define LSS_REG_ACTIVE  "sslsocket.active"   /* ref table: one entry per active socket */
 #define LSS_REG_ASYNC   "sslsocket.async"    /* queued *_async callbacks */
@@ -149,6 +160,8 @@ typedef struct lss_sock {
     int kind;        /* LSS_TCP, LSS_SSL, LSS_SERVER */
     int anchor;      /* ref in the active table, LUA_NOREF when inactive */
     int max_pending; /* servers: accepted connections kept for the script */
+    int deferred;    /* SslSocket: uv.config_in_use holds the one C still uses */
+    const sslsocket_config *cfg; /* SslSocket: the assigned one (uv.configuration) */
     sslsocket s;
 } lss_sock;
 
@@ -350,6 +363,16 @@ lss_uv(lua_State *L, int i)
     return lua_absindex(L, -1);
 }
 
+/* Zero `n` bytes with a store the compiler cannot drop. */
+static void *(*const volatile lss_memset)(void *, int, size_t) = memset;
+
+static void
+lss_wipe(void *p, size_t n)
+{
+    if (p != NULL && n > 0)
+        lss_memset(p, 0, n);
+}
+
 static int64_t
 lss_now_ms(void)
 {
@@ -372,14 +395,64 @@ lss_is_active(const lss_sock *ls)
     return sslsocket_timeout_ms(&ls->s) == 0;
 }
 
-/* Take or release the one anchor of the socket at `idx`. */
+/* A TLS connection is up: the engine points into the configuration it
+   started with and its storage (the rule of sslsocket_set_config). */
+static int
+lss_tls_up(const sslsocket *s)
+{
+    int st = sslsocket_state(s);
+    return (st == SSLSOCKET_CONNECTED || st == SSLSOCKET_CLOSING)
+           && sslsocket_mode(s) != SSLSOCKET_UNENCRYPTED;
+}
+
+/* Follow what the C socket of the SslSocket at `idx` uses: once that is
+   the assigned configuration (the connection that deferred it ended),
+   release uv.config_in_use; and, when `capture` or on that switch, with
+   no TLS connection up, keep the storage the configuration in use has
+   now.  A handshake started after that capture uses that storage, so a
+   later rebuild frees nothing it points into; a connection that is up
+   keeps the storage it started with. */
+static void
+lss_sync_config(lua_State *L, int idx, lss_sock *ls, int capture)
+{
+    int uv, switched = ls->deferred && sslsocket_get_config(&ls->s) == ls->cfg;
+    capture = (capture || switched) && ls->kind == LSS_SSL && !lss_tls_up(&ls->s);
+    if (!switched && !capture)
+        return;
+    uv = lss_uv(L, idx);
+    if (switched) {
+        ls->deferred = 0;
+        lua_pushnil(L);
+        lua_setfield(L, uv, "config_in_use");
+    }
+    if (capture) {
+        lua_getfield(L, uv, ls->deferred ? "config_in_use" : "configuration");
+        lua_getiuservalue(L, -1, 1);
+        lua_getfield(L, -1, "storage");
+        lua_setfield(L, uv, "storage");
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+}
+
+/* Before every call that can start a handshake. */
+static void
+lss_capture_storage(lua_State *L, int idx, lss_sock *ls)
+{
+    lss_sync_config(L, idx, ls, 1);
+}
+
+/* Take or release the one anchor of the socket at `idx`; follow a
+   configuration switch. */
 static void
 lss_sync_anchor(lua_State *L, int idx, lss_sock *ls)
 {
-    int active = lss_is_active(ls);
+    int active;
+    idx = lua_absindex(L, idx);
+    lss_sync_config(L, idx, ls, 0);
+    active = lss_is_active(ls);
     if (active == (ls->anchor != LUA_NOREF))
         return;
-    idx = lua_absindex(L, idx);
     lua_getfield(L, LUA_REGISTRYINDEX, LSS_REG_ACTIVE);
     if (active) {
         lua_pushvalue(L, idx);
@@ -820,10 +893,7 @@ static int
 key_gc(lua_State *L)
 {
     lss_key *k = lss_checkkey(L, 1);
-    volatile unsigned char *p = (volatile unsigned char *)k->data;
-    size_t i, n = k->enc_len + k->arena_len;
-    for (i = 0; i < n; i++)
-        p[i] = 0;
+    lss_wipe(k->data, k->enc_len + k->arena_len);
     k->enc_len = k->arena_len = 0;
     k->null = 1;
     return 0;
@@ -980,18 +1050,37 @@ lss_cfg_replay(lua_State *L, int uv, lss_config *cfg)
     return r < 0 ? -1 : 0;
 }
 
+/* Push new storage for a configuration (certificates, anchors, keys): it
+   is wiped when collected, that is when neither its configuration nor a
+   socket whose handshake uses it references it any more. */
+static void *
+lss_storage_push(lua_State *L, size_t size)
+{
+    void *p = lua_newuserdatauv(L, size, 0);
+    luaL_setmetatable(L, LSS_STORAGE);
+    return p;
+}
+
+static int
+storage_gc(lua_State *L)
+{
+    lss_wipe(lua_touserdata(L, 1), lua_rawlen(L, 1));
+    return 0;
+}
+
 /* Reload the whole configuration into fresh storage of at least `size`
    bytes, doubling while a load runs out of space.  The storage in use is
    always the one referenced by the user value (even after a failure, so
-   the config never points into collected memory); sockets that started a
-   handshake keep their older storage alive (see lss_capture_storage). */
+   the config never points into collected memory); sockets whose TLS
+   connection is up keep their older storage alive (see
+   lss_capture_storage). */
 static int
 lss_cfg_rebuild(lua_State *L, int idx, size_t size)
 {
     lss_config *cfg = (lss_config *)lua_touserdata(L, idx);
     int uv = lss_uv(L, idx), r;
     for (;;) {
-        sslsocket_config_init(&cfg->c, lua_newuserdatauv(L, size, 0), size);
+        sslsocket_config_init(&cfg->c, lss_storage_push(L, size), size);
         lua_setfield(L, uv, "storage");
         cfg->storage_size = size;
         r = lss_cfg_replay(L, uv, cfg);
@@ -1035,7 +1124,7 @@ lss_cfg_push_new(lua_State *L, size_t size)
     lua_setfield(L, -2, "ca");
     lua_newtable(L);
     lua_setfield(L, -2, "pins");
-    lua_newuserdatauv(L, size, 0);
+    lss_storage_push(L, size);
     lua_setfield(L, -2, "storage");
     lua_setiuservalue(L, -2, 1);
     lua_getiuservalue(L, -1, 1);
@@ -1664,6 +1753,15 @@ cfg_set_session_cache(lua_State *L)
     return 0;
 }
 
+/* No private key or session stays in freed memory.  A configuration is
+   only collected when no socket uses it (>>lifetime). */
+static int
+cfg_gc(lua_State *L)
+{
+    sslsocket_config_wipe(&lss_checkcfg(L, 1)->c);
+    return 0;
+}
+
 static int
 cfg_tostring(lua_State *L)
 {
@@ -1676,27 +1774,13 @@ cfg_tostring(lua_State *L)
 
 /* ==== >>socket: creation and the Stream interface ======================= */
 
-/* The socket keeps the storage its configuration has now, so a later
-   rebuild cannot free anchors or keys a handshake is using. */
-static void
-lss_capture_storage(lua_State *L, int idx)
-{
-    int uv = lss_uv(L, idx);
-    if (lua_getfield(L, uv, "configuration") == LUA_TUSERDATA) {
-        lua_getiuservalue(L, -1, 1);
-        lua_getfield(L, -1, "storage");
-        lua_setfield(L, uv, "storage");
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 2);
-}
-
-/* Attach the configuration at `cfg_idx` (0: the default one). */
+/* Attach the configuration at `cfg_idx` (0: the default one).  During a
+   TLS connection the C socket defers it: the configuration in use until
+   then stays in uv.config_in_use (see lss_sync_config). */
 static void
 lss_set_socket_config(lua_State *L, int idx, int cfg_idx)
 {
     lss_sock *ls = (lss_sock *)lua_touserdata(L, idx);
-    lss_config *cfg;
     int uv;
     idx = lua_absindex(L, idx);
     uv = lss_uv(L, idx);
@@ -1704,11 +1788,16 @@ lss_set_socket_config(lua_State *L, int idx, int cfg_idx)
         lua_pushvalue(L, cfg_idx);
     else
         lss_default_config(L);
-    cfg = (lss_config *)lua_touserdata(L, -1);
+    ls->cfg = &((lss_config *)lua_touserdata(L, -1))->c;
+    if (!ls->deferred) {
+        lua_getfield(L, uv, "configuration");
+        lua_setfield(L, uv, "config_in_use");
+        ls->deferred = 1;
+    }
     lua_setfield(L, uv, "configuration");
     lua_pop(L, 1);
-    sslsocket_set_config(&ls->s, &cfg->c);
-    lss_capture_storage(L, idx);
+    sslsocket_set_config(&ls->s, ls->cfg);
+    lss_capture_storage(L, idx, ls); /* not deferred: releases it at once */
 }
 
 /* Push a new socket userdata of `kind`; SslSockets get a configuration. */
@@ -1722,6 +1811,8 @@ lss_sock_push(lua_State *L, int kind, int cfg_idx)
     ls->kind = kind;
     ls->anchor = LUA_NOREF;
     ls->max_pending = LSS_MAX_PENDING_DEFAULT;
+    ls->deferred = 0;
+    ls->cfg = NULL;
     sslsocket_init(&ls->s, NULL); /* "closed" before anything can raise */
     luaL_setmetatable(L, kind == LSS_SSL ? LSS_SSLSOCKET
                          : kind == LSS_TCP ? LSS_TCPSOCKET : LSS_TCPSERVER);
@@ -2054,8 +2145,7 @@ lss_connect(lua_State *L, int encrypted)
     luaL_argcheck(L, hlen > 0, 2, "empty host name");
     luaL_argcheck(L, mode >= 1 && mode <= 15 && (mode & 3) != 0, 4,
                   "open mode must be READ_ONLY_MODE, WRITE_ONLY_MODE or READ_WRITE_MODE");
-    if (ls->kind == LSS_SSL)
-        lss_capture_storage(L, 1);
+    lss_capture_storage(L, 1, ls);
     r = encrypted ? sslsocket_connect_encrypted(&ls->s, host, port, (int)mode)
                   : sslsocket_connect(&ls->s, host, port, (int)mode);
     if (r < 0)
@@ -2152,14 +2242,21 @@ lss_start(lua_State *L, int server)
     lss_sock *ls = lss_checkssl(L, 1);
     int r;
     lss_checknargs(L, 1);
-    lss_capture_storage(L, 1);
+    lss_capture_storage(L, 1, ls);
     r = server ? sslsocket_start_server_encryption(&ls->s)
                : sslsocket_start_client_encryption(&ls->s);
     lss_sync_anchor(L, 1, ls);
     if (r < 0) { /* not connected / already encrypted: no effect (seed) */
+        const char *why = sslsocket_last_refusal(&ls->s);
+        int code = sslsocket_error(&ls->s);
         lua_pushboolean(L, 0);
-        lua_pushstring(L, sslsocket_error_string(&ls->s));
-        lua_pushinteger(L, sslsocket_error(&ls->s));
+        if (why[0]) { /* refused: error and error_string stay as they were */
+            lua_pushstring(L, why);
+            lua_pushinteger(L, SSLSOCKET_ERR_OPERATION);
+        } else {
+            lua_pushstring(L, sslsocket_error_string(&ls->s));
+            lua_pushinteger(L, code);
+        }
         return 3;
     }
     lua_pushboolean(L, 1);
@@ -2286,7 +2383,8 @@ ssl_get_configuration(lua_State *L)
     return 1;
 }
 
-/* Takes effect at the next handshake; nil restores the default. */
+/* Takes effect at the next handshake (after the TLS connection that is up,
+   if any: see >>lifetime); nil restores the default. */
 static int
 ssl_set_configuration(lua_State *L)
 {
@@ -2367,7 +2465,7 @@ lss_accept_one(lua_State *L, int idx, lss_sock *srv)
     int uv, has_cfg, r;
     lss_sock *conn;
     if (!sslsocket_has_pending_connections(&srv->s))
-        return 0; /* no socket userdata (~53 KiB of garbage) for nothing */
+        return 0; /* no socket userdata (~61 KiB of garbage) for nothing */
     uv = lss_uv(L, idx);
     has_cfg = lua_getfield(L, uv, "ssl_configuration") == LUA_TUSERDATA;
     conn = lss_sock_push(L, LSS_SSL, has_cfg ? lua_absindex(L, -1) : 0);
@@ -2657,6 +2755,7 @@ lss_dispatch(lua_State *L, int idx)
     lss_sock *ls = (lss_sock *)lua_touserdata(L, idx);
     unsigned type;
     int value, count = 0;
+    lss_capture_storage(L, idx, ls); /* this poll may start a handshake */
     sslsocket_poll(&ls->s);
     while (sslsocket_next_event(&ls->s, &type, &value)) {
         count++;
@@ -3336,6 +3435,7 @@ static const luaL_Reg cfg_setters[] = {
 };
 
 static const luaL_Reg cfg_meta[] = {
+    { "__gc", cfg_gc },
     { "__tostring", cfg_tostring },
     { NULL, NULL }
 };
@@ -3610,6 +3710,10 @@ luaopen_sslsocket(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, LSS_REG_ASYNC);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, LSS_REG_NAMES);
+    luaL_newmetatable(L, LSS_STORAGE);
+    lua_pushcfunction(L, storage_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
 
     lua_newtable(L); /* net */
     lss_newclass(L, "Stream", NULL, stream_c);

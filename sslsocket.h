@@ -969,7 +969,7 @@ SSLSOCKET_API int sslsocket_connect_encrypted(sslsocket *s, const char *host, un
    polls after writing "220 go ahead" may read the client's ClientHello as
    plaintext and lose it. */
 SSLSOCKET_API int sslsocket_start_client_encryption(sslsocket *s);
-/* Why the last call that had no effect was refused ("" if none):
+/* Why the last start_*_encryption call had no effect ("" when it did):
    start_*_encryption on a socket that is not connected, still connecting,
    or already encrypted returns -1 and leaves the error, its string and the
    event queue as they were (the seed: "has no effect"; Qt only warns). */
@@ -8240,6 +8240,7 @@ sslsocket__start_encryption(sslsocket *s, int server, const char *fn)
 {
     if (s == NULL)
         return -1;
+    s->refusal[0] = 0;
     if (s->state != SSLSOCKET_CONNECTED)
         return sslsocket__refuse(s, "%s: not connected (state %s)", fn,
                                  sslsocket_state_name(s->state));

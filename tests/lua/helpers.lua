@@ -153,8 +153,11 @@ function H.wait_file(name, text, ms)
     return H.read(H.path(name)) or ""
 end
 
+-- Descriptors of this process, leaving out the pipe of the popen that
+-- counts them: for a moment after the spawn the process holds both its ends.
 function H.fd_count()
-    local out = H.capture("ls /proc/" .. H.pid() .. "/fd 2>/dev/null | wc -l")
+    local out = H.capture(("me=$(readlink /proc/$$/fd/1); ls -l /proc/%d/fd 2>/dev/null"
+                           .. " | grep -F -e '->' | grep -c -v -F -e \"$me\""):format(H.pid()))
     return tonumber(out:match("%d+"))
 end
 

@@ -235,10 +235,13 @@ test("argument errors name the function and argument", function()
              function() net.poll(-2) end)
     -- wrong state: a connected-only operation on an unconnected socket is
     -- not an exception, the seed says "no effect"
-    local ok, msg = s:start_client_encryption()
+    local ok, msg, code = s:start_client_encryption()
     H.eq(ok, false, "start_client_encryption unconnected")
     H.match(msg, "not connected", "start_client_encryption message")
+    H.eq(code, 19, "OPERATION")
     H.eq(s.state, 0, "state unchanged")
+    H.eq(s.error, -1, "error unchanged (no effect)")
+    H.eq(s.error_string, "", "error_string unchanged")
     -- writing to an unconnected socket is a runtime failure: nil, message, code
     local n, err, code = s:write_string("x")
     H.eq(n, nil, "write unconnected")

@@ -185,6 +185,155 @@ test("a configuration reloaded during a handshake", function()
     H.kill(pid)
 end)
 
+-- A TLS echo server in this script: handshakes advance only inside
+-- net.poll, so a test can act between their steps.  Accepted connections
+-- go to `conns` when given.
+local function tls_echo_server(scfg, conns)
+    local srv = net.TcpServer.new()
+    srv.ssl_configuration = scfg
+    assert(srv:listen(0, "127.0.0.1"))
+    srv.new_connection_handler = function(sv)
+        local c = sv:next_pending_connection()
+        if conns then conns[#conns + 1] = c end
+        c.ready_read_handler = function(x) x:write_string(x:read_all_string()) end
+    end
+    return srv
+end
+
+-- Rounds until the client `s` is mid-handshake: TCP up, TLS started, not
+-- encrypted yet (the server in this script has not answered).
+local function until_client_handshaking(s)
+    H.check(H.poll_until(function() return s.state ~= S.HOST_LOOKUP_STATE
+                                           and s.state ~= S.CONNECTING_STATE end, 5000),
+            "TCP connection")
+    H.eq(s.state, S.CONNECTED_STATE, "state")
+    H.eq(s.mode, S.SSL_CLIENT_MODE, "mode")
+    H.eq(s.encrypted, false, "mid-handshake")
+end
+
+-- A client of `cfg` that sends "ping\n" once encrypted and disconnects when
+-- it is echoed; returns the socket and a function giving what it read.
+local function ping_client(cfg)
+    local s, rx = S.new(cfg), ""
+    s.encrypted_handler = function(x) x:write_string("ping\n") end
+    s.ready_read_handler = function(x)
+        rx = rx .. x:read_all_string()
+        if rx == "ping\n" then x:disconnect() end
+    end
+    return s, function() return rx end
+end
+
+test("configuration replaced mid-handshake: the one in use lives until the end", function()
+    local scfg = H.server_config()
+    scfg.alpn_protocols = { "x-test", "http/1.1" }
+    local srv = tls_echo_server(scfg)
+    local weak = setmetatable({}, { __mode = "v" })
+    local s, rx = ping_client(H.client_config({ alpn_protocols = { "x-test" } }))
+    weak[1] = s.configuration
+    s:connect_encrypted("localhost", srv.server_port)
+    until_client_handshaking(s)
+    local new = net.SslConfiguration.new() -- no trust anchors, no ALPN
+    s.configuration = new
+    H.eq(s.configuration, new, "configuration returns the one assigned")
+    for _ = 1, 4 do full_gc() end
+    H.check(weak[1] ~= nil, "the configuration the handshake uses is kept")
+    H.check(H.poll_until(function() return s.state == S.UNCONNECTED_STATE end, 8000),
+            "connection ended")
+    H.eq(rx(), "ping\n", "handshake with the old configuration: " .. s.error_string)
+    H.eq(s.alpn_protocol, "x-test", "ALPN from the old configuration")
+    full_gc()
+    H.eq(weak[1], nil, "the old configuration is collected after the connection")
+    H.eq(s.configuration, new, "configuration")
+    -- the next connection uses the new one: no trust anchors, so it fails
+    local failed = false
+    s.error_handler = function() failed = true end
+    s:connect_encrypted("localhost", srv.server_port)
+    H.check(H.poll_until(function() return s.state == S.UNCONNECTED_STATE end, 8000),
+            "second connection ended")
+    H.eq(failed, true, "verified with the new configuration")
+    H.eq(rx(), "ping\n", "nothing more read")
+    srv:close()
+end)
+
+test("configuration reloaded, replaced and assigned back mid-handshake", function()
+    local srv = tls_echo_server(H.server_config())
+    local cfg = H.client_config()
+    local s, rx = ping_client(cfg)
+    s:connect_encrypted("localhost", srv.server_port)
+    until_client_handshaking(s)
+    s.configuration = H.client_config()
+    cfg.ca_certificates = { H.cert("ca.pem"), H.cert("self.pem") } -- new storage
+    full_gc()
+    s.configuration = cfg -- back: the handshake still has the storage it began with
+    cfg.ca_certificates = { H.cert("self.pem"), H.cert("ca.pem") }
+    for _ = 1, 4 do full_gc() end
+    H.check(H.poll_until(function() return s.state == S.UNCONNECTED_STATE end, 8000),
+            "connection ended")
+    H.eq(rx(), "ping\n", "echoed: " .. s.error_string)
+    H.eq(s.configuration, cfg, "configuration")
+    srv:close()
+end)
+
+test("configuration reloaded before TCP is up and again mid-handshake", function()
+    local srv = tls_echo_server(H.server_config())
+    local cfg = H.client_config()
+    local s, rx = ping_client(cfg)
+    s:connect_encrypted("localhost", srv.server_port)
+    H.check(s.state == S.HOST_LOOKUP_STATE or s.state == S.CONNECTING_STATE,
+            "TCP not up yet: " .. s.state)
+    cfg.ca_certificates = { H.cert("ca.pem") } -- the storage the handshake will use
+    full_gc()
+    until_client_handshaking(s)
+    cfg.ca_certificates = { H.cert("ca.pem"), H.cert("self.pem") }
+    for _ = 1, 4 do full_gc() end
+    H.check(H.poll_until(function() return s.state == S.UNCONNECTED_STATE end, 8000),
+            "connection ended")
+    H.eq(rx(), "ping\n", "echoed: " .. s.error_string)
+    srv:close()
+end)
+
+test("session cache dropped and resized during server handshakes", function()
+    local scfg = H.server_config()
+    scfg.session_cache_size = 16 * 1024
+    local conns = {}
+    local srv = tls_echo_server(scfg, conns)
+    local ccfg = H.client_config() -- offers its last session to the same server
+    local resumed = {}
+    -- one connection; mid() runs once the server side began its handshake
+    local function connect(i, mid)
+        local s, rx = ping_client(ccfg)
+        local n = #conns
+        s.encrypted_handler = function(x)
+            resumed[i] = x.session_resumed
+            x:write_string("ping\n")
+        end
+        s:connect_encrypted("localhost", srv.server_port)
+        H.check(H.poll_until(function() return #conns > n end, 5000), "accepted " .. i)
+        local c = conns[#conns]
+        H.eq(c.mode, S.SSL_SERVER_MODE, "server mode")
+        H.eq(c.encrypted, false, "server mid-handshake")
+        if mid then mid() end
+        for _ = 1, 3 do full_gc() end
+        H.check(H.poll_until(function() return s.state == S.UNCONNECTED_STATE end, 8000),
+                "connection " .. i .. " ended")
+        H.eq(rx(), "ping\n", "connection " .. i .. " echoed: " .. s.error_string)
+    end
+    connect(1, function() scfg.session_cache_size = 0 end)
+    connect(2, function() scfg.session_cache_size = 32 * 1024 end)
+    connect(3, function() scfg.session_cache_size = 8 * 1024 end)
+    connect(4)
+    connect(5, function()
+        scfg.session_cache_size = 0
+        scfg.session_cache_size = 16 * 1024
+    end)
+    H.eq(scfg.session_cache_size, 16 * 1024, "session_cache_size")
+    H.eq(resumed[1], false, "first: full handshake")
+    H.eq(resumed[2], false, "no cache when the first one ended: full handshake")
+    H.eq(resumed[4], true, "saved after the last resize: resumed")
+    H.eq(resumed[5], false, "cache replaced before the hello was read: full handshake")
+    srv:close()
+end)
+
 test("errors in handlers go to net.error_handler and the loop goes on", function()
     local srv = closing_server()
     local msgs, later = {}, {}
