@@ -196,9 +196,14 @@
                refused, unknown critical extensions refused, validity of
                intermediates, RSA key size (raised to 2048 bits here)
      library   leaf validity (expired vs not yet valid), host name vs dNSName
-               SANs (no CN fallback, strict wildcards), iPAddress SANs, EKU,
-               verify depth, SPKI pins, every problem collected, the ignore
-               list, the caller's decision
+               SANs (no CN fallback, strict wildcards), iPAddress SANs, EKU
+               (absent is fine; anyExtendedKeyUsage alone is not), leaf rules
+               as webpki's (no CA certificate as the leaf unless it is itself
+               an anchor or pinned: CA_AS_LEAF; a key usage that allows TLS; no SHA-1
+               or MD5 signature: WEAK_SIGNATURE; serial 1..20 bytes, not zero;
+               RSA modulus of whole bytes: MALFORMED), verify depth, SPKI
+               pins, every problem collected, the ignore list, the caller's
+               decision
    Not checked at all (BearSSL 0.6 has no support): revocation (CRL, OCSP),
    name constraints (a critical nameConstraints extension fails the chain),
    certificate policies.
@@ -518,7 +523,9 @@ enum { SSLSOCKET__ERRORS(SSLSOCKET__ERR_ENUM) SSLSOCKET_ERR_NONE_ = -2 };
     X(NOT_CA, 17, "issuer is not a CA")                                       \
     X(KEY_USAGE, 18, "certificate key usage forbids this use")               \
     X(MALFORMED, 19, "certificate is malformed")                              \
-    X(PEER_CHANGED, 20, "peer certificate changed in a renegotiation")
+    X(PEER_CHANGED, 20, "peer certificate changed in a renegotiation")        \
+    X(CA_AS_LEAF, 21, "a CA certificate is used as an end-entity certificate") \
+    X(WEAK_SIGNATURE, 22, "certificate signed with a weak hash (SHA-1 or MD5)")
 #define SSLSOCKET__SSLERR_ENUM(name, value, text) SSLSOCKET_SSLERR_##name = value,
 enum { SSLSOCKET__SSLERRORS(SSLSOCKET__SSLERR_ENUM) SSLSOCKET_SSLERR_COUNT_ };
 #undef SSLSOCKET__SSLERR_ENUM
@@ -5234,7 +5241,7 @@ sslsocket__cert_check_ip(const unsigned char *der, size_t len, const sslsocket_a
 }
 
 /* Check extendedKeyUsage, critical or not: absent => OK, else it must list serverAuth
- * (server != 0) or clientAuth, or anyExtendedKeyUsage. */
+ * (server != 0) or clientAuth; anyExtendedKeyUsage alone is not enough (as webpki). */
 SSLSOCKET__PRIVATE int
 sslsocket__cert_check_eku(const unsigned char *der, size_t len, int server)
 {
@@ -5259,10 +5266,8 @@ sslsocket__cert_check_eku(const unsigned char *der, size_t len, int server)
         if (sslsocket__der_get(&list, 0x06, &oid) < 0) {
             return SSLSOCKET__NAME_MALFORMED;
         }
-        if (sslsocket__der_eq(&oid, SSLSOCKET__OID("\x55\x1D\x25\x00"))
-            || sslsocket__der_eq(&oid, kp, sizeof kp)) {
+        if (sslsocket__der_eq(&oid, kp, sizeof kp)) /* anyExtendedKeyUsage alone: no */
             ok = 1;
-        }
     }
     return ok ? SSLSOCKET__NAME_OK : SSLSOCKET__NAME_EKU_MISMATCH;
 }
@@ -6279,6 +6284,77 @@ sslsocket__name_problem(int r)
     }
 }
 
+/* Is the leaf trusted directly: its key pinned, or one of the trust
+   anchors' (as a self-signed CA certificate loaded as an anchor)? */
+SSLSOCKET__PRIVATE int
+sslsocket__x_leaf_anchored(const sslsocket__x509 *x)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(x->sock);
+    size_t n, i;
+    const br_x509_trust_anchor *ta = sslsocket__arena_anchors(&cfg->arena, &n);
+    const br_x509_pkey *k = &x->pkey;
+    for (i = 0; i < cfg->n_pins; i++)
+        if (memcmp(cfg->pins[i], x->sock->peer.spki_sha256, 32) == 0)
+            return 1;
+    if (!x->pkey_ok)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const br_x509_pkey *a = &ta[i].pkey;
+        if (a->key_type != k->key_type)
+            continue;
+        if (k->key_type == BR_KEYTYPE_RSA && a->key.rsa.nlen == k->key.rsa.nlen
+            && a->key.rsa.elen == k->key.rsa.elen
+            && memcmp(a->key.rsa.n, k->key.rsa.n, k->key.rsa.nlen) == 0
+            && memcmp(a->key.rsa.e, k->key.rsa.e, k->key.rsa.elen) == 0)
+            return 1;
+        if (k->key_type == BR_KEYTYPE_EC && a->key.ec.curve == k->key.ec.curve
+            && a->key.ec.qlen == k->key.ec.qlen
+            && memcmp(a->key.ec.q, k->key.ec.q, k->key.ec.qlen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Leaf rules BearSSL 0.6 does not apply (as webpki does): no CA
+   certificate as the peer's own (unless trusted directly), a
+   key usage that allows TLS (digitalSignature, keyEncipherment or
+   keyAgreement: not keyCertSign alone), no SHA-1 or MD5 signature, a
+   serial of 1 to 20 bytes and not zero, an RSA modulus of whole bytes. */
+SSLSOCKET__PRIVATE void
+sslsocket__x_leaf_rules(sslsocket__x509 *x, const unsigned char *der, size_t len)
+{
+    sslsocket *s = x->sock;
+    const sslsocket_cert_info *ci = &s->peer;
+    sslsocket__cert c;
+    sslsocket__der v, bits;
+    size_t i, sig;
+    int r, zero = 1;
+    if (sslsocket__cert_split(der, len, &c) < 0) {
+        sslsocket__problem(s, SSLSOCKET_SSLERR_MALFORMED);
+        return;
+    }
+    if (ci->is_ca && !sslsocket__x_leaf_anchored(x))
+        sslsocket__problem(s, SSLSOCKET_SSLERR_CA_AS_LEAF);
+    r = sslsocket__cert_ext(&c, SSLSOCKET__OID("\x55\x1D\x0F"), &v);
+    if (r < 0 || (r == 1 && (sslsocket__der_get(&v, 0x03, &bits) < 0 || v.n != 0
+                             || bits.n < 1))) {
+        sslsocket__problem(s, SSLSOCKET_SSLERR_MALFORMED);
+    } else if (r == 1 && !(bits.n > 1 && (bits.p[1] & 0xA8))) {
+        /* (first byte of the bits: 0x80 digitalSignature, 0x20
+           keyEncipherment, 0x08 keyAgreement) */
+        sslsocket__problem(s, SSLSOCKET_SSLERR_KEY_USAGE);
+    }
+    if (strstr(ci->sig_alg, "sha1") || strstr(ci->sig_alg, "SHA1")
+        || strstr(ci->sig_alg, "md5") || strstr(ci->sig_alg, "md2"))
+        sslsocket__problem(s, SSLSOCKET_SSLERR_WEAK_SIGNATURE);
+    for (i = 0; i < c.serial.n; i++)
+        zero &= c.serial.p[i] == 0;
+    sig = c.serial.n > 1 && c.serial.p[0] == 0 ? c.serial.n - 1 : c.serial.n;
+    if (c.serial.n == 0 || zero || sig > 20
+        || (ci->key_type == BR_KEYTYPE_RSA && ci->key_bits % 8 != 0))
+        sslsocket__problem(s, SSLSOCKET_SSLERR_MALFORMED);
+}
+
 /* Host name, IP, EKU, depth and pin checks on the captured leaf. */
 SSLSOCKET__PRIVATE void
 sslsocket__x_own_checks(sslsocket__x509 *x, int minimal_err)
@@ -6322,6 +6398,7 @@ sslsocket__x_own_checks(sslsocket__x509 *x, int minimal_err)
     }
     if (sslsocket__cert_check_eku(der, len, !server_side))
         sslsocket__problem(s, SSLSOCKET_SSLERR_EKU);
+    sslsocket__x_leaf_rules(x, der, len);
     if (x->had_leaf && memcmp(x->prev_leaf, s->peer.sha256, 32) != 0)
         sslsocket__problem(s, SSLSOCKET_SSLERR_PEER_CHANGED);
     if (cfg->n_pins) {

@@ -590,6 +590,48 @@ static void test_qt_event_order(void)
     CHECK_ERR(&cli, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "not trusted");
 }
 
+/* A leaf whose key usage is keyCertSign alone may not serve TLS (openssl
+   s_server refuses to use one, so the library's server serves it). */
+static void test_leaf_key_usage(void)
+{
+    REQUIRE(peers_sh("printf 'subjectAltName=DNS:localhost\nkeyUsage=critical,keyCertSign\n"
+                     "extendedKeyUsage=serverAuth\n' > kcs.ext && "
+                     "openssl x509 -req -in ec.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                     "  -days 3650 -extfile kcs.ext -out kcs.pem") == 0);
+    configs("kcs.pem", "ec.key");
+    REQUIRE(start_pair("localhost", -1, 0));
+    CHECK(pump_both(both_closed, 200));
+    CHECK_ERR(&cli, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "key usage forbids this use");
+    CHECK(sslsocket_ssl_error_count(&cli) == 1
+          && sslsocket_ssl_error_code(&cli, 0) == SSLSOCKET_SSLERR_KEY_USAGE);
+}
+
+/* A self-signed CA certificate (what `openssl req -x509` makes) is not a
+   CA used as a leaf when it is trusted directly: as an anchor, or pinned. */
+static void test_ca_leaf_trusted_directly(void)
+{
+    static unsigned char cmem[64 * 1024];
+    char pin[128];
+    size_t n;
+    const char *t;
+    REQUIRE(peers_sh("openssl req -x509 -key ec.key -subj /CN=localhost -days 3650 "
+                     "  -addext subjectAltName=DNS:localhost -out ssca.pem && "
+                     "openssl x509 -in ssca.pem -noout -text | grep -q 'CA:TRUE' && "
+                     "openssl pkey -in ec.key -pubout -outform DER | openssl dgst -sha256 "
+                     "  -binary | base64 > ssca.pin") == 0);
+    configs("ssca.pem", "ec.key");
+    sslsocket_config_init(&ccfg, cmem, sizeof cmem);
+    REQUIRE(sslsocket_config_add_ca_file(&ccfg, peers_path("ssca.pem")) == 1);
+    REQUIRE(handshake());
+    CHECK(sslsocket_ssl_error_count(&cli) == 0);
+    sslsocket_config_init(&ccfg, cmem, sizeof cmem); /* no anchors: a pin */
+    t = peers_slurp(peers_path("ssca.pin"), &n);
+    snprintf(pin, sizeof pin, "sha256/%.*s", (int)(n > 0 && t[n - 1] == '\n' ? n - 1 : n), t);
+    REQUIRE(sslsocket_config_add_pin(&ccfg, pin) == 0);
+    REQUIRE(handshake());
+    CHECK(sslsocket_ssl_error_count(&cli) == 0);
+}
+
 static const testlib_case tests[] = {
     { "handshake_ec", test_handshake_ec },
     { "handshake_rsa", test_handshake_rsa },
@@ -608,6 +650,8 @@ static const testlib_case tests[] = {
     { "one_byte_at_a_time", test_one_byte_at_a_time },
     { "handshake_timeout", test_handshake_timeout },
     { "qt_event_order", test_qt_event_order },
+    { "leaf_key_usage", test_leaf_key_usage },
+    { "ca_leaf_trusted_directly", test_ca_leaf_trusted_directly },
     { NULL, NULL }
 };
 

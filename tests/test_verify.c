@@ -86,7 +86,17 @@ static const char ca_cnf[] =
     "extendedKeyUsage = clientAuth\n"
     "[ ext_nosan ]\n"
     "basicConstraints = CA:FALSE\n"
-    "extendedKeyUsage = serverAuth\n";
+    "extendedKeyUsage = serverAuth\n"
+    "[ ext_caleaf ]\n"
+    "basicConstraints = critical,CA:TRUE\n"
+    "keyUsage = critical,digitalSignature,keyCertSign\n"
+    "subjectAltName = DNS:localhost,IP:127.0.0.1\n"
+    "extendedKeyUsage = serverAuth\n"
+
+    "[ ext_anyeku ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "subjectAltName = DNS:localhost,IP:127.0.0.1\n"
+    "extendedKeyUsage = anyExtendedKeyUsage\n";
 
 /* A CA-issued certificate: SIGN <ca> <csr> <ext> <subject> <window> <out> */
 #define SIGN(ca, csr, ext, subj, win, out)                                                 \
@@ -207,7 +217,24 @@ make_fixtures(void)
                "for k in ss vca; do openssl pkey -in $k.key -pubout -outform DER "
                "  | openssl dgst -sha256 -binary | base64 > pin_$k.txt || exit 1; done && "
                "openssl pkey -in ss.key -pubout -outform DER | openssl dgst -sha256 -hex "
-               "  | sed 's/.*= *//' > pinhex_ss.txt");
+               "  | sed 's/.*= *//' > pinhex_ss.txt")
+        || peers_sh(
+               /* leaf rules (webpki's): CA:TRUE, anyEKU alone,
+                  SHA-1, serial 0, a 21-byte serial, a 2052-bit RSA modulus */
+               SIGN("vca", "leaf", "ext_caleaf", "/CN=localhost", LEAF_WIN, "caleaf")
+               SIGN("vca", "leaf", "ext_anyeku", "/CN=localhost", LEAF_WIN, "anyeku")
+               "openssl ca -batch -notext -config ca.cnf -md sha1 -cert vca.pem -keyfile vca.key "
+               "  -in leaf.csr -extensions ext_good -subj /CN=localhost " LEAF_WIN
+               "  -out sha1.pem && "
+               "for sn in 0 0x0102030405060708090a0b0c0d0e0f101112131415; do "
+               "  openssl x509 -req -in leaf.csr -CA vca.pem -CAkey vca.key -set_serial $sn "
+               "    -days 7300 -extfile ca.cnf -extensions ext_good -out serial$sn.pem "
+               "    || exit 1; done && mv serial0.pem serial0leaf.pem && "
+               "mv serial0x0102030405060708090a0b0c0d0e0f101112131415.pem serial21.pem && "
+               "openssl genrsa -out odd.key 2052 && "
+               "openssl req -new -config ca.cnf -key odd.key -subj '/CN=odd' -out odd.csr && "
+               SIGN("vca", "odd", "ext_good", "/CN=localhost", LEAF_WIN, "oddrsa")
+               "true");
 }
 
 /* Pin text from a file made by make_fixtures, "sha256/" prefixed unless hex. */
@@ -547,6 +574,23 @@ static const vcase c_combined = { "ssother.pem", "ss.key", NULL, LOCAL, "localho
                                     SSLSOCKET_SSLERR_HOST_MISMATCH },
                                   "certificate verification failed" };
 
+static const vcase c_ca_leaf = { "caleaf.pem", "leaf.key", NULL, LOCAL, "localhost", T_INSIDE,
+                                 NOEXTRA, 1, { SSLSOCKET_SSLERR_CA_AS_LEAF },
+                                 "a CA certificate is used as an end-entity" };
+static const vcase c_any_eku = { "anyeku.pem", "leaf.key", NULL, LOCAL, "localhost", T_INSIDE,
+                                 NOEXTRA, 1, { SSLSOCKET_SSLERR_EKU }, "extended key usage" };
+static const vcase c_sha1 = { "sha1.pem", "leaf.key", NULL, LOCAL, "localhost", T_INSIDE, 0,
+                              "-cipher DEFAULT:@SECLEVEL=0", 1,
+                              { SSLSOCKET_SSLERR_WEAK_SIGNATURE }, "weak hash" };
+static const vcase c_serial0 = { "serial0leaf.pem", "leaf.key", NULL, LOCAL, "localhost",
+                                 T_INSIDE, NOEXTRA, 1, { SSLSOCKET_SSLERR_MALFORMED },
+                                 "malformed" };
+static const vcase c_serial21 = { "serial21.pem", "leaf.key", NULL, LOCAL, "localhost",
+                                  T_INSIDE, NOEXTRA, 1, { SSLSOCKET_SSLERR_MALFORMED },
+                                  "malformed" };
+static const vcase c_odd_rsa = { "oddrsa.pem", "odd.key", NULL, LOCAL, "localhost", T_INSIDE,
+                                 NOEXTRA, 1, { SSLSOCKET_SSLERR_MALFORMED }, "malformed" };
+
 #define MATRIX(id)                                                                         \
     static void test_##id##_verify(void) { run_verify(&c_##id); }                          \
     static void test_##id##_query(void) { run_query(&c_##id); }
@@ -564,6 +608,14 @@ MATRIX(chain_long)
 MATRIX(weak)
 MATRIX(no_intermediate)
 MATRIX(combined)
+MATRIX(ca_leaf)
+MATRIX(any_eku)
+MATRIX(sha1)
+MATRIX(serial0)
+MATRIX(serial21)
+MATRIX(odd_rsa)
+/* (a keyCertSign-only leaf: openssl s_server refuses to serve it, so
+   test_memory serves it from the library: leaf_key_usage) */
 
 static void test_ip_san_ok(void) { run_pass(&c_ip_ok); }
 static void test_wild_ok(void) { run_pass(&c_wild_ok); }
@@ -889,6 +941,12 @@ static const testlib_case tests[] = {
     TM(weak),
     TM(no_intermediate),
     TM(combined),
+    TM(ca_leaf),
+    TM(any_eku),
+    TM(sha1),
+    TM(serial0),
+    TM(serial21),
+    TM(odd_rsa),
     T(config_ignore),
     T(config_ignore_partial),
     T(socket_ignore),

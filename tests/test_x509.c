@@ -746,8 +746,9 @@ test_eku(void)
     CHECK(sslsocket__cert_check_eku(cn.p, cn.n, 1) == SSLSOCKET__NAME_OK);
     CHECK(sslsocket__cert_check_eku(cn.p, cn.n, 0) == SSLSOCKET__NAME_OK);
     CHECK(sslsocket__cert_check_eku(ca.p, ca.n, 1) == SSLSOCKET__NAME_OK);
-    CHECK(sslsocket__cert_check_eku(any.p, any.n, 1) == SSLSOCKET__NAME_OK);
-    CHECK(sslsocket__cert_check_eku(any.p, any.n, 0) == SSLSOCKET__NAME_OK);
+    /* anyExtendedKeyUsage alone is not enough (webpki's rule) */
+    CHECK(sslsocket__cert_check_eku(any.p, any.n, 1) == SSLSOCKET__NAME_EKU_MISMATCH);
+    CHECK(sslsocket__cert_check_eku(any.p, any.n, 0) == SSLSOCKET__NAME_EKU_MISMATCH);
     CHECK(sslsocket__cert_check_eku(any.p, any.n - 1, 0) == SSLSOCKET__NAME_MALFORMED);
     free(rsa.p);
     free(ec.p);
