@@ -745,7 +745,7 @@ cert_key_digest(lua_State *L)
 Encode the certificate.
 @function SslCertificate:to_pem / SslCertificate:to_der
 @treturn string, or nil and a message when the DER is not known (null or
-peer certificates: sslsocket.h keeps only their summary)
+peer certificates whose DER the socket did not keep)
 */
 static int
 cert_to_pem(lua_State *L)
@@ -755,8 +755,8 @@ cert_to_pem(lua_State *L)
     lss_checknargs(L, 1);
     if (c->null || c->der_len == 0) {
         lua_pushnil(L);
-        lua_pushstring(L, c->null ? "null certificate" : "the DER of a peer certificate "
-                                                         "is not kept");
+        lua_pushstring(L, c->null ? "null certificate" : "the DER of this peer certificate "
+                                                         "was not kept");
         return 2;
     }
     luaL_buffinit(L, &b);
@@ -2340,6 +2340,62 @@ lss_push_ssl_errors(lua_State *L, const sslsocket *s)
     }
 }
 
+/***
+Verify a certificate chain offline, as a client handshake would (Qt's
+QSslCertificate::verify; sslsocket_verify_chain): every problem, ignored
+ones included, against `configuration` (default: the shared one with the
+system store).
+@function SslCertificate.verify(chain, host[, configuration])
+@tparam string|table|SslCertificate chain PEM (leaf first), or SslCertificates
+@tparam string|nil host name or IP literal to check (nil: none)
+@treturn table list of {code=, message=} (empty: valid), or nil, message
+*/
+static int
+cert_verify(lua_State *L)
+{
+    const char *host = luaL_optstring(L, 2, NULL);
+    lss_config *cfg;
+    sslsocket *scratch;
+    luaL_Buffer b;
+    size_t len;
+    const char *pem;
+    lss_checknargs(L, 3);
+    cfg = lua_isnoneornil(L, 3) ? lss_default_config(L) : lss_checkcfg(L, 3);
+    luaL_buffinit(L, &b);
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        lua_pushvalue(L, 1);
+        luaL_addvalue(&b);
+    } else if (luaL_testudata(L, 1, LSS_CERT)) {
+        lss_cert *c = lss_checkcert(L, 1);
+        lss_add_pem(&b, c->der, c->der_len);
+    } else {
+        lua_Integer i, n;
+        luaL_checktype(L, 1, LUA_TTABLE);
+        n = luaL_len(L, 1);
+        for (i = 1; i <= n; i++) {
+            lss_cert *c;
+            lua_rawgeti(L, 1, i);
+            c = (lss_cert *)luaL_testudata(L, -1, LSS_CERT);
+            if (c == NULL)
+                return luaL_error(L, "SslCertificate.verify: chain[%I] is not an "
+                                     "SslCertificate", i);
+            lua_pop(L, 1);
+            lss_add_pem(&b, c->der, c->der_len);
+        }
+    }
+    luaL_pushresult(&b);
+    pem = lua_tolstring(L, -1, &len);
+    scratch = (sslsocket *)lua_newuserdatauv(L, sizeof(sslsocket), 0); /* workspace */
+    sslsocket_init(scratch, &cfg->c);
+    if (sslsocket_verify_chain(scratch, &cfg->c, pem, len, host, 0) < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, sslsocket_error_string(scratch));
+        return 2;
+    }
+    lss_push_ssl_errors(L, scratch);
+    return 1;
+}
+
 static int
 ssl_errors(lua_State *L)
 {
@@ -2347,30 +2403,51 @@ ssl_errors(lua_State *L)
     return 1;
 }
 
+/* Push peer certificate i as an SslCertificate: with its DER when the
+   socket kept it (to_pem/to_der work), else the leaf's summary. */
+static void
+lss_push_peer_cert(lua_State *L, const sslsocket *s, int i)
+{
+    size_t len;
+    const unsigned char *der = sslsocket_peer_certificate_der(s, i, &len);
+    if (der != NULL) {
+        lss_cert *c = lss_cert_push(L, der, len); /* parsed when the decoders are here */
+        if (c->null && i == 0) {
+            c->info = *sslsocket_peer_certificate(s);
+            c->null = 0;
+        }
+    } else if (i == 0 && sslsocket_peer_certificate(s) != NULL) {
+        lss_cert *c = lss_cert_push(L, NULL, 0);
+        c->info = *sslsocket_peer_certificate(s);
+        c->null = 0;
+    } else {
+        lua_pushnil(L);
+    }
+}
+
 static int
 ssl_peer_certificate(lua_State *L)
 {
-    const sslsocket_cert_info *info = sslsocket_peer_certificate(&lss_checkssl(L, 1)->s);
-    if (info == NULL) {
-        lua_pushnil(L);
-    } else {
-        lss_cert *c = lss_cert_push(L, NULL, 0);
-        c->info = *info;
-        c->null = 0;
-    }
+    lss_push_peer_cert(L, &lss_checkssl(L, 1)->s, 0);
     return 1;
 }
 
-/* Only the leaf: sslsocket.h keeps no summary of the other certificates. */
+/* The leaf, then every issuer whose DER the socket kept, in the order
+   received (only the leaf's summary when the DER was not kept). */
 static int
 ssl_peer_chain(lua_State *L)
 {
+    const sslsocket *s = &lss_checkssl(L, 1)->s;
+    int i, n = sslsocket_peer_chain_length(s);
     lua_newtable(L);
-    ssl_peer_certificate(L);
-    if (!lua_isnil(L, -1))
-        lua_rawseti(L, -2, 1);
-    else
-        lua_pop(L, 1);
+    for (i = 0; i < n; i++) {
+        lss_push_peer_cert(L, s, i);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            break;
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
     return 1;
 }
 
@@ -3732,6 +3809,8 @@ luaopen_sslsocket(lua_State *L)
     lua_pop(L, 1);
     lss_newclass(L, "SslCertificate", cert_new, NULL);
     lss_createmeta(L, &lss_classes[4]);
+    lua_pushcfunction(L, cert_verify);
+    lua_setfield(L, -2, "verify");
     lua_pop(L, 1);
     lss_newclass(L, "SslKey", key_new, key_c);
     lss_createmeta(L, &lss_classes[5]);

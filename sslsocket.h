@@ -204,6 +204,8 @@
                RSA modulus of whole bytes: MALFORMED), verify depth, SPKI
                pins, every problem collected, the ignore list, the caller's
                decision
+   sslsocket_verify_chain() runs the same checks on a chain without a
+   connection (Qt's QSslCertificate::verify) and lists the same problems.
    Not checked at all (BearSSL 0.6 has no support): revocation (CRL, OCSP),
    name constraints (a critical nameConstraints extension fails the chain),
    certificate policies.
@@ -229,7 +231,7 @@
 
    >>memory
    ========
-   sizeof(sslsocket) is about 61 KiB with the defaults (62,568 bytes on
+   sizeof(sslsocket) is about 61 KiB with the defaults (62,616 bytes on
    x86-64): 33,178 bytes of BearSSL record buffer (full duplex, 16 KiB
    records each way), ~7.7 KiB of BearSSL contexts (client/server union 4
    KiB, X.509 validator 3.7 KiB), 8 KiB where the peer's certificates are
@@ -238,7 +240,7 @@
    The small profile,
        -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1
        -DSSLSOCKET_WRITE_BUFFER_SIZE=2048 -DSSLSOCKET_CERT_BUFFER_SIZE=0
-   is 23,568 bytes: one buffer for both directions holding one 4 KiB
+   is 23,616 bytes: one buffer for both directions holding one 4 KiB
    record.  A client asks the server for 4 KiB records with the
    max_fragment_length extension (RFC 6066: OpenSSL >= 1.1.1 and GnuTLS
    grant it); a server in this profile serves clients that ask for it, and
@@ -718,6 +720,8 @@ typedef struct sslsocket__x509 {
     struct sslsocket *sock;
     int n_certs, capture_len, capture_overflow, pkey_ok;
     int cap_off, cap_len, cap_ok;   /* the issuer certificate being kept */
+    int cap_end;                    /* capture buffer used so far */
+    int der_off[SSLSOCKET_MAX_PEER_CHAIN], der_len[SSLSOCKET_MAX_PEER_CHAIN]; /* issuers kept */
     int had_leaf;                   /* renegotiation: prev_leaf holds the first leaf */
     unsigned char prev_leaf[32];    /* SHA-256 of the leaf of the first handshake */
     br_x509_pkey pkey;
@@ -756,6 +760,7 @@ typedef struct sslsocket {
     unsigned char resume_tag[16];   /* server: tag of the session being resumed */
     int empty_run;                  /* records in a row without application data */
     char refusal[112];              /* why the last no-effect call was refused */
+    int64_t verify_time;            /* sslsocket_verify_chain: the time to check at */
     int state, mode, open_mode;
     unsigned flags;
     int fd;
@@ -1093,6 +1098,14 @@ SSLSOCKET_API const sslsocket_cert_info *sslsocket_peer_certificate(const sslsoc
    certificate did not fit the read buffer for inspection. */
 SSLSOCKET_API int sslsocket_peer_chain_length(const sslsocket *s);
 SSLSOCKET_API const sslsocket_chain_entry *sslsocket_peer_chain_entry(const sslsocket *s, int i);
+/* The DER of the peer's certificate i as received (0 = the leaf, 1 = its
+   issuer...), valid until the next handshake on the socket; NULL when it
+   was not kept: a resumed handshake (no certificate), a certificate or a
+   chain that did not fit SSLSOCKET_CERT_BUFFER_SIZE (or beyond
+   SSLSOCKET_MAX_PEER_CHAIN issuers), and always when that size is 0 (the
+   read buffer then serves for data again). */
+SSLSOCKET_API const unsigned char *sslsocket_peer_certificate_der(const sslsocket *s, int i,
+                                                                 size_t *len);
 /* Certificate problems found during the last handshake: count, and the
    code / message of entry i. */
 SSLSOCKET_API int sslsocket_ssl_error_count(const sslsocket *s);
@@ -1132,6 +1145,25 @@ SSLSOCKET_API size_t sslsocket_discarded_plaintext(const sslsocket *s);
    without close_notify (REMOTE_HOST_CLOSED either way: this tells a possible
    truncation attack from an orderly close).  Reset by the next connect. */
 SSLSOCKET_API int sslsocket_truncated(const sslsocket *s);
+
+/*-- offline verification -------------------------------------------------*/
+
+/* Verify a certificate chain without a connection (Qt's
+   QSslCertificate::verify): `chain` is PEM (the leaf first, then issuers;
+   other blocks are skipped) or one DER certificate; `host` is the name or
+   IP literal to check (NULL or "": no name check); `unix_time` the moment
+   (0: the config's fixed time, else the clock).  The checks are those of
+   a client handshake against `cfg` (anchors, pins, depth; NULL: the
+   built-in default, with no anchors), collecting every problem as
+   QUERY_PEER does, ignored ones included.  `scratch` is an UNCONNECTED
+   socket used as workspace (it is initialised with `cfg`): afterwards
+   sslsocket_ssl_error_count/code, sslsocket_peer_certificate and
+   sslsocket_peer_chain_length/entry describe the chain.  Returns the number
+   of problems (0: valid), or -1 with SSLSOCKET_ERR_OPERATION (socket in
+   use, bad arguments) or SSLSOCKET_ERR_SSL_INVALID_USERDATA (no
+   certificate could be read; more than 16 certificates). */
+SSLSOCKET_API int sslsocket_verify_chain(sslsocket *scratch, const sslsocket_config *cfg,
+    const void *chain, size_t len, const char *host, int64_t unix_time);
 
 /*-- in-memory transport --------------------------------------------------*/
 
@@ -6102,7 +6134,7 @@ sslsocket__minimal_problem(int err)
 SSLSOCKET__PRIVATE int64_t
 sslsocket__unix_time(const sslsocket *s)
 {
-    int64_t t = sslsocket__cfg(s)->fixed_time;
+    int64_t t = s->verify_time ? s->verify_time : sslsocket__cfg(s)->fixed_time;
     return t ? t : (int64_t)time(NULL);
 }
 
@@ -6125,6 +6157,8 @@ sslsocket__x_start_chain(const br_x509_class **ctx, const char *server_name)
     x->sock->n_ssl_errors = 0;
     x->sock->have_peer = 0;
     x->sock->n_chain = 0;
+    x->cap_end = 0;
+    memset(x->der_len, 0, sizeof x->der_len);
     memset(x->sock->chain, 0, sizeof x->sock->chain);
     x->minimal.vtable->start_chain(SSLSOCKET__MIN(x), NULL);
 }
@@ -6161,8 +6195,9 @@ sslsocket__x_start_cert(const br_x509_class **ctx, uint32_t length)
             sslsocket__x_set_time(x, sslsocket__unix_time(s));
     } else {
         /* issuers are kept behind the leaf while they fit, for the chain
-           summary; they go to br_x509_minimal at once */
-        x->cap_off = x->capture_overflow ? 0 : x->capture_len;
+           summary and sslsocket_peer_certificate_der; they go to
+           br_x509_minimal at once */
+        x->cap_off = x->cap_end;
         x->cap_len = 0;
         x->cap_ok = SSLSOCKET__CBUF_FREE(s) && x->n_certs - 1 <= SSLSOCKET_MAX_PEER_CHAIN
                     && (size_t)x->cap_off + length <= SSLSOCKET__CBUF_SIZE(s);
@@ -6256,6 +6291,7 @@ sslsocket__x_end_cert(const br_x509_class **ctx)
         sslsocket__x_set_time(x, t);
         sslsocket__x_own_key(x, cb, len);
         x->minimal.vtable->append(SSLSOCKET__MIN(x), cb, len);
+        x->cap_end = x->capture_len;
     }
     if (x->n_certs > 1 && x->cap_ok) {
         sslsocket_cert_info ci; /* on the stack: only the summary is kept */
@@ -6264,6 +6300,9 @@ sslsocket__x_end_cert(const br_x509_class **ctx)
             sslsocket__fmt(e->subject, sizeof e->subject, "%s", ci.subject);
             sslsocket__fmt(e->issuer, sizeof e->issuer, "%s", ci.issuer);
             memcpy(e->sha256, ci.sha256, sizeof e->sha256);
+            x->der_off[x->n_certs - 2] = x->cap_off;
+            x->der_len[x->n_certs - 2] = x->cap_len;
+            x->cap_end = x->cap_off + x->cap_len;
         }
     }
     s->n_chain = x->n_certs;
@@ -9095,6 +9134,28 @@ sslsocket_peer_chain_entry(const sslsocket *s, int i)
     return &s->chain[i - 1];
 }
 
+SSLSOCKET__DEF const unsigned char *
+sslsocket_peer_certificate_der(const sslsocket *s, int i, size_t *len)
+{
+    const sslsocket__x509 *x;
+    if (len)
+        *len = 0;
+    if (s == NULL || len == NULL || SSLSOCKET_CERT_BUFFER_SIZE == 0 || !s->have_peer
+        || i < 0 || i >= s->n_chain || i > SSLSOCKET_MAX_PEER_CHAIN)
+        return NULL;
+    x = &s->x509;
+    if (i == 0) {
+        if (x->capture_overflow)
+            return NULL;
+        *len = (size_t)x->capture_len;
+        return SSLSOCKET__CBUF(s);
+    }
+    if (x->der_len[i - 1] == 0)
+        return NULL;
+    *len = (size_t)x->der_len[i - 1];
+    return SSLSOCKET__CBUF(s) + x->der_off[i - 1];
+}
+
 SSLSOCKET__DEF int sslsocket_ssl_error_count(const sslsocket *s)
 {
     return s ? s->n_ssl_errors : 0;
@@ -9188,6 +9249,54 @@ sslsocket_set_session(sslsocket *s, const sslsocket_session *in)
     s->session = *in;
     s->session.host[sizeof s->session.host - 1] = 0;
     return 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_verify_chain(sslsocket *s, const sslsocket_config *cfg, const void *chain,
+                       size_t len, const char *host, int64_t unix_time)
+{
+    br_x509_certificate certs[16];
+    sslsocket__arena a;
+    const br_x509_class **xc;
+    const br_x509_trust_anchor *ta;
+    char err[SSLSOCKET_ERROR_STRING_SIZE - 40];
+    size_t n = 0, n_ta, i;
+    if (s == NULL)
+        return -1;
+    if (s->state != SSLSOCKET_UNCONNECTED)
+        return sslsocket__misuse(s, "sslsocket_verify_chain: the socket is in use (state %s)",
+                                 sslsocket_state_name(s->state));
+    if (chain == NULL || len == 0)
+        return sslsocket__misuse(s, "sslsocket_verify_chain: empty chain");
+    if (host && strlen(host) >= sizeof s->verify_name)
+        return sslsocket__misuse(s, "sslsocket_verify_chain: host name too long");
+    sslsocket_init(s, cfg);
+    /* the chain's DER goes into the record buffer: a scratch socket has
+       no engine */
+    sslsocket__arena_init(&a, s->iobuf, sizeof s->iobuf);
+    err[0] = 0;
+    if (sslsocket__load_chain_mem(&a, chain, len, "the chain", certs, 16, &n, err,
+                                  sizeof err) < 0 || n == 0) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INVALID_USERDATA, "sslsocket_verify_chain: %s",
+                          err[0] ? err : "no certificate in the chain");
+        return -1;
+    }
+    if (host)
+        memcpy(s->verify_name, host, strlen(host) + 1);
+    s->verify_time = unix_time;
+    s->verify_mode = SSLSOCKET_QUERY_PEER; /* collect, never stop */
+    ta = sslsocket__arena_anchors(&sslsocket__cfg(s)->arena, &n_ta);
+    sslsocket__x509_setup(s, ta, n_ta);
+    xc = &s->x509.vtable;
+    (*xc)->start_chain(xc, NULL);
+    for (i = 0; i < n; i++) {
+        (*xc)->start_cert(xc, (uint32_t)certs[i].data_len);
+        (*xc)->append(xc, certs[i].data, certs[i].data_len);
+        (*xc)->end_cert(xc);
+    }
+    (*xc)->end_chain(xc);
+    s->verify_time = 0;
+    return s->n_ssl_errors;
 }
 
 SSLSOCKET__DEF const char *

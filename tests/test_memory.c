@@ -405,7 +405,31 @@ static void test_peer_chain(void)
     CHECK(strcmp(e->issuer, "CN=sslsocket test CA") == 0);
     CHECK(sslsocket_peer_chain_entry(&cli, 2) == NULL);
     CHECK(sslsocket_peer_chain_entry(&cli, 0) == NULL);
-    CHECK(strcmp(sslsocket_peer_certificate(&cli)->issuer, "CN=test intermediate") == 0);
+    /* the DER of both as received */
+    {
+        const sslsocket_cert_info *leaf = sslsocket_peer_certificate(&cli);
+        const unsigned char *der;
+        unsigned char h[32];
+        size_t len;
+        br_sha256_context sc;
+        REQUIRE(leaf != NULL);
+        CHECK(strcmp(leaf->issuer, "CN=test intermediate") == 0);
+        der = sslsocket_peer_certificate_der(&cli, 0, &len);
+        REQUIRE(der != NULL && len > 100);
+        br_sha256_init(&sc);
+        br_sha256_update(&sc, der, len);
+        br_sha256_out(&sc, h);
+        CHECK(memcmp(h, leaf->sha256, 32) == 0);
+        der = sslsocket_peer_certificate_der(&cli, 1, &len);
+        REQUIRE(der != NULL && len > 100);
+        br_sha256_init(&sc);
+        br_sha256_update(&sc, der, len);
+        br_sha256_out(&sc, h);
+        CHECK(memcmp(h, e->sha256, 32) == 0);
+        CHECK(sslsocket_peer_certificate_der(&cli, 2, &len) == NULL && len == 0);
+        CHECK(sslsocket_peer_certificate_der(&cli, -1, &len) == NULL);
+        CHECK(sslsocket_peer_certificate_der(&srv, 0, &len) == NULL); /* no client cert */
+    }
 }
 
 /* Key log lines are what Wireshark needs: the same CLIENT_RANDOM and master

@@ -668,6 +668,52 @@ test_window_edges(void)
     run_pass(&c);
 }
 
+/* ------------------------------------------------------------------ offline */
+
+/* sslsocket_verify_chain gives, for every case of the matrix, the problems
+   the handshake found (the chain as the server sends it: leaf, then the
+   -cert_chain file). */
+static void
+test_offline_matrix(void)
+{
+    static const vcase *const all[] = {
+        &c_valid, &c_expired, &c_not_yet, &c_wrong_host, &c_ip_ok, &c_ip_mismatch,
+        &c_wild_tld, &c_wild_ok, &c_wild_deep, &c_eku, &c_self_signed, &c_unknown_ca,
+        &c_no_san, &c_chain_ok, &c_chain_long, &c_weak, &c_no_intermediate, &c_combined,
+        &c_ca_leaf, &c_any_eku, &c_sha1, &c_serial0, &c_serial21, &c_odd_rsa
+    };
+    static char pem[64 * 1024];
+    static sslsocket scratch;
+    size_t i;
+    for (i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const vcase *c = all[i];
+        size_t n, m = 0;
+        const char *t = peers_slurp(peers_path(c->cert), &n);
+        int r;
+        memcpy(pem, t, n);
+        m = n;
+        if (c->chain) {
+            t = peers_slurp(peers_path(c->chain), &n);
+            memcpy(pem + m, t, n);
+            m += n;
+        }
+        fresh_config(0);
+        if (c->depth)
+            sslsocket_config_set_peer_verify_depth(&cfg, c->depth);
+        sslsocket_init(&scratch, NULL);
+        r = sslsocket_verify_chain(&scratch, &cfg, pem, m, c->name ? c->name : c->host, c->when);
+        CHECKF(r == c->n && problems_are(&scratch, c->want, c->n), "%s: %d problems [%s]",
+               c->cert, r, problems_text(&scratch));
+    }
+    /* the peer summary is there, and bad input is refused clearly */
+    CHECK(sslsocket_peer_certificate(&scratch) != NULL);
+    CHECK(sslsocket_verify_chain(&scratch, &cfg, "garbage", 7, "localhost", 0) == -1);
+    CHECK_ERR(&scratch, SSLSOCKET_ERR_SSL_INVALID_USERDATA, "sslsocket_verify_chain");
+    CHECK(sslsocket_verify_chain(&scratch, &cfg, NULL, 0, "localhost", 0) == -1);
+    CHECK_ERR(&scratch, SSLSOCKET_ERR_OPERATION, "empty chain");
+    CHECK(sslsocket_verify_chain(NULL, &cfg, pem, 1, NULL, 0) == -1);
+}
+
 /* ------------------------------------------------------------------ ignoring */
 
 /* Ignored through the configuration: VERIFY_PEER connects, problems listed. */
@@ -947,6 +993,7 @@ static const testlib_case tests[] = {
     TM(serial0),
     TM(serial21),
     TM(odd_rsa),
+    T(offline_matrix),
     T(config_ignore),
     T(config_ignore_partial),
     T(socket_ignore),

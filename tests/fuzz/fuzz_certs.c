@@ -212,6 +212,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = sslsocket_config_set_certificate_mem(&cfg, data, size, data, size);
     FZ_ASSERT(r == 0 || r == -1);
     FZ_ASSERT(strlen(sslsocket_config_error_string(&cfg)) < SSLSOCKET_ERROR_STRING_SIZE);
+    /* the input as a chain verified offline, against itself as anchors */
+    {
+        static sslsocket scratch;
+        sslsocket_init(&scratch, NULL);
+        r = sslsocket_verify_chain(&scratch, &cfg, data, size, (size & 1) ? "localhost" : NULL,
+                                   1900000000);
+        FZ_ASSERT(r >= -1 && r <= SSLSOCKET_MAX_SSL_ERRORS);
+        FZ_ASSERT(r != -1 || sslsocket_error(&scratch) != SSLSOCKET_ERR_UNKNOWN);
+        FZ_ASSERT(r == -1 || r == sslsocket_ssl_error_count(&scratch));
+    }
     free(mem);
     return 0;
 }

@@ -523,4 +523,23 @@ test("configuration storage grows by reloading", function()
     H.eq(cfg.ca_count, n + 1, "ca_count after")
 end)
 
+test("SslCertificate.verify: a chain checked offline, as a handshake would", function()
+    local cfg = H.client_config()
+    local V = net.SslCertificate.verify
+    H.eq(#assert(V(H.read(H.path("ec.pem")), "localhost", cfg)), 0, "valid PEM chain")
+    H.eq(#assert(V({ H.cert("ec.pem") }, "127.0.0.1", cfg)), 0, "table of SslCertificates")
+    local errs = assert(V(H.cert("other.pem"), "localhost", cfg))
+    H.eq(#errs, 1, "one problem")
+    H.eq(errs[1].code, 4, "HOST_MISMATCH")
+    H.match(errs[1].message, "host name mismatch", "message")
+    errs = assert(V(H.cert("self.pem"), "localhost", cfg))
+    H.eq(errs[1].code, 1, "self-signed: UNTRUSTED")
+    errs = assert(V(H.cert("ec.pem"), "localhost", net.SslConfiguration.new()))
+    H.eq(errs[1].code, 1, "no anchors: UNTRUSTED")
+    local none, msg = V("not a certificate", "localhost", cfg)
+    H.eq(none, nil, "garbage")
+    H.match(msg, "sslsocket_verify_chain", "message names the function")
+    H.raises("chain[1] is not an SslCertificate", function() V({ "x" }, "localhost", cfg) end)
+end)
+
 return T
