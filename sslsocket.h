@@ -200,7 +200,9 @@
                (absent is fine; anyExtendedKeyUsage alone is not), leaf rules
                as webpki's (no CA certificate as the leaf unless it is itself
                an anchor or pinned: CA_AS_LEAF; a key usage that allows TLS; no SHA-1
-               or MD5 signature: WEAK_SIGNATURE; serial 1..20 bytes, not zero;
+               or MD5 signature on the leaf or an intermediate that was
+               kept (the first SSLSOCKET_MAX_PEER_CHAIN, while they fit;
+               self-issued ones aside): WEAK_SIGNATURE; serial 1..20 bytes, not zero;
                RSA modulus of whole bytes: MALFORMED), verify depth, SPKI
                pins, every problem collected, the ignore list, the caller's
                decision
@@ -6266,6 +6268,14 @@ sslsocket__x_own_key(sslsocket__x509 *x, const unsigned char *der, size_t len)
     x->pkey_ok = 1;
 }
 
+/* A signature algorithm by a hash that collides (SHA-1, MD5, MD2). */
+SSLSOCKET__PRIVATE int
+sslsocket__weak_sig(const char *alg)
+{
+    return strstr(alg, "sha1") || strstr(alg, "SHA1") || strstr(alg, "md5")
+           || strstr(alg, "md2");
+}
+
 SSLSOCKET__PRIVATE void
 sslsocket__x_end_cert(const br_x509_class **ctx)
 {
@@ -6303,6 +6313,10 @@ sslsocket__x_end_cert(const br_x509_class **ctx)
             x->der_off[x->n_certs - 2] = x->cap_off;
             x->der_len[x->n_certs - 2] = x->cap_len;
             x->cap_end = x->cap_off + x->cap_len;
+            /* SHA-1 or MD5 on an intermediate too; a self-issued one (a
+               root sent along) is an anchor's business */
+            if (strcmp(ci.subject, ci.issuer) != 0 && sslsocket__weak_sig(ci.sig_alg))
+                sslsocket__problem(s, SSLSOCKET_SSLERR_WEAK_SIGNATURE);
         }
     }
     s->n_chain = x->n_certs;
@@ -6383,8 +6397,7 @@ sslsocket__x_leaf_rules(sslsocket__x509 *x, const unsigned char *der, size_t len
            keyEncipherment, 0x08 keyAgreement) */
         sslsocket__problem(s, SSLSOCKET_SSLERR_KEY_USAGE);
     }
-    if (strstr(ci->sig_alg, "sha1") || strstr(ci->sig_alg, "SHA1")
-        || strstr(ci->sig_alg, "md5") || strstr(ci->sig_alg, "md2"))
+    if (sslsocket__weak_sig(ci->sig_alg))
         sslsocket__problem(s, SSLSOCKET_SSLERR_WEAK_SIGNATURE);
     for (i = 0; i < c.serial.n; i++)
         zero &= c.serial.p[i] == 0;

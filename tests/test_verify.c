@@ -231,6 +231,10 @@ make_fixtures(void)
                "    -days 7300 -extfile ca.cnf -extensions ext_good -out serial$sn.pem "
                "    || exit 1; done && mv serial0.pem serial0leaf.pem && "
                "mv serial0x0102030405060708090a0b0c0d0e0f101112131415.pem serial21.pem && "
+               "openssl ca -batch -notext -config ca.cnf -md sha1 -cert vca.pem -keyfile vca.key "
+               "  -in i1.csr -extensions ext_ca -subj '/CN=verify intermediate 1' " CA_WIN
+               "  -out i1sha1.pem && "
+               SIGN("i1", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "undersha1")
                "openssl genrsa -out odd.key 2052 && "
                "openssl req -new -config ca.cnf -key odd.key -subj '/CN=odd' -out odd.csr && "
                SIGN("vca", "odd", "ext_good", "/CN=localhost", LEAF_WIN, "oddrsa")
@@ -582,6 +586,11 @@ static const vcase c_any_eku = { "anyeku.pem", "leaf.key", NULL, LOCAL, "localho
 static const vcase c_sha1 = { "sha1.pem", "leaf.key", NULL, LOCAL, "localhost", T_INSIDE, 0,
                               "-cipher DEFAULT:@SECLEVEL=0", 1,
                               { SSLSOCKET_SSLERR_WEAK_SIGNATURE }, "weak hash" };
+/* the leaf is fine, its intermediate (same key as i1) is signed with SHA-1 */
+static const vcase c_sha1_intermediate = { "undersha1.pem", "leaf.key", "i1sha1.pem", LOCAL,
+                                           "localhost", T_INSIDE, 0,
+                                           "-cipher DEFAULT:@SECLEVEL=0", 1,
+                                           { SSLSOCKET_SSLERR_WEAK_SIGNATURE }, "weak hash" };
 static const vcase c_serial0 = { "serial0leaf.pem", "leaf.key", NULL, LOCAL, "localhost",
                                  T_INSIDE, NOEXTRA, 1, { SSLSOCKET_SSLERR_MALFORMED },
                                  "malformed" };
@@ -611,6 +620,7 @@ MATRIX(combined)
 MATRIX(ca_leaf)
 MATRIX(any_eku)
 MATRIX(sha1)
+MATRIX(sha1_intermediate)
 MATRIX(serial0)
 MATRIX(serial21)
 MATRIX(odd_rsa)
@@ -680,7 +690,7 @@ test_offline_matrix(void)
         &c_valid, &c_expired, &c_not_yet, &c_wrong_host, &c_ip_ok, &c_ip_mismatch,
         &c_wild_tld, &c_wild_ok, &c_wild_deep, &c_eku, &c_self_signed, &c_unknown_ca,
         &c_no_san, &c_chain_ok, &c_chain_long, &c_weak, &c_no_intermediate, &c_combined,
-        &c_ca_leaf, &c_any_eku, &c_sha1, &c_serial0, &c_serial21, &c_odd_rsa
+        &c_ca_leaf, &c_any_eku, &c_sha1, &c_sha1_intermediate, &c_serial0, &c_serial21, &c_odd_rsa
     };
     static char pem[64 * 1024];
     static sslsocket scratch;
@@ -990,6 +1000,7 @@ static const testlib_case tests[] = {
     TM(ca_leaf),
     TM(any_eku),
     TM(sha1),
+    TM(sha1_intermediate),
     TM(serial0),
     TM(serial21),
     TM(odd_rsa),
