@@ -7445,7 +7445,7 @@ sslsocket__cache_tag(const sslsocket *s, const char *name, unsigned char tag[16]
     unsigned char d[32];
     size_t i;
     for (i = 0; i < sizeof low - 1 && name[i]; i++)
-        low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        low[i] = (char)sslsocket__host_lc(name[i]);
     low[i] = 0;
     sslsocket__policy_digest(s, low, 0, d);
     memcpy(tag, d, 16);

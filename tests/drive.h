@@ -118,6 +118,22 @@ drive_accept_tls(sslsocket *listener, sslsocket *conn, const sslsocket_config *c
     return 1;
 }
 
+/* Poll two sockets in turn (a in-memory pair, say) until `done()` or
+ * `rounds` rounds; returns 1 if done (or, with done NULL, always). */
+TESTLIB_UNUSED static int
+drive_pair(sslsocket *a, drive_log *la, sslsocket *b, drive_log *lb, int (*done)(void),
+           int rounds)
+{
+    int i;
+    for (i = 0; i < rounds; i++) {
+        drive_poll(a, la);
+        drive_poll(b, lb);
+        if (done && done())
+            return 1;
+    }
+    return done == NULL;
+}
+
 TESTLIB_UNUSED static int drive_is_encrypted(sslsocket *s, drive_log *l) { (void)l; return sslsocket_is_encrypted(s); }
 TESTLIB_UNUSED static int drive_is_connected(sslsocket *s, drive_log *l)
 {

@@ -31,14 +31,7 @@ configs(const char *cert, const char *key)
 static int
 pump_both(int (*done)(void), int rounds)
 {
-    int i;
-    for (i = 0; i < rounds; i++) {
-        drive_poll(&cli, &cl);
-        drive_poll(&srv, &sl);
-        if (done && done())
-            return 1;
-    }
-    return done == NULL;
+    return drive_pair(&cli, &cl, &srv, &sl, done, rounds);
 }
 
 static int both_encrypted(void)

@@ -59,14 +59,7 @@ static int both_closed(void)
 static int
 pump_both(int (*done)(void), int rounds)
 {
-    int i;
-    for (i = 0; i < rounds; i++) {
-        drive_poll(&cli, &cl);
-        drive_poll(&srv, &sl);
-        if (done && done())
-            return 1;
-    }
-    return done == NULL;
+    return drive_pair(&cli, &cl, &srv, &sl, done, rounds);
 }
 
 /* (Re)connect the same two sockets over the pipe and start TLS: the client
