@@ -233,7 +233,7 @@
 
    >>memory
    ========
-   sizeof(sslsocket) is about 61 KiB with the defaults (62,616 bytes on
+   sizeof(sslsocket) is about 61 KiB with the defaults (62,648 bytes on
    x86-64): 33,178 bytes of BearSSL record buffer (full duplex, 16 KiB
    records each way), ~7.7 KiB of BearSSL contexts (client/server union 4
    KiB, X.509 validator 3.7 KiB), 8 KiB where the peer's certificates are
@@ -242,7 +242,7 @@
    The small profile,
        -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1
        -DSSLSOCKET_WRITE_BUFFER_SIZE=2048 -DSSLSOCKET_CERT_BUFFER_SIZE=0
-   is 23,616 bytes: one buffer for both directions holding one 4 KiB
+   is 23,648 bytes: one buffer for both directions holding one 4 KiB
    record.  A client asks the server for 4 KiB records with the
    max_fragment_length extension (RFC 6066: OpenSSL >= 1.1.1 and GnuTLS
    grant it); a server in this profile serves clients that ask for it, and
@@ -759,6 +759,7 @@ typedef struct sslsocket {
     const sslsocket_config *cfg;
     const sslsocket_config *cfg_next; /* set during a TLS connection: for the next one */
     int cfg_pending;
+    unsigned char policy[32];       /* client: the policy digest of this handshake */
     unsigned char resume_tag[16];   /* server: tag of the session being resumed */
     int empty_run;                  /* records in a row without application data */
     char refusal[112];              /* why the last no-effect call was refused */
@@ -6609,7 +6610,20 @@ sslsocket_get_config(const sslsocket *s)
     return s ? s->cfg : NULL;
 }
 
-SSLSOCKET__PRIVATE const unsigned char *sslsocket__recvapp(const sslsocket *s, size_t *len);
+/* The whole pages inside [p, p + n): *a and *b (*a == *b when none). */
+SSLSOCKET__PRIVATE void
+sslsocket__whole_pages(const void *p, size_t n, uintptr_t *a, uintptr_t *b)
+{
+    static uintptr_t page;
+    if (page == 0) {
+        long pg = sysconf(_SC_PAGESIZE);
+        page = pg > 0 ? (uintptr_t)pg : 4096;
+    }
+    *a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    *b = ((uintptr_t)p + n) & ~(page - 1);
+    if (*b < *a)
+        *b = *a;
+}
 
 /* Nothing is left to read after a close: the plaintext buffers go.  The
    record buffer's pages given back while idle are zero already, except
@@ -6621,15 +6635,11 @@ sslsocket__wipe_plaintext(sslsocket *s)
     if (s->mode == SSLSOCKET_UNENCRYPTED)
         return;
     if (s->flags & SSLSOCKET__F_RELEASED) {
-        long pg = sysconf(_SC_PAGESIZE);
-        size_t page = pg > 0 ? (size_t)pg : 4096;
-        uintptr_t a = (uintptr_t)s->iobuf, b = a + sizeof s->iobuf;
-        uintptr_t a2 = (a + page - 1) & ~(uintptr_t)(page - 1), b2 = b & ~(uintptr_t)(page - 1);
-        if (b2 > a2) {
-            sslsocket__wipe(s->iobuf, (size_t)(a2 - a));
-            sslsocket__wipe((void *)b2, (size_t)(b - b2));
-            return;
-        }
+        uintptr_t a, b, end = (uintptr_t)s->iobuf + sizeof s->iobuf;
+        sslsocket__whole_pages(s->iobuf, sizeof s->iobuf, &a, &b);
+        sslsocket__wipe(s->iobuf, (size_t)(a - (uintptr_t)s->iobuf));
+        sslsocket__wipe((void *)b, (size_t)(end - b));
+        return;
     }
     sslsocket__wipe(s->iobuf, sizeof s->iobuf);
 }
@@ -6641,7 +6651,6 @@ SSLSOCKET__PRIVATE void
 sslsocket__wipe_connection(sslsocket *s)
 {
     br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
-    size_t left;
     sslsocket__wipe(s->wbuf, sizeof s->wbuf);
     sslsocket__wipe(s->rbuf, s->rstart);
     sslsocket__wipe(s->rbuf + s->rend, sizeof s->rbuf - s->rend);
@@ -6657,8 +6666,7 @@ sslsocket__wipe_connection(sslsocket *s)
     if (!s->session.valid
         || (!s->session.verified && s->verify_mode != SSLSOCKET_VERIFY_NONE))
         sslsocket__wipe(&s->session, sizeof s->session);
-    sslsocket__recvapp(s, &left);
-    if (left == 0 && s->rend == s->rstart)
+    if (sslsocket_bytes_available(s) == 0)
         sslsocket__wipe_plaintext(s);
 }
 
@@ -6733,22 +6741,15 @@ sslsocket__engine_idle(const sslsocket *s)
 SSLSOCKET__PRIVATE void
 sslsocket__release_buffers(sslsocket *s, int64_t now)
 {
-    static uintptr_t page;
-    uintptr_t a = (uintptr_t)s->iobuf, b = a + sizeof s->iobuf;
+    uintptr_t a, b;
     int ms = sslsocket__cfg(s)->release_ms;
     if (ms <= 0 || now < s->idle_since + ms || !sslsocket__engine_idle(s))
         return;
-    if (page == 0) {
-        long p = sysconf(_SC_PAGESIZE);
-        page = p > 0 ? (uintptr_t)p : 4096;
-    }
-    a = (a + page - 1) & ~(page - 1);
-    b &= ~(page - 1);
+    sslsocket__whole_pages(s->iobuf, sizeof s->iobuf, &a, &b);
     if (b > a)
         (void)madvise((void *)a, b - a, MADV_DONTNEED);
 #if SSLSOCKET_CERT_BUFFER_SIZE > 0
-    a = ((uintptr_t)s->cbuf + page - 1) & ~(page - 1); /* a client's capture too */
-    b = ((uintptr_t)s->cbuf + sizeof s->cbuf) & ~(page - 1);
+    sslsocket__whole_pages(s->cbuf, sizeof s->cbuf, &a, &b); /* a client's capture too */
     if (b > a)
         (void)madvise((void *)a, b - a, MADV_DONTNEED);
 #endif
@@ -7695,7 +7696,6 @@ sslsocket__begin_tls(sslsocket *s, int server)
     const char *name = s->verify_name[0] ? s->verify_name : s->host;
     br_ssl_client_context *cc = &s->ctx.client;
     sslsocket_address lit;
-    unsigned char policy[32];
     int resume;
 
     s->verify_mode = sslsocket__resolved_verify_mode(s, server);
@@ -7725,16 +7725,16 @@ sslsocket__begin_tls(sslsocket *s, int server)
        one whose peer was verified (a VERIFY_NONE session may be offered
        again under VERIFY_NONE): a resumed handshake checks no certificate. */
     s->flags &= ~(SSLSOCKET__F_CACHED_OFFER | SSLSOCKET__F_OFFERED);
-    sslsocket__policy_digest(s, name, s->port, policy);
+    sslsocket__policy_digest(s, name, s->port, s->policy);
     resume = s->session.valid && strcmp(s->session.host, name) == 0
-             && memcmp(s->session.policy, policy, sizeof policy) == 0
+             && memcmp(s->session.policy, s->policy, sizeof s->policy) == 0
              && (s->session.verified || s->verify_mode == SSLSOCKET_VERIFY_NONE);
     if (!resume && s->verify_mode != SSLSOCKET_VERIFY_NONE) {
-        const sslsocket__csession *e = sslsocket__csession_find(s, policy, 0);
+        const sslsocket__csession *e = sslsocket__csession_find(s, s->policy, 0);
         if (e != NULL) {
             s->session.params = e->params;
             sslsocket__fmt(s->session.host, sizeof s->session.host, "%s", name);
-            memcpy(s->session.policy, policy, sizeof policy);
+            memcpy(s->session.policy, s->policy, sizeof s->policy);
             s->session.verified = s->session.valid = resume = 1;
             s->flags |= SSLSOCKET__F_CACHED_OFFER;
         }
@@ -7825,7 +7825,7 @@ sslsocket__encrypted(sslsocket *s)
         s->session.params = p;
         sslsocket__fmt(s->session.host, sizeof s->session.host, "%s",
                  s->verify_name[0] ? s->verify_name : s->host);
-        sslsocket__policy_digest(s, s->session.host, s->port, s->session.policy);
+        memcpy(s->session.policy, s->policy, sizeof s->policy); /* as begin_tls made it */
         s->session.valid = p.session_id_len > 0;
         sslsocket__csession_update(s, 1);
     }
