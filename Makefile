@@ -16,7 +16,7 @@ DEB_TEST  = openssl gnutls-bin dovecot-imapd python3 valgrind curl ca-certificat
             liblua5.4-dev lua5.4 luarocks lua-sec lua-socket strace
 DEB_ALL   = $(DEB_BUILD) $(DEB_TEST)
 
-.PHONY: all deps test test-c test-valgrind lint clean demo bench soak
+.PHONY: all deps test test-c test-limbo test-valgrind lint clean demo bench soak
 
 # `make` alone builds everything (the includes below define targets too)
 .DEFAULT_GOAL := all
@@ -79,10 +79,20 @@ test: deps lint
 	@echo "== soak (60 s)"; $(MAKE) --no-print-directory $(BUILD)/soak && $(BUILD)/soak 60
 	@$(MAKE) --no-print-directory test-valgrind
 
-test-c: $(addprefix $(BUILD)/,$(C_TESTS))
+test-c: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/test_limbo $(BUILD)/limbo-cases.txt
 	@fail=0; for t in $(C_TESTS); do \
 	  echo "== $$t (ASan+UBSan)"; $(BUILD)/$$t || fail=1; \
-	done; exit $$fail
+	done; \
+	echo "== test_limbo (ASan+UBSan): x509-limbo's server cases"; \
+	$(BUILD)/test_limbo $(BUILD)/limbo-cases.txt tests/limbo/known.txt || fail=1; \
+	exit $$fail
+
+# x509-limbo (tests/limbo/README): the suite as published, in test_limbo's format
+$(BUILD)/limbo-cases.txt: tests/limbo/limbo.json tests/limbo/cases.py | $(BUILD)
+	python3 tests/limbo/cases.py tests/limbo/limbo.json > $@
+
+test-limbo: $(BUILD)/test_limbo $(BUILD)/limbo-cases.txt
+	$(BUILD)/test_limbo $(BUILD)/limbo-cases.txt tests/limbo/known.txt -v
 
 # (test_robust defines malloc itself to count calls: let valgrind keep its own)
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \

@@ -26,7 +26,7 @@
    compiled and run by the tests):
 
        static unsigned char store[256 * 1024];  // trust anchors live here
-       static sslsocket s;                      // ~61 KiB: keep it off small stacks
+       static sslsocket s;                      // ~66 KiB: keep it off small stacks
        sslsocket_config cfg;
        char buf[4096];
        ptrdiff_t n;
@@ -154,15 +154,20 @@
 
    >>verification
    ==============
-   The chain is checked by BearSSL's X.509 engine (signatures, DN chaining,
-   basic constraints, key usage, validity, RSA >= 2048 bits by default).
-   The library adds: host names matched against dNSName SANs only (no CN
-   fallback; wildcard only as the whole left-most label and never directly
-   under a single label such as "*.com"), iPAddress SANs for IP literals (no
-   SNI is sent for literals), the serverAuth/clientAuth Extended Key Usage,
-   the verify depth, SHA-256 SPKI pinning, and collection of every problem
-   rather than only the first.  Problems are reported as SSLSOCKET_SSLERR_*
-   codes in sslsocket_ssl_errors().
+   The library verifies the chain itself (>>paths), with BearSSL's RSA and
+   ECDSA code checking every signature: the peer's certificates are kept
+   whole (up to SSLSOCKET_CERT_BUFFER_SIZE bytes and
+   SSLSOCKET_MAX_VERIFY_CHAIN certificates) and a bounded search tries
+   candidate issuers, in any order and across cross-signatures, until a
+   path reaches a trust anchor; the anchors keep their validity, key
+   usage, EKU and name constraints.  Host names are matched against
+   dNSName SANs only (no CN fallback; a wildcard only as the whole
+   left-most label and never directly under a single label such as
+   "*.com"), iPAddress SANs for IP literals (no SNI is sent for literals);
+   plus the serverAuth/clientAuth Extended Key Usage, the verify depth,
+   SHA-256 SPKI pinning, and collection of every problem rather than only
+   the first.  Problems are reported as SSLSOCKET_SSLERR_* codes in
+   sslsocket_ssl_errors().
 
    A renegotiation (when allowed) is verified like the first handshake
    and must present the same leaf certificate (PEER_CHANGED otherwise); its
@@ -191,26 +196,48 @@
    an encrypted fatal alert: the connection is just closed.
 
    Which check comes from where:
-     BearSSL   signature chain, issuer/subject DN chaining, basic constraints
-               and path length, CA key usage, RSA-PKCS#1/ECDSA only, MD5
-               refused, unknown critical extensions refused, validity of
-               intermediates, RSA key size (raised to 2048 bits here)
-     library   leaf validity (expired vs not yet valid), host name vs dNSName
-               SANs (no CN fallback, strict wildcards), iPAddress SANs, EKU
-               (absent is fine; anyExtendedKeyUsage alone is not), leaf rules
-               as webpki's (no CA certificate as the leaf unless it is itself
-               an anchor or pinned: CA_AS_LEAF; a key usage that allows TLS; no SHA-1
-               or MD5 signature on the leaf or an intermediate that was
-               kept (the first SSLSOCKET_MAX_PEER_CHAIN, while they fit;
-               self-issued ones aside): WEAK_SIGNATURE; serial 1..20 bytes, not zero;
-               RSA modulus of whole bytes: MALFORMED), verify depth, SPKI
-               pins, every problem collected, the ignore list, the caller's
-               decision
+     BearSSL   the signature of every certificate of the path (RSA PKCS#1
+               v1.5, ECDSA on P-256/384/521: nothing else verifies), the
+               TLS key exchange with the leaf's key
+     library   the path search: issuer by subject DN (AKI/SKI ordering),
+               at most 16 certificates, 64 signature checks, 512 steps;
+               every certificate's validity and the anchor's; basic
+               constraints, cA and path length (self-issued certificates
+               not counted); CA key usage keyCertSign, and keyCertSign
+               only with cA; unknown critical extensions, the anchor's too;
+               name constraints of every CA and of the anchor, critical or
+               not: dNSName, iPAddress, directoryName (subject), rfc822Name
+               and URI, permitted and excluded, malformed ones refused, a
+               name that cannot be judged fails: NAME_CONSTRAINTS; EKU of
+               the intermediates and the anchor (must allow the purpose or
+               anyExtendedKeyUsage); RFC 5280 make-up as x509-limbo checks
+               it (AKI unless self-issued, SKI and critical basic
+               constraints on CAs, non-empty issuer and CA subject, SAN
+               critical exactly when the subject is empty, key identifiers
+               and AIA/SIA never critical, AIA well formed, a root's AKI is
+               its own SKI: MALFORMED); RSA >= 2048 bits (WEAK_KEY); SHA-1
+               and MD5 signatures on the leaf and non-self-issued
+               intermediates (WEAK_SIGNATURE); leaf rules as webpki's (no
+               CA certificate as the leaf unless it is itself an anchor or
+               pinned: CA_AS_LEAF; a key usage that allows TLS; serial
+               1..20 bytes, not zero; RSA modulus of whole bytes:
+               MALFORMED); host name, IP, leaf EKU (absent is fine;
+               anyExtendedKeyUsage is refused, alone or not), verify depth,
+               SPKI pins, every problem collected, the ignore list, the
+               caller's decision
+   Of the paths tried, the first without problems is taken; otherwise
+   the problems of the best one are reported (one that reached an anchor
+   before one that failed a signature before one with an unknown issuer).
+   A chain larger than the capture buffer: what did not fit is left out
+   of the search (TOO_LARGE is added when no path then verifies; a leaf
+   that does not fit is TOO_LARGE and UNTRUSTED).
    sslsocket_verify_chain() runs the same checks on a chain without a
    connection (Qt's QSslCertificate::verify) and lists the same problems.
-   Not checked at all (BearSSL 0.6 has no support): revocation (CRL, OCSP),
-   name constraints (a critical nameConstraints extension fails the chain),
-   certificate policies.
+   x509-limbo's server cases (tests/limbo, run by make test): 103 of 106
+   answered as the suite says; the three others are listed with their
+   reasons in tests/limbo/known.txt.
+   Not checked: OCSP, certificate policies (no policy processing: the
+   policy extensions are accepted, critical or not).
 
    >>server
    ========
@@ -233,16 +260,16 @@
 
    >>memory
    ========
-   sizeof(sslsocket) is about 61 KiB with the defaults (62,648 bytes on
+   sizeof(sslsocket) is about 66 KiB with the defaults (67,784 bytes on
    x86-64): 33,178 bytes of BearSSL record buffer (full duplex, 16 KiB
-   records each way), ~7.7 KiB of BearSSL contexts (client/server union 4
-   KiB, X.509 validator 3.7 KiB), 8 KiB where the peer's certificates are
-   examined, 4 KiB read buffer, 4 KiB write queue, 2.5 KiB of peer
-   certificate summary and chain, ~2 KiB of small state.
+   records each way), 4 KiB of BearSSL client/server context, 16 KiB where
+   the peer's certificates are kept for the path search (>>paths; it runs
+   on about 6 KiB of stack), 4 KiB read buffer, 4 KiB write queue, 2.5 KiB
+   of peer certificate summary and chain, ~2.5 KiB of small state.
    The small profile,
        -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1
        -DSSLSOCKET_WRITE_BUFFER_SIZE=2048 -DSSLSOCKET_CERT_BUFFER_SIZE=0
-   is 23,648 bytes: one buffer for both directions holding one 4 KiB
+   is 20,592 bytes: one buffer for both directions holding one 4 KiB
    record.  A client asks the server for 4 KiB records with the
    max_fragment_length extension (RFC 6066: OpenSSL >= 1.1.1 and GnuTLS
    grant it); a server in this profile serves clients that ask for it, and
@@ -326,8 +353,9 @@
    SSLSOCKET_HALF_DUPLEX          0           1: one buffer for both directions
    SSLSOCKET_READ_BUFFER_SIZE     4096        decrypted/plain bytes buffered
    SSLSOCKET_WRITE_BUFFER_SIZE    4096        bytes queued before encryption
-   SSLSOCKET_CERT_BUFFER_SIZE     8192        largest peer certificate inspected
-                                              (0: the read buffer is used) 
+   SSLSOCKET_CERT_BUFFER_SIZE     16384       the peer's chain, kept whole
+                                              (0: the read buffer is used)
+   SSLSOCKET_MAX_VERIFY_CHAIN     16          peer certificates considered
    SSLSOCKET_MAX_ADDRS            8           addresses kept from a lookup
    SSLSOCKET_MAX_HOSTNAME         256         host name buffer (with NUL)
    SSLSOCKET_ERROR_STRING_SIZE    256         error message buffer
@@ -354,7 +382,7 @@
 #define SSLSOCKET_WRITE_BUFFER_SIZE 4096
 #endif
 #ifndef SSLSOCKET_CERT_BUFFER_SIZE
-#define SSLSOCKET_CERT_BUFFER_SIZE 8192
+#define SSLSOCKET_CERT_BUFFER_SIZE 16384
 #endif
 #if SSLSOCKET_CERT_BUFFER_SIZE != 0 && SSLSOCKET_CERT_BUFFER_SIZE < 1024
 #error "SSLSOCKET_CERT_BUFFER_SIZE must be 0 (share the read buffer) or >= 1024"
@@ -529,7 +557,9 @@ enum { SSLSOCKET__ERRORS(SSLSOCKET__ERR_ENUM) SSLSOCKET_ERR_NONE_ = -2 };
     X(MALFORMED, 19, "certificate is malformed")                              \
     X(PEER_CHANGED, 20, "peer certificate changed in a renegotiation")        \
     X(CA_AS_LEAF, 21, "a CA certificate is used as an end-entity certificate") \
-    X(WEAK_SIGNATURE, 22, "certificate signed with a weak hash (SHA-1 or MD5)")
+    X(WEAK_SIGNATURE, 22, "certificate signed with a weak hash (SHA-1 or MD5)") \
+    X(NAME_CONSTRAINTS, 23, "a name is outside an issuer's name constraints") \
+    X(REVOKED, 24, "certificate revoked")
 #define SSLSOCKET__SSLERR_ENUM(name, value, text) SSLSOCKET_SSLERR_##name = value,
 enum { SSLSOCKET__SSLERRORS(SSLSOCKET__SSLERR_ENUM) SSLSOCKET_SSLERR_COUNT_ };
 #undef SSLSOCKET__SSLERR_ENUM
@@ -705,6 +735,9 @@ typedef struct sslsocket_config {
 } sslsocket_config;
 
 
+#ifndef SSLSOCKET_MAX_VERIFY_CHAIN
+#define SSLSOCKET_MAX_VERIFY_CHAIN 16 /* certificates of the peer's chain considered */
+#endif
 #ifndef SSLSOCKET_MAX_PEER_CHAIN
 #define SSLSOCKET_MAX_PEER_CHAIN 4 /* issuer certificates summarised */
 #endif
@@ -715,15 +748,17 @@ typedef struct sslsocket_chain_entry {
     unsigned char sha256[32];     /* of the DER */
 } sslsocket_chain_entry;
 
-/* The X.509 wrapper that sits between the engine and br_x509_minimal. */
+/* The X.509 class the engine calls for the peer's chain (see >>paths). */
 typedef struct sslsocket__x509 {
     const br_x509_class *vtable;
-    br_x509_minimal_context minimal;
     struct sslsocket *sock;
+    const br_x509_trust_anchor *ta; /* the config's anchors */
+    size_t n_ta;
     int n_certs, capture_len, capture_overflow, pkey_ok;
-    int cap_off, cap_len, cap_ok;   /* the issuer certificate being kept */
+    int cap_off, cap_len, cap_ok;   /* the certificate being kept */
     int cap_end;                    /* capture buffer used so far */
-    int der_off[SSLSOCKET_MAX_PEER_CHAIN], der_len[SSLSOCKET_MAX_PEER_CHAIN]; /* issuers kept */
+    int dropped;                    /* certificates that could not be kept */
+    int der_off[SSLSOCKET_MAX_VERIFY_CHAIN], der_len[SSLSOCKET_MAX_VERIFY_CHAIN]; /* kept */
     int had_leaf;                   /* renegotiation: prev_leaf holds the first leaf */
     unsigned char prev_leaf[32];    /* SHA-256 of the leaf of the first handshake */
     br_x509_pkey pkey;
@@ -753,7 +788,7 @@ typedef struct sslsocket__eventrec {
     int value;
 } sslsocket__eventrec;
 
-/* A socket: client, server connection or listener.  About 61 KiB with the
+/* A socket: client, server connection or listener.  About 66 KiB with the
    default sizes, most of it BearSSL's record buffer. */
 typedef struct sslsocket {
     const sslsocket_config *cfg;
@@ -1105,8 +1140,8 @@ SSLSOCKET_API const sslsocket_chain_entry *sslsocket_peer_chain_entry(const ssls
    issuer...), valid until the next handshake on the socket; NULL when it
    was not kept: a resumed handshake (no certificate), a certificate or a
    chain that did not fit SSLSOCKET_CERT_BUFFER_SIZE (or beyond
-   SSLSOCKET_MAX_PEER_CHAIN issuers), and always when that size is 0 (the
-   read buffer then serves for data again). */
+   SSLSOCKET_MAX_VERIFY_CHAIN certificates), and always when that size is
+   0 (the read buffer then serves for data again). */
 SSLSOCKET_API const unsigned char *sslsocket_peer_certificate_der(const sslsocket *s, int i,
                                                                  size_t *len);
 /* Certificate problems found during the last handshake: count, and the
@@ -2945,6 +2980,405 @@ sslsocket__resolver_step(sslsocket__resolver *r, int64_t now_ms, sslsocket_addre
 }
 
 
+/* ==========================================================================
+   >>der
+   A DER cursor and the top-level split of a certificate, shared by the
+   loaders (trust anchors keep their constraints), the certificate
+   inspection and the path search.  The input is hostile: no allocation,
+   no recursion, every length checked against what is left of its
+   enclosing element.
+   ========================================================================== */
+
+#ifndef SSLSOCKET__MAX_DN_ATTRS
+#define SSLSOCKET__MAX_DN_ATTRS 64 /* attributes in one Name; real ones have < 20 */
+#endif
+
+/* An OID's content octets as (pointer, length): OIDs may contain 0x00 octets. */
+#define SSLSOCKET__OID(s) (const unsigned char *)(s), (sizeof(s) - 1)
+
+/* A read cursor: n bytes left at p. */
+typedef struct sslsocket__der {
+    const unsigned char *p;
+    size_t n;
+} sslsocket__der;
+
+/* Read one TLV: its tag in *tag, its content in *val.  Refuses what X.509 never needs and
+ * an attacker would: multi-octet tags, indefinite lengths (0x80), length fields over 4
+ * octets, and any length running past the enclosing element. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_read(sslsocket__der *d, int *tag, sslsocket__der *val)
+{
+    size_t len, hl = 2, k;
+
+    if (d->n < 2 || (d->p[0] & 0x1F) == 0x1F) {
+        return -1;
+    }
+    len = d->p[1];
+    if (len & 0x80) {
+        k = len & 0x7F;
+        if (k == 0 || k > 4 || k > d->n - 2) {
+            return -1;
+        }
+        for (len = 0; k > 0; k--) {
+            len = (len << 8) | d->p[hl++];
+        }
+    }
+    if (len > d->n - hl) {
+        return -1;
+    }
+    *tag = d->p[0];
+    val->p = d->p + hl;
+    val->n = len;
+    d->p += hl + len;
+    d->n -= hl + len;
+    return 0;
+}
+
+/* Read one TLV that must carry the given tag. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_get(sslsocket__der *d, int tag, sslsocket__der *val)
+{
+    int t;
+
+    return sslsocket__der_read(d, &t, val) < 0 || t != tag ? -1 : 0;
+}
+
+/* True when the next element (if any) carries the tag: for OPTIONAL / DEFAULT fields. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_peek(const sslsocket__der *d, int tag)
+{
+    return d->n > 0 && d->p[0] == tag;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__der_eq(const sslsocket__der *d, const unsigned char *s, size_t n)
+{
+    return d->n == n && memcmp(d->p, s, n) == 0;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__der_same(const sslsocket__der *a, const sslsocket__der *b)
+{
+    return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
+}
+
+/* AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }; *ptag is -1
+ * when there are no parameters. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_algid(sslsocket__der alg, sslsocket__der *oid, int *ptag, sslsocket__der *params)
+{
+    *ptag = -1;
+    if (sslsocket__der_get(&alg, 0x06, oid) < 0 || oid->n == 0
+        || (alg.n > 0 && sslsocket__der_read(&alg, ptag, params) < 0)) {
+        return -1;
+    }
+    return alg.n == 0 ? 0 : -1;
+}
+
+/* The top-level pieces of a certificate, each one the content of its TLV. */
+typedef struct sslsocket__cert {
+    sslsocket__der serial, sigalg, issuer, validity, subject, spki, spki_tlv, exts;
+    sslsocket__der issuer_tlv, subject_tlv; /* the Names with their SEQUENCE header */
+    sslsocket__der tbs_tlv;   /* the signed bytes: the whole TBSCertificate TLV */
+    sslsocket__der sig;       /* the signature BIT STRING's bits (unused-bits octet 0) */
+    sslsocket__der sig_oid;   /* the signature algorithm */
+    int version;
+} sslsocket__cert;
+
+/* Split a Certificate into its TBS fields.  The DER must be exactly one Certificate. */
+SSLSOCKET__PRIVATE int
+sslsocket__cert_split(const unsigned char *der, size_t len, sslsocket__cert *c)
+{
+    sslsocket__der d, cert, tbs, sig2, bits, v, ver;
+    int t;
+
+    memset(c, 0, sizeof *c);
+    d.p = der;
+    d.n = der != NULL ? len : 0;
+    if (sslsocket__der_get(&d, 0x30, &cert) < 0 || d.n != 0
+        || (c->tbs_tlv.p = cert.p, sslsocket__der_get(&cert, 0x30, &tbs) < 0)
+        || (c->tbs_tlv.n = (size_t)(cert.p - c->tbs_tlv.p),
+            sslsocket__der_get(&cert, 0x30, &sig2) < 0)
+        || sslsocket__der_get(&cert, 0x03, &bits) < 0 || cert.n != 0
+        || bits.n < 2 || bits.p[0] != 0) {
+        return -1;
+    }
+    c->sig.p = bits.p + 1;
+    c->sig.n = bits.n - 1;
+    c->version = 1;
+    if (sslsocket__der_peek(&tbs, 0xA0)) {
+        /* [0] EXPLICIT INTEGER { v1(0), v2(1), v3(2) } */
+        if (sslsocket__der_get(&tbs, 0xA0, &v) < 0 || sslsocket__der_get(&v, 0x02, &ver) < 0
+            || v.n != 0 || ver.n != 1 || ver.p[0] > 2) {
+            return -1;
+        }
+        c->version = ver.p[0] + 1;
+    }
+    if (sslsocket__der_get(&tbs, 0x02, &c->serial) < 0 || c->serial.n == 0
+        || sslsocket__der_get(&tbs, 0x30, &c->sigalg) < 0
+        || sslsocket__der_algid(c->sigalg, &c->sig_oid, &t, &ver) < 0
+        /* RFC 5280 4.1.1.2: the signed algorithm must be the one used */
+        || !sslsocket__der_eq(&c->sigalg, sig2.p, sig2.n)
+        || (c->issuer_tlv.p = tbs.p, sslsocket__der_get(&tbs, 0x30, &c->issuer) < 0)
+        || (c->issuer_tlv.n = (size_t)(tbs.p - c->issuer_tlv.p),
+            sslsocket__der_get(&tbs, 0x30, &c->validity) < 0)
+        || (c->subject_tlv.p = tbs.p, sslsocket__der_get(&tbs, 0x30, &c->subject) < 0)) {
+        return -1;
+    }
+    c->subject_tlv.n = (size_t)(tbs.p - c->subject_tlv.p);
+    c->spki_tlv.p = tbs.p;
+    if (sslsocket__der_get(&tbs, 0x30, &c->spki) < 0) {
+        return -1;
+    }
+    c->spki_tlv.n = (size_t)(tbs.p - c->spki_tlv.p);
+    /* issuerUniqueID [1], subjectUniqueID [2]: skipped */
+    if ((sslsocket__der_peek(&tbs, 0x81) && sslsocket__der_read(&tbs, &t, &v) < 0)
+        || (sslsocket__der_peek(&tbs, 0x82) && sslsocket__der_read(&tbs, &t, &v) < 0)) {
+        return -1;
+    }
+    if (sslsocket__der_peek(&tbs, 0xA3)) {
+        if (sslsocket__der_get(&tbs, 0xA3, &v) < 0
+            || sslsocket__der_get(&v, 0x30, &c->exts) < 0 || v.n != 0) {
+            return -1;
+        }
+    }
+    return tbs.n == 0 ? 0 : -1;
+}
+
+/* Find an extension: 1 found (extnValue content in *val), 0 absent, -1 when the list is
+ * malformed or the extension appears twice (RFC 5280 4.2; two SANs could be read two ways). */
+SSLSOCKET__PRIVATE int
+sslsocket__cert_ext(const sslsocket__cert *c, const unsigned char *oid, size_t oid_len,
+                    sslsocket__der *val)
+{
+    sslsocket__der list = c->exts, ext, id, v;
+    int found = 0;
+
+    while (list.n > 0) {
+        if (sslsocket__der_get(&list, 0x30, &ext) < 0 || sslsocket__der_get(&ext, 0x06, &id) < 0
+            || (sslsocket__der_peek(&ext, 0x01) && sslsocket__der_get(&ext, 0x01, &v) < 0)
+            || sslsocket__der_get(&ext, 0x04, &v) < 0 || ext.n != 0) {
+            return -1;
+        }
+        if (sslsocket__der_eq(&id, oid, oid_len)) {
+            if (found) {
+                return -1;
+            }
+            found = 1;
+            *val = v;
+        }
+    }
+    return found;
+}
+
+
+/* UTCTime YYMMDDHHMMSSZ (YY 50-99 => 19YY) or GeneralizedTime YYYYMMDDHHMMSSZ, the only forms
+ * RFC 5280 allows, to Unix seconds. */
+SSLSOCKET__PRIVATE int
+sslsocket__der_time(sslsocket__der *d, int64_t *out)
+{
+    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    sslsocket__der v;
+    int tag, f[7] = {0, 0, 0, 0, 0, 0, 0}, i;
+    int64_t y, era, yoe, doy, m;
+
+    if (sslsocket__der_read(d, &tag, &v) < 0 || !((tag == 0x17 && v.n == 13)
+        || (tag == 0x18 && v.n == 15)) || v.p[v.n - 1] != 'Z') {
+        return -1;
+    }
+    for (i = 0; i < (int)v.n - 1; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9') {
+            return -1;
+        }
+        f[(i + (tag == 0x17 ? 2 : 0)) / 2] = f[(i + (tag == 0x17 ? 2 : 0)) / 2] * 10
+                                              + (v.p[i] - '0');
+    }
+    y = tag == 0x18 ? f[0] * 100 + f[1] : f[1] + (f[1] < 50 ? 2000 : 1900);
+    m = f[2];
+    if (m < 1 || m > 12 || f[3] < 1 || f[4] > 23 || f[5] > 59 || f[6] > 59
+        || f[3] > mdays[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) {
+        return -1;
+    }
+    /* days from civil (H. Hinnant), proleptic Gregorian; y >= 0 so y - 1 >= -1 */
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + f[3] - 1;
+    *out = ((era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468) * 24 + f[4]) * 3600
+           + (int64_t)f[5] * 60 + f[6];
+    return 0;
+}
+
+/* The extensions the library reads, from one walk of the list (RFC 5280
+   4.2): their values (n == 0: absent) and which were marked critical. */
+#define SSLSOCKET__EXT_BC 0x001u
+#define SSLSOCKET__EXT_KU 0x002u
+#define SSLSOCKET__EXT_EKU 0x004u
+#define SSLSOCKET__EXT_NC 0x008u
+#define SSLSOCKET__EXT_SKI 0x010u
+#define SSLSOCKET__EXT_AKI 0x020u
+#define SSLSOCKET__EXT_SAN 0x040u
+#define SSLSOCKET__EXT_AIA 0x080u
+#define SSLSOCKET__EXT_SIA 0x100u
+#define SSLSOCKET__EXT_OTHER 0x200u  /* known, not read (policies, CRL DP...) */
+#define SSLSOCKET__EXT_UNKNOWN 0x400u /* not known: refused when critical */
+typedef struct sslsocket__exts {
+    sslsocket__der v[9];            /* by bit number: bc, ku, eku, nc, ski, aki, san, aia, sia */
+    unsigned present, critical;
+    int malformed;                  /* the list does not parse, or repeats an extension */
+} sslsocket__exts;
+
+SSLSOCKET__PRIVATE void
+sslsocket__cert_exts(const sslsocket__cert *c, sslsocket__exts *e)
+{
+    static const unsigned char ids[] = {0x13, 0x0F, 0x25, 0x1E, 0x0E, 0x23, 0x11};
+    static const unsigned char others[] = {0x12, 0x09, 0x1F, 0x2E, 0x20, 0x21, 0x24, 0x36};
+    sslsocket__der list = c->exts, ext, id, crit, v;
+    uint64_t seen = 0;
+    memset(e, 0, sizeof *e);
+    while (list.n > 0) {
+        unsigned bit = SSLSOCKET__EXT_UNKNOWN;
+        size_t i;
+        crit.n = 0;
+        if (sslsocket__der_get(&list, 0x30, &ext) < 0 || sslsocket__der_get(&ext, 0x06, &id) < 0
+            || (sslsocket__der_peek(&ext, 0x01)
+                && (sslsocket__der_get(&ext, 0x01, &crit) < 0 || crit.n != 1
+                    || (crit.p[0] != 0 && crit.p[0] != 0xFF)))
+            || sslsocket__der_get(&ext, 0x04, &v) < 0 || ext.n != 0) {
+            e->malformed = 1;
+            return;
+        }
+        if (id.n == 3 && id.p[0] == 0x55 && id.p[1] == 0x1D && id.p[2] < 64) {
+            if (seen & ((uint64_t)1 << id.p[2]))
+                e->malformed = 1; /* one of each */
+            seen |= (uint64_t)1 << id.p[2];
+            for (i = 0; i < sizeof ids; i++)
+                if (ids[i] == id.p[2])
+                    bit = 1u << i;
+            /* issuerAltName, subjectDirectoryAttributes, cRLDistributionPoints,
+               freshestCRL, certificatePolicies (no policy processing),
+               policyMappings, policyConstraints, inhibitAnyPolicy */
+            for (i = 0; i < sizeof others; i++)
+                if (bit == SSLSOCKET__EXT_UNKNOWN && others[i] == id.p[2])
+                    bit = SSLSOCKET__EXT_OTHER;
+        } else if (id.n == 8 && memcmp(id.p, "\x2B\x06\x01\x05\x05\x07\x01", 7) == 0
+                   && (id.p[7] == 1 || id.p[7] == 11)) {
+            bit = id.p[7] == 1 ? SSLSOCKET__EXT_AIA : SSLSOCKET__EXT_SIA;
+            if (e->present & bit)
+                e->malformed = 1;
+        }
+        e->present |= bit;
+        if (crit.n == 1 && crit.p[0] == 0xFF)
+            e->critical |= bit;
+        for (i = 0; i < 9; i++)
+            if (bit == 1u << i)
+                e->v[i] = v;
+    }
+}
+
+/* basicConstraints: cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER
+   OPTIONAL.  0, or -1 when malformed. */
+SSLSOCKET__PRIVATE int
+sslsocket__ext_bc(sslsocket__der v, int *ca, int *pathlen)
+{
+    sslsocket__der w, x;
+    *ca = 0;
+    *pathlen = -1;
+    if (sslsocket__der_get(&v, 0x30, &w) < 0 || v.n != 0)
+        return -1;
+    if (sslsocket__der_peek(&w, 0x01)) {
+        if (sslsocket__der_get(&w, 0x01, &x) < 0 || x.n != 1)
+            return -1;
+        *ca = x.p[0] != 0;
+    }
+    if (w.n > 0) {
+        if (sslsocket__der_get(&w, 0x02, &x) < 0 || w.n != 0 || x.n == 0 || x.n > 2
+            || (x.p[0] & 0x80))
+            return -1;
+        *pathlen = x.n == 1 ? x.p[0] : (x.p[0] << 8) | x.p[1];
+    }
+    return 0;
+}
+
+/* keyUsage as its first two octets (0x8000 digitalSignature ... 0x0400
+   keyCertSign, 0x0200 cRLSign), or -1 when malformed. */
+SSLSOCKET__PRIVATE int
+sslsocket__ext_ku(sslsocket__der v)
+{
+    sslsocket__der w;
+    if (sslsocket__der_get(&v, 0x03, &w) < 0 || v.n != 0 || w.n < 2 || w.n > 3 || w.p[0] > 7)
+        return -1;
+    return (w.p[1] << 8) | (w.n > 2 ? w.p[2] : 0);
+}
+
+#define SSLSOCKET__P(code) SSLSOCKET_SSLERR_MASK(SSLSOCKET_SSLERR_##code)
+#define SSLSOCKET__KU_CERT_SIGN 0x0400
+#define SSLSOCKET__KU_CRL_SIGN 0x0200
+
+/* AuthorityInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF
+   SEQUENCE { accessMethod OID, accessLocation GeneralName } */
+SSLSOCKET__PRIVATE int
+sslsocket__aia_ok(sslsocket__der v)
+{
+    sslsocket__der seq, ad, oid, loc;
+    int tag;
+    if (sslsocket__der_get(&v, 0x30, &seq) < 0 || v.n != 0 || seq.n == 0)
+        return 0;
+    while (seq.n > 0)
+        if (sslsocket__der_get(&seq, 0x30, &ad) < 0 || sslsocket__der_get(&ad, 0x06, &oid) < 0
+            || sslsocket__der_read(&ad, &tag, &loc) < 0 || ad.n != 0 || (tag & 0x80) == 0)
+            return 0;
+    return 1;
+}
+
+/* The keyIdentifier of an authorityKeyIdentifier: 1 present (in *id),
+   0 absent or malformed; *only: nothing else in it. */
+SSLSOCKET__PRIVATE int
+sslsocket__aki_keyid(const sslsocket__exts *e, sslsocket__der *id)
+{
+    sslsocket__der v = e->v[5], seq, k;
+    int tag;
+    if (!(e->present & SSLSOCKET__EXT_AKI) || sslsocket__der_get(&v, 0x30, &seq) < 0 || v.n != 0
+        || !sslsocket__der_peek(&seq, 0x80) || sslsocket__der_read(&seq, &tag, &k) < 0 || k.n == 0)
+        return 0;
+    if (id != NULL)
+        *id = k;
+    return seq.n == 0 ? 1 : 2;
+}
+
+/* The rules of one certificate's own make-up, wherever it sits in a path
+   (an anchor's too): as a mask of problems. */
+SSLSOCKET__PRIVATE unsigned
+sslsocket__cert_rules(const sslsocket__cert *c, const sslsocket__exts *e, int ca, int ku)
+{
+    unsigned m = 0;
+    if (e->malformed
+        /* RFC 5280: a non-empty issuer (4.1.2.4), a CA's subject (4.1.2.6);
+           an empty subject needs a critical SAN, and a subject a
+           non-critical one (CA/B BR 7.1.2.7.12) */
+        || c->issuer.n == 0 || (ca && c->subject.n == 0)
+        || (c->subject.n == 0 && !(e->critical & SSLSOCKET__EXT_SAN))
+        || (c->subject.n != 0 && (e->critical & SSLSOCKET__EXT_SAN))
+        /* key identifiers and information access are never critical */
+        || (e->critical & (SSLSOCKET__EXT_AKI | SSLSOCKET__EXT_SKI | SSLSOCKET__EXT_AIA
+                           | SSLSOCKET__EXT_SIA))
+        || ((e->present & SSLSOCKET__EXT_AIA) && !sslsocket__aia_ok(e->v[7])))
+        m |= SSLSOCKET__P(MALFORMED);
+    if (e->critical & SSLSOCKET__EXT_UNKNOWN)
+        m |= SSLSOCKET__P(CRITICAL_EXTENSION);
+    /* keyCertSign only with cA (4.2.1.3); a CA with a key usage must sign */
+    if (ku >= 0 && ((ku & SSLSOCKET__KU_CERT_SIGN) != 0) != (ca != 0))
+        m |= SSLSOCKET__P(KEY_USAGE);
+    /* 4.2.1.1, 4.2.1.2, 4.2.1.9: an authority key identifier unless self-
+       issued; a CA has a subject key identifier and critical basic
+       constraints */
+    if ((!sslsocket__der_same(&c->issuer, &c->subject) && !sslsocket__aki_keyid(e, NULL))
+        || (ca && !(e->present & SSLSOCKET__EXT_SKI))
+        || (ca && !(e->critical & SSLSOCKET__EXT_BC)))
+        m |= SSLSOCKET__P(MALFORMED);
+    return m;
+}
+
 /* loaders.h - trust anchors, certificate chains and private keys, without allocation.
  *
  * Everything loaded lives in one caller-given arena: byte strings (DNs, key material,
@@ -3458,9 +3892,8 @@ sslsocket__ld_begin(sslsocket__ld *s, const char *name)
     s->trailing_ok = name != NULL && strcmp(name, "TRUSTED CERTIFICATE") == 0;
     if (key)
         br_skey_decoder_init(&s->w.dc.key);
-    else    /* an anchor keeps the subject DN, a chain entry the whole DER (ld_data) */
-        br_x509_decoder_init(&s->w.dc.x509,
-            s->mode == SSLSOCKET__LD_ANCHORS ? sslsocket__ld_store : 0, s);
+    else    /* the DER is stored (ld_data): an anchor then keeps parts of it (ld_end) */
+        br_x509_decoder_init(&s->w.dc.x509, 0, s);
     return 1;
 }
 
@@ -3478,7 +3911,7 @@ sslsocket__ld_data(void *ctx, const void *buf, size_t len)
         s->w.head[s->head_len++] = b[i];
     if (k < len && !s->trailing_ok)
         s->trailing = 1;
-    if (k > 0 && s->mode == SSLSOCKET__LD_CHAIN)
+    if (k > 0 && !key)
         sslsocket__ld_store(s, b, k);   /* exactly the DER; the decoder only validates it */
     /* Feed a decoder only while it runs: BearSSL 0.6's key decoder crashes (NULL T0 ip) when
      * pushed more bytes after it failed. The fields read are the ones its inline getters use. */
@@ -3544,6 +3977,98 @@ sslsocket__ld_key_end(sslsocket__ld *s)
     return s->oom ? -1 : 0;
 }
 
+/* What an anchor keeps besides its DN and key (RFC 5280 6.1.1 (d) and
+   the constraints the library applies to it): stored right after its DN
+   in the arena, so that the anchor array stays BearSSL's own type. */
+typedef struct sslsocket__ta_extra {
+    int64_t not_before, not_after;
+    uint32_t nc_off, nc_len;        /* nameConstraints value, from the record */
+    uint32_t eku_off, eku_len;      /* extendedKeyUsage value */
+    uint32_t problems;              /* its own make-up (sslsocket__cert_rules) */
+} sslsocket__ta_extra;
+
+SSLSOCKET__PRIVATE void
+sslsocket__ta_extra_get(const br_x509_trust_anchor *ta, sslsocket__ta_extra *x,
+                        sslsocket__der *nc, sslsocket__der *eku)
+{
+    const unsigned char *h = ta->dn.data + ta->dn.len;
+    memcpy(x, h, sizeof *x);
+    nc->p = h + x->nc_off;
+    nc->n = x->nc_len;
+    eku->p = h + x->eku_off;
+    eku->n = x->eku_len;
+}
+
+/* An anchor's DER is at [start, a->lo): keep its subject DN, the record
+   above and the extension values it points at, in place of the DER.  The
+   pieces are moved down in the order they appear, so none is written
+   over before it is read. */
+SSLSOCKET__PRIVATE int
+sslsocket__ld_anchor_keep(sslsocket__arena *a, size_t start, br_x500_name *dn)
+{
+    unsigned char *der = a->base + start;
+    sslsocket__cert c;
+    sslsocket__ta_extra x;
+    sslsocket__exts e;
+    sslsocket__der v, nc, eku, *first, *second;
+    size_t at, rec;
+    uint32_t *off1, *off2;
+    int ca = 0, pathlen = -1, ku = -1;
+
+    if (sslsocket__cert_split(der, a->lo - start, &c) < 0)
+        return -1;
+    memset(&x, 0, sizeof x);
+    v = c.validity;
+    if (sslsocket__der_time(&v, &x.not_before) < 0 || sslsocket__der_time(&v, &x.not_after) < 0)
+        return -1;
+    sslsocket__cert_exts(&c, &e);
+    nc = e.v[3];
+    eku = e.v[2];
+    if ((e.present & SSLSOCKET__EXT_BC) && sslsocket__ext_bc(e.v[0], &ca, &pathlen) < 0)
+        x.problems |= SSLSOCKET__P(MALFORMED);
+    if ((e.present & SSLSOCKET__EXT_KU) && (ku = sslsocket__ext_ku(e.v[1])) < 0)
+        x.problems |= SSLSOCKET__P(MALFORMED);
+    x.problems |= sslsocket__cert_rules(&c, &e, ca, ku);
+    /* a root's authority key identifier, if any, is its own key's
+       identifier and nothing else (CA/B BR 7.1.2.1.3) */
+    if (e.present & SSLSOCKET__EXT_AKI) {
+        sslsocket__der id, ski, w = e.v[4];
+        if (sslsocket__aki_keyid(&e, &id) != 1 || sslsocket__der_get(&w, 0x04, &ski) < 0
+            || !sslsocket__der_same(&id, &ski))
+            x.problems |= SSLSOCKET__P(MALFORMED);
+    }
+    memmove(der, c.subject_tlv.p, c.subject_tlv.n);
+    rec = c.subject_tlv.n;
+    at = rec + sizeof x;
+    first = &nc;
+    second = &eku;
+    off1 = &x.nc_off;
+    off2 = &x.eku_off;
+    if (eku.n && (nc.n == 0 || eku.p < nc.p)) {
+        first = &eku;
+        second = &nc;
+        off1 = &x.eku_off;
+        off2 = &x.nc_off;
+    }
+    if ((first->n && der + at > first->p) || (second->n && der + at + first->n > second->p))
+        return -1; /* (cannot happen: the key and signature lie between) */
+    if (first->n)
+        memmove(der + at, first->p, first->n);
+    *off1 = (uint32_t)(at - rec);
+    at += first->n;
+    if (second->n)
+        memmove(der + at, second->p, second->n);
+    *off2 = (uint32_t)(at - rec);
+    at += second->n;
+    x.nc_len = (uint32_t)nc.n;
+    x.eku_len = (uint32_t)eku.n;
+    memcpy(der + rec, &x, sizeof x);
+    a->lo = start + at;
+    dn->data = der;
+    dn->len = c.subject_tlv.n;
+    return 0;
+}
+
 /* The current object is complete. 0, or -1 to stop (err set). */
 SSLSOCKET__PRIVATE int
 sslsocket__ld_end(sslsocket__ld *s)
@@ -3589,8 +4114,18 @@ sslsocket__ld_end(sslsocket__ld *s)
         return 0;
     }
     pk = br_x509_decoder_get_pkey(dc);
-    ta.dn.data = a->base + s->start;
-    ta.dn.len = a->lo - s->start;
+    if (sslsocket__ld_anchor_keep(a, s->start, &ta.dn) < 0) {
+        a->lo = s->start;
+        if (s->lenient) {
+            if (s->bad++ == 0) {
+                s->first_bad = s->n;
+                s->first_bad_code = BR_ERR_X509_INVALID_VALUE;
+            }
+            return 0;
+        }
+        return sslsocket__ld_errf(s->err, s->errlen, "certificate %zu in %s is malformed "
+            "(its extensions or validity do not parse)", s->n, s->what);
+    }
     /* a non-CA (self-signed) certificate is kept too: BearSSL's "direct trust" */
     ta.flags = br_x509_decoder_isCA(dc) ? BR_X509_TA_CA : 0;
     ta.pkey = *pk;  /* then copies of its buffers, which are in the decoder */
@@ -4332,172 +4867,6 @@ sslsocket__read_file(const char *path, unsigned char *buf, size_t cap, size_t *l
 #define SSLSOCKET__NAME_EKU_MISMATCH 5     /* extendedKeyUsage forbids this role */
 #define SSLSOCKET__NAME_MALFORMED 6        /* the DER does not parse */
 
-#ifndef SSLSOCKET__MAX_DN_ATTRS
-#define SSLSOCKET__MAX_DN_ATTRS 64 /* attributes in one Name; real ones have < 20 */
-#endif
-
-/* An OID's content octets as (pointer, length): OIDs may contain 0x00 octets. */
-#define SSLSOCKET__OID(s) (const unsigned char *)(s), (sizeof(s) - 1)
-
-/* A read cursor: n bytes left at p. */
-typedef struct sslsocket__der {
-    const unsigned char *p;
-    size_t n;
-} sslsocket__der;
-
-/* Read one TLV: its tag in *tag, its content in *val.  Refuses what X.509 never needs and
- * an attacker would: multi-octet tags, indefinite lengths (0x80), length fields over 4
- * octets, and any length running past the enclosing element. */
-SSLSOCKET__PRIVATE int
-sslsocket__der_read(sslsocket__der *d, int *tag, sslsocket__der *val)
-{
-    size_t len, hl = 2, k;
-
-    if (d->n < 2 || (d->p[0] & 0x1F) == 0x1F) {
-        return -1;
-    }
-    len = d->p[1];
-    if (len & 0x80) {
-        k = len & 0x7F;
-        if (k == 0 || k > 4 || k > d->n - 2) {
-            return -1;
-        }
-        for (len = 0; k > 0; k--) {
-            len = (len << 8) | d->p[hl++];
-        }
-    }
-    if (len > d->n - hl) {
-        return -1;
-    }
-    *tag = d->p[0];
-    val->p = d->p + hl;
-    val->n = len;
-    d->p += hl + len;
-    d->n -= hl + len;
-    return 0;
-}
-
-/* Read one TLV that must carry the given tag. */
-SSLSOCKET__PRIVATE int
-sslsocket__der_get(sslsocket__der *d, int tag, sslsocket__der *val)
-{
-    int t;
-
-    return sslsocket__der_read(d, &t, val) < 0 || t != tag ? -1 : 0;
-}
-
-/* True when the next element (if any) carries the tag: for OPTIONAL / DEFAULT fields. */
-SSLSOCKET__PRIVATE int
-sslsocket__der_peek(const sslsocket__der *d, int tag)
-{
-    return d->n > 0 && d->p[0] == tag;
-}
-
-SSLSOCKET__PRIVATE int
-sslsocket__der_eq(const sslsocket__der *d, const unsigned char *s, size_t n)
-{
-    return d->n == n && memcmp(d->p, s, n) == 0;
-}
-
-/* AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }; *ptag is -1
- * when there are no parameters. */
-SSLSOCKET__PRIVATE int
-sslsocket__der_algid(sslsocket__der alg, sslsocket__der *oid, int *ptag, sslsocket__der *params)
-{
-    *ptag = -1;
-    if (sslsocket__der_get(&alg, 0x06, oid) < 0 || oid->n == 0
-        || (alg.n > 0 && sslsocket__der_read(&alg, ptag, params) < 0)) {
-        return -1;
-    }
-    return alg.n == 0 ? 0 : -1;
-}
-
-/* The top-level pieces of a certificate, each one the content of its TLV. */
-typedef struct sslsocket__cert {
-    sslsocket__der serial, sigalg, issuer, validity, subject, spki, spki_tlv, exts;
-    int version;
-} sslsocket__cert;
-
-/* Split a Certificate into its TBS fields.  The DER must be exactly one Certificate. */
-SSLSOCKET__PRIVATE int
-sslsocket__cert_split(const unsigned char *der, size_t len, sslsocket__cert *c)
-{
-    sslsocket__der d, cert, tbs, sig2, bits, v, ver;
-    int t;
-
-    memset(c, 0, sizeof *c);
-    d.p = der;
-    d.n = der != NULL ? len : 0;
-    if (sslsocket__der_get(&d, 0x30, &cert) < 0 || d.n != 0
-        || sslsocket__der_get(&cert, 0x30, &tbs) < 0
-        || sslsocket__der_get(&cert, 0x30, &sig2) < 0
-        || sslsocket__der_get(&cert, 0x03, &bits) < 0 || cert.n != 0) {
-        return -1;
-    }
-    c->version = 1;
-    if (sslsocket__der_peek(&tbs, 0xA0)) {
-        /* [0] EXPLICIT INTEGER { v1(0), v2(1), v3(2) } */
-        if (sslsocket__der_get(&tbs, 0xA0, &v) < 0 || sslsocket__der_get(&v, 0x02, &ver) < 0
-            || v.n != 0 || ver.n != 1 || ver.p[0] > 2) {
-            return -1;
-        }
-        c->version = ver.p[0] + 1;
-    }
-    if (sslsocket__der_get(&tbs, 0x02, &c->serial) < 0 || c->serial.n == 0
-        || sslsocket__der_get(&tbs, 0x30, &c->sigalg) < 0
-        || sslsocket__der_algid(c->sigalg, &v, &t, &ver) < 0
-        /* RFC 5280 4.1.1.2: the signed algorithm must be the one used */
-        || !sslsocket__der_eq(&c->sigalg, sig2.p, sig2.n)
-        || sslsocket__der_get(&tbs, 0x30, &c->issuer) < 0
-        || sslsocket__der_get(&tbs, 0x30, &c->validity) < 0
-        || sslsocket__der_get(&tbs, 0x30, &c->subject) < 0) {
-        return -1;
-    }
-    c->spki_tlv.p = tbs.p;
-    if (sslsocket__der_get(&tbs, 0x30, &c->spki) < 0) {
-        return -1;
-    }
-    c->spki_tlv.n = (size_t)(tbs.p - c->spki_tlv.p);
-    /* issuerUniqueID [1], subjectUniqueID [2]: skipped */
-    if ((sslsocket__der_peek(&tbs, 0x81) && sslsocket__der_read(&tbs, &t, &v) < 0)
-        || (sslsocket__der_peek(&tbs, 0x82) && sslsocket__der_read(&tbs, &t, &v) < 0)) {
-        return -1;
-    }
-    if (sslsocket__der_peek(&tbs, 0xA3)) {
-        if (sslsocket__der_get(&tbs, 0xA3, &v) < 0
-            || sslsocket__der_get(&v, 0x30, &c->exts) < 0 || v.n != 0) {
-            return -1;
-        }
-    }
-    return tbs.n == 0 ? 0 : -1;
-}
-
-/* Find an extension: 1 found (extnValue content in *val), 0 absent, -1 when the list is
- * malformed or the extension appears twice (RFC 5280 4.2; two SANs could be read two ways). */
-SSLSOCKET__PRIVATE int
-sslsocket__cert_ext(const sslsocket__cert *c, const unsigned char *oid, size_t oid_len,
-                    sslsocket__der *val)
-{
-    sslsocket__der list = c->exts, ext, id, v;
-    int found = 0;
-
-    while (list.n > 0) {
-        if (sslsocket__der_get(&list, 0x30, &ext) < 0 || sslsocket__der_get(&ext, 0x06, &id) < 0
-            || (sslsocket__der_peek(&ext, 0x01) && sslsocket__der_get(&ext, 0x01, &v) < 0)
-            || sslsocket__der_get(&ext, 0x04, &v) < 0 || ext.n != 0) {
-            return -1;
-        }
-        if (sslsocket__der_eq(&id, oid, oid_len)) {
-            if (found) {
-                return -1;
-            }
-            found = 1;
-            *val = v;
-        }
-    }
-    return found;
-}
-
 /* ---- bounded string output ---- */
 
 typedef struct sslsocket__out {
@@ -4780,43 +5149,6 @@ sslsocket__name_format(sslsocket__der name, char *buf, size_t size, char *cn, si
             cn = NULL; /* the first met backwards is the last CN */
         }
     }
-    return 0;
-}
-
-/* UTCTime YYMMDDHHMMSSZ (YY 50-99 => 19YY) or GeneralizedTime YYYYMMDDHHMMSSZ, the only forms
- * RFC 5280 allows, to Unix seconds. */
-SSLSOCKET__PRIVATE int
-sslsocket__der_time(sslsocket__der *d, int64_t *out)
-{
-    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    sslsocket__der v;
-    int tag, f[7] = {0, 0, 0, 0, 0, 0, 0}, i;
-    int64_t y, era, yoe, doy, m;
-
-    if (sslsocket__der_read(d, &tag, &v) < 0 || !((tag == 0x17 && v.n == 13)
-        || (tag == 0x18 && v.n == 15)) || v.p[v.n - 1] != 'Z') {
-        return -1;
-    }
-    for (i = 0; i < (int)v.n - 1; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9') {
-            return -1;
-        }
-        f[(i + (tag == 0x17 ? 2 : 0)) / 2] = f[(i + (tag == 0x17 ? 2 : 0)) / 2] * 10
-                                              + (v.p[i] - '0');
-    }
-    y = tag == 0x18 ? f[0] * 100 + f[1] : f[1] + (f[1] < 50 ? 2000 : 1900);
-    m = f[2];
-    if (m < 1 || m > 12 || f[3] < 1 || f[4] > 23 || f[5] > 59 || f[6] > 59
-        || f[3] > mdays[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) {
-        return -1;
-    }
-    /* days from civil (H. Hinnant), proleptic Gregorian; y >= 0 so y - 1 >= -1 */
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + f[3] - 1;
-    *out = ((era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468) * 24 + f[4]) * 3600
-           + (int64_t)f[5] * 60 + f[6];
     return 0;
 }
 
@@ -5282,7 +5614,7 @@ sslsocket__cert_check_eku(const unsigned char *der, size_t len, int server)
 {
     sslsocket__cert c;
     sslsocket__der v, list, oid;
-    int r, ok = 0;
+    int r, ok = 0, any = 0;
     /* id-kp-serverAuth / id-kp-clientAuth: 1.3.6.1.5.5.7.3.1 / .2 */
     const unsigned char kp[8] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03,
                                  (unsigned char)(server ? 1 : 2)};
@@ -5301,10 +5633,14 @@ sslsocket__cert_check_eku(const unsigned char *der, size_t len, int server)
         if (sslsocket__der_get(&list, 0x06, &oid) < 0) {
             return SSLSOCKET__NAME_MALFORMED;
         }
-        if (sslsocket__der_eq(&oid, kp, sizeof kp)) /* anyExtendedKeyUsage alone: no */
+        if (sslsocket__der_eq(&oid, kp, sizeof kp))
             ok = 1;
+        /* anyExtendedKeyUsage has no place in a TLS certificate (CA/B BR
+           7.1.2.7.10): refused alone and next to serverAuth */
+        if (sslsocket__der_eq(&oid, SSLSOCKET__OID("\x55\x1D\x25\x00")))
+            any = 1;
     }
-    return ok ? SSLSOCKET__NAME_OK : SSLSOCKET__NAME_EKU_MISMATCH;
+    return ok && !any ? SSLSOCKET__NAME_OK : SSLSOCKET__NAME_EKU_MISMATCH;
 }
 
 SSLSOCKET__PRIVATE const char *
@@ -6023,6 +6359,699 @@ sslsocket_config_error_string(const sslsocket_config *cfg)
 }
 
 /* ==========================================================================
+   >>paths
+   The peer's chain, verified by the library: the certificates are kept
+   whole (SSLSOCKET_CERT_BUFFER_SIZE), then a bounded depth-first search
+   tries candidate issuers (same subject DN, the authority key identifier
+   first) until a path reaches a trust anchor.  Every signature is checked
+   by BearSSL's RSA and ECDSA code; the rules of RFC 5280 that BearSSL 0.6
+   lacks (name constraints on every CA, critical or not, and the anchor's;
+   EKU of the issuers; the anchor's validity) are applied here, and the
+   ones it had (validity, basic constraints and path length, key usage,
+   unknown critical extensions, key sizes) too, so that one search judges
+   every candidate path the same way.  Of the paths tried, the first
+   without problems wins; otherwise the problems of the best one are
+   reported (anchored beats a bad signature beats an unknown issuer).
+   ========================================================================== */
+
+#define SSLSOCKET__PATH_SIGS 64       /* signature checks per chain, at most */
+#define SSLSOCKET__PATH_STEPS 512     /* search steps per chain, at most */
+
+/* One certificate of the chain, split for the search. */
+typedef struct sslsocket__pc {
+    sslsocket__cert c;
+    br_x509_pkey key;               /* pointers into the DER */
+    int64_t not_before, not_after;
+    sslsocket__der nc, eku, ski, aki; /* extension values (n == 0: absent) */
+    int ok;                         /* parsed, key usable */
+    int ca, pathlen, ku;            /* ku: -1 absent, else the first two octets */
+    int self_issued;
+    unsigned problems;              /* its own: MALFORMED, CRITICAL_EXTENSION */
+} sslsocket__pc;
+
+/* The search over one chain. */
+typedef struct sslsocket__search {
+    sslsocket__pc *pc;              /* pc[0] is the leaf */
+    int n;
+    const br_x509_trust_anchor *ta;
+    size_t n_ta;
+    int64_t now;
+    int depth;                      /* certificates a path may have, anchor aside */
+    int server;                     /* the peer is a server: serverAuth */
+    unsigned char sig[SSLSOCKET_MAX_VERIFY_CHAIN][SSLSOCKET_MAX_VERIFY_CHAIN]; /* memo: r + 2 */
+    int sigs;                       /* signatures checked */
+    unsigned best;                  /* the best path's problems */
+    int best_rank;
+} sslsocket__search;
+
+
+/* A SubjectPublicKeyInfo (content) as BearSSL's key, pointing into it:
+   RSA, or EC on P-256/P-384/P-521 (the curves BearSSL verifies). */
+SSLSOCKET__PRIVATE int
+sslsocket__spki_pkey(sslsocket__der spki, br_x509_pkey *pk)
+{
+    sslsocket__der alg, oid, params, key, seq, n, e;
+    int ptag;
+    if (sslsocket__der_get(&spki, 0x30, &alg) < 0
+        || sslsocket__der_algid(alg, &oid, &ptag, &params) < 0
+        || sslsocket__der_get(&spki, 0x03, &key) < 0 || spki.n != 0 || key.n < 2
+        || key.p[0] != 0)
+        return -1;
+    key.p++;
+    key.n--;
+    memset(pk, 0, sizeof *pk);
+    if (sslsocket__der_eq(&oid, SSLSOCKET__OID("\x2A\x86\x48\x86\xF7\x0D\x01\x01\x01"))) {
+        if (sslsocket__der_get(&key, 0x30, &seq) < 0 || key.n != 0
+            || sslsocket__der_get(&seq, 0x02, &n) < 0 || sslsocket__der_get(&seq, 0x02, &e) < 0
+            || seq.n != 0)
+            return -1;
+        while (n.n > 1 && n.p[0] == 0) {
+            n.p++;
+            n.n--;
+        }
+        while (e.n > 1 && e.p[0] == 0) {
+            e.p++;
+            e.n--;
+        }
+        if (n.n == 0 || e.n == 0 || n.p[0] == 0 || n.n > 512)
+            return -1;
+        pk->key_type = BR_KEYTYPE_RSA;
+        pk->key.rsa.n = (unsigned char *)(uintptr_t)n.p;
+        pk->key.rsa.nlen = n.n;
+        pk->key.rsa.e = (unsigned char *)(uintptr_t)e.p;
+        pk->key.rsa.elen = e.n;
+        return 0;
+    }
+    if (sslsocket__der_eq(&oid, SSLSOCKET__OID("\x2A\x86\x48\xCE\x3D\x02\x01")) && ptag == 0x06) {
+        int curve = sslsocket__der_eq(&params, SSLSOCKET__OID("\x2A\x86\x48\xCE\x3D\x03\x01\x07"))
+                        ? BR_EC_secp256r1
+                    : sslsocket__der_eq(&params, SSLSOCKET__OID("\x2B\x81\x04\x00\x22"))
+                        ? BR_EC_secp384r1
+                    : sslsocket__der_eq(&params, SSLSOCKET__OID("\x2B\x81\x04\x00\x23"))
+                        ? BR_EC_secp521r1 : 0;
+        if (curve == 0 || key.n == 0 || key.p[0] != 0x04)
+            return -1;
+        pk->key_type = BR_KEYTYPE_EC;
+        pk->key.ec.curve = curve;
+        pk->key.ec.q = (unsigned char *)(uintptr_t)key.p;
+        pk->key.ec.qlen = key.n;
+        return 0;
+    }
+    return -1;
+}
+
+/* A key too weak to trust: RSA below 2048 bits. */
+SSLSOCKET__PRIVATE int
+sslsocket__pkey_weak(const br_x509_pkey *k)
+{
+    return k->key_type == BR_KEYTYPE_RSA
+           && (k->key.rsa.nlen < 256 || (k->key.rsa.nlen == 256 && k->key.rsa.n[0] < 0x80));
+}
+
+/* The signature of `c` under `k`, checked by BearSSL: 1 valid, 0 not,
+   -1 an algorithm BearSSL cannot check (RSA-PSS, Ed25519, MD5...). */
+SSLSOCKET__PRIVATE int
+sslsocket__sig_check(const sslsocket__cert *c, const br_x509_pkey *k)
+{
+    static const struct {
+        unsigned char last, ec, id, len;
+        const unsigned char *oid; /* DigestInfo OID for RSA */
+    } algs[] = {
+        {0x05, 0, br_sha1_ID, 20, BR_HASH_OID_SHA1},
+        {0x0E, 0, br_sha224_ID, 28, BR_HASH_OID_SHA224},
+        {0x0B, 0, br_sha256_ID, 32, BR_HASH_OID_SHA256},
+        {0x0C, 0, br_sha384_ID, 48, BR_HASH_OID_SHA384},
+        {0x0D, 0, br_sha512_ID, 64, BR_HASH_OID_SHA512},
+        {0x01, 1, br_sha1_ID, 20, NULL},
+        {0x31, 1, br_sha224_ID, 28, NULL},
+        {0x32, 1, br_sha256_ID, 32, NULL},
+        {0x33, 1, br_sha384_ID, 48, NULL},
+        {0x34, 1, br_sha512_ID, 64, NULL}
+    };
+    static const br_hash_class *const hashes[] = {
+        NULL, NULL, &br_sha1_vtable, &br_sha224_vtable, &br_sha256_vtable,
+        &br_sha384_vtable, &br_sha512_vtable
+    };
+    const sslsocket__der *o = &c->sig_oid;
+    br_hash_compat_context h;
+    unsigned char want[64], got[64];
+    size_t i;
+    int ec;
+    /* sha*WithRSAEncryption 1.2.840.113549.1.1.x; ecdsa-with-SHA1
+       1.2.840.10045.4.1, ecdsa-with-SHA2xx 1.2.840.10045.4.3.x */
+    if (o->n == 9 && memcmp(o->p, "\x2A\x86\x48\x86\xF7\x0D\x01\x01", 8) == 0)
+        ec = 0;
+    else if (o->n == 7 && memcmp(o->p, "\x2A\x86\x48\xCE\x3D\x04\x01", 7) == 0)
+        ec = 1;
+    else if (o->n == 8 && memcmp(o->p, "\x2A\x86\x48\xCE\x3D\x04\x03", 7) == 0)
+        ec = 1;
+    else
+        return -1;
+    for (i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+        unsigned last = ec && o->n == 8 ? 0x30u | o->p[7] : o->p[o->n - 1];
+        if (algs[i].ec != ec || algs[i].last != last || (ec && o->n == 8 && o->p[7] > 4))
+            continue;
+        hashes[algs[i].id]->init(&h.vtable);
+        hashes[algs[i].id]->update(&h.vtable, c->tbs_tlv.p, c->tbs_tlv.n);
+        hashes[algs[i].id]->out(&h.vtable, want);
+        if (ec)
+            return k->key_type == BR_KEYTYPE_EC
+                   && br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), want, algs[i].len,
+                                                       &k->key.ec, c->sig.p, c->sig.n) == 1;
+        return k->key_type == BR_KEYTYPE_RSA
+               && br_rsa_pkcs1_vrfy_get_default()(c->sig.p, c->sig.n, algs[i].oid, algs[i].len,
+                                                  &k->key.rsa, got) == 1
+               && memcmp(got, want, algs[i].len) == 0;
+    }
+    return -1;
+}
+
+/* Does an extendedKeyUsage value allow `server` (serverAuth) or client
+   authentication?  anyExtendedKeyUsage counts when `any_ok` (issuers). */
+SSLSOCKET__PRIVATE int
+sslsocket__eku_allows(sslsocket__der v, int server, int any_ok)
+{
+    sslsocket__der list, oid;
+    const unsigned char kp[8] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03,
+                                 (unsigned char)(server ? 1 : 2)};
+    int ok = 0;
+    if (sslsocket__der_get(&v, 0x30, &list) < 0 || v.n != 0)
+        return 0;
+    while (list.n > 0) {
+        if (sslsocket__der_get(&list, 0x06, &oid) < 0)
+            return 0;
+        if (sslsocket__der_eq(&oid, kp, sizeof kp)
+            || (any_ok && sslsocket__der_eq(&oid, SSLSOCKET__OID("\x55\x1D\x25\x00"))))
+            ok = 1;
+    }
+    return ok;
+}
+
+/* ---- name constraints (RFC 5280 4.2.1.10) ---- */
+
+/* ASCII case-insensitive: does `s` end with `suffix`? */
+SSLSOCKET__PRIVATE int
+sslsocket__ends_with(const unsigned char *s, size_t sn, const unsigned char *suf, size_t fn)
+{
+    size_t i;
+    if (fn > sn)
+        return 0;
+    for (i = 0; i < fn; i++)
+        if (sslsocket__host_lc(s[sn - fn + i]) != sslsocket__host_lc(suf[i]))
+            return 0;
+    return 1;
+}
+
+/* A DNS name or constraint: letters, digits, '-', '_', '.', no empty
+   label inside; `star` allows a leading "*." (a SAN, not a constraint). */
+SSLSOCKET__PRIVATE int
+sslsocket__nc_dns_ok(const unsigned char *p, size_t n, int star)
+{
+    size_t i;
+    if (star && n >= 2 && p[0] == '*' && p[1] == '.') {
+        p += 2;
+        n -= 2;
+        if (n == 0)
+            return 0;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned ch = p[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+              || ch == '-' || ch == '_' || ch == '.'))
+            return 0;
+        if (ch == '.' && i + 1 < n && p[i + 1] == '.')
+            return 0;
+    }
+    return 1;
+}
+
+/* A host (DNS name, possibly "*.x") within a dNSName or host constraint:
+   the constraint itself or below it; a constraint with a leading '.'
+   only below it (as OpenSSL); an empty constraint everything. */
+SSLSOCKET__PRIVATE int
+sslsocket__nc_host_in(const unsigned char *h, size_t hn, const unsigned char *b, size_t bn)
+{
+    if (bn == 0)
+        return 1;
+    if (hn > 1 && h[hn - 1] == '.')
+        hn--;
+    if (b[0] == '.')
+        return hn > bn && sslsocket__ends_with(h, hn, b, bn);
+    if (!sslsocket__ends_with(h, hn, b, bn))
+        return 0;
+    return hn == bn || h[hn - bn - 1] == '.';
+}
+
+/* Could the wildcard name "*.rest" stand for a name within `b`? (for an
+   excluded subtree: *.example.com covers the excluded bad.example.com) */
+SSLSOCKET__PRIVATE int
+sslsocket__nc_wild_covers(const unsigned char *h, size_t hn, const unsigned char *b, size_t bn)
+{
+    size_t i;
+    if (hn < 3 || h[0] != '*' || bn == 0)
+        return 0;
+    if (b[0] == '.') {
+        b++;
+        bn--;
+    }
+    /* b = "label.rest" with rest = h + 2 */
+    for (i = 0; i < bn && b[i] != '.'; i++) {
+    }
+    return i < bn && bn - i - 1 == hn - 2 && sslsocket__ends_with(b, bn, h + 2, hn - 2);
+}
+
+/* The host part of a URI ("scheme://[user@]host[:port][/...]"), or -1. */
+SSLSOCKET__PRIVATE int
+sslsocket__uri_host(sslsocket__der u, sslsocket__der *host)
+{
+    size_t i = 0, start, end;
+    while (i < u.n && u.p[i] != ':')
+        i++;
+    if (i == 0 || i + 2 >= u.n || u.p[i + 1] != '/' || u.p[i + 2] != '/')
+        return -1;
+    start = i + 3;
+    for (end = start; end < u.n && u.p[end] != '/' && u.p[end] != '?' && u.p[end] != '#'; end++)
+        if (u.p[end] == '@')
+            start = end + 1;
+    for (i = start; i < end && u.p[i] != ':'; i++) {
+    }
+    if (i == start || u.p[start] == '[')
+        return -1;
+    host->p = u.p + start;
+    host->n = i - start;
+    return 0;
+}
+
+/* Is a name of type `tag` (GeneralName tag: 0x81 rfc822Name, 0x82 dNSName,
+   0x86 URI, 0x87 iPAddress, 0xA4 directoryName) within the subtree base
+   `b` of the same type?  1 yes, 0 no, -1 the name cannot be judged. */
+SSLSOCKET__PRIVATE int
+sslsocket__nc_match(int tag, sslsocket__der b, sslsocket__der v, int excluded)
+{
+    size_t i, at;
+    sslsocket__der h, rb, rv;
+    switch (tag) {
+    case 0x82:
+        if (!sslsocket__nc_dns_ok(v.p, v.n, 1))
+            return -1;
+        return sslsocket__nc_host_in(v.p, v.n, b.p, b.n)
+               || (excluded && sslsocket__nc_wild_covers(v.p, v.n, b.p, b.n));
+    case 0x87:
+        if (!(v.n == 4 && b.n == 8) && !(v.n == 16 && b.n == 32))
+            return 0; /* the other family */
+        for (i = 0; i < v.n; i++)
+            if ((v.p[i] & b.p[v.n + i]) != (b.p[i] & b.p[v.n + i]))
+                return 0;
+        return 1;
+    case 0x81:
+        for (at = v.n; at > 0 && v.p[at - 1] != '@'; at--) {
+        }
+        if (at == 0 || at == v.n)
+            return -1;
+        for (i = 0; i < b.n && b.p[i] != '@'; i++) {
+        }
+        if (i < b.n) /* a whole mailbox */
+            return v.n == b.n && sslsocket__ends_with(v.p, v.n, b.p, b.n)
+                   && memcmp(v.p, b.p, at) == 0;
+        if (b.n > 0 && b.p[0] == '.')
+            return sslsocket__ends_with(v.p + at, v.n - at, b.p, b.n);
+        return v.n - at == b.n && sslsocket__ends_with(v.p + at, v.n - at, b.p, b.n);
+    case 0x86:
+        if (sslsocket__uri_host(v, &h) < 0)
+            return -1;
+        if (b.n > 0 && b.p[0] == '.')
+            return h.n > b.n && sslsocket__ends_with(h.p, h.n, b.p, b.n);
+        return h.n == b.n && sslsocket__ends_with(h.p, h.n, b.p, b.n);
+    case 0xA4:
+        /* the constraint's RDNs are the first RDNs of the name */
+        if (sslsocket__der_get(&b, 0x30, &rb) < 0 || b.n != 0)
+            return -1;
+        rv = v;
+        while (rb.n > 0) {
+            sslsocket__der x, y;
+            if (sslsocket__der_get(&rb, 0x31, &x) < 0)
+                return -1;
+            if (sslsocket__der_get(&rv, 0x31, &y) < 0)
+                return 0;
+            if (x.n != y.n || memcmp(x.p, y.p, x.n) != 0)
+                return 0;
+        }
+        return 1;
+    default:
+        return -1;
+    }
+}
+
+/* Is a NameConstraints value well formed?  Subtrees with minimum 0 and
+   no maximum (RFC 5280's profile), IP masks contiguous, DNS and host
+   constraints plain names. */
+SSLSOCKET__PRIVATE int
+sslsocket__nc_valid(sslsocket__der nc)
+{
+    sslsocket__der seq, trees, t, base;
+    int tag, k = 0, any = 0;
+    size_t i;
+    if (sslsocket__der_get(&nc, 0x30, &seq) < 0 || nc.n != 0)
+        return 0;
+    while (seq.n > 0) {
+        int want = k == 0 && sslsocket__der_peek(&seq, 0xA0) ? 0xA0 : 0xA1;
+        if (sslsocket__der_get(&seq, want, &trees) < 0 || trees.n == 0)
+            return 0;
+        k = 1;
+        any = 1;
+        while (trees.n > 0) {
+            if (sslsocket__der_get(&trees, 0x30, &t) < 0 || sslsocket__der_read(&t, &tag, &base) < 0
+                || t.n != 0) /* minimum / maximum: not in the profile */
+                return 0;
+            if (tag == 0x82 && base.n > 0 && !sslsocket__nc_dns_ok(base.p, base.n, 0))
+                return 0;
+            if (tag == 0x87) {
+                size_t half = base.n / 2;
+                int zero = 0;
+                if (base.n != 8 && base.n != 32)
+                    return 0;
+                for (i = 0; i < half * 8; i++) {
+                    int bit = (base.p[half + i / 8] >> (7 - i % 8)) & 1;
+                    if (bit && zero)
+                        return 0; /* a mask is leading ones */
+                    zero |= !bit;
+                }
+            }
+        }
+    }
+    return any;
+}
+
+/* Is one name (GeneralName tag and value) within the constraints `nc`
+   (a valid NameConstraints)?  A name of a type that has permitted
+   subtrees must fall in one of them, no name in an excluded one, and a
+   name that cannot be judged against a constraint of its type fails. */
+SSLSOCKET__PRIVATE int
+sslsocket__nc_name_ok(sslsocket__der nc, int tag, sslsocket__der v)
+{
+    sslsocket__der seq, trees, t, base;
+    int btag, r, seen = 0, hit = 0;
+    if (sslsocket__der_get(&nc, 0x30, &seq) < 0)
+        return 0;
+    while (seq.n > 0) {
+        int excluded;
+        if (sslsocket__der_read(&seq, &btag, &trees) < 0)
+            return 0;
+        excluded = btag == 0xA1;
+        while (trees.n > 0) {
+            if (sslsocket__der_get(&trees, 0x30, &t) < 0 || sslsocket__der_read(&t, &btag, &base) < 0)
+                return 0;
+            if (btag != tag)
+                continue;
+            r = sslsocket__nc_match(tag, base, v, excluded);
+            if (r < 0 || (excluded && r))
+                return 0;
+            if (!excluded) {
+                seen = 1;
+                hit |= r;
+            }
+        }
+    }
+    return !seen || hit;
+}
+
+/* Are all the names of `sub` (its SANs, and its subject as a
+   directoryName when not empty) within the constraints `nc`? */
+SSLSOCKET__PRIVATE int
+sslsocket__nc_permits(sslsocket__der nc, const sslsocket__cert *sub)
+{
+    sslsocket__der names, v;
+    int tag, r = sslsocket__cert_san(sub, &names);
+    if (r == SSLSOCKET__NAME_MALFORMED)
+        return 0;
+    while (r == SSLSOCKET__NAME_OK && names.n > 0) {
+        sslsocket__der dn;
+        if (sslsocket__der_read(&names, &tag, &v) < 0)
+            return 0;
+        dn = v; /* a directoryName SAN: [4] holding a Name */
+        if ((tag == 0xA4 && (sslsocket__der_get(&dn, 0x30, &v) < 0 || dn.n != 0))
+            || !sslsocket__nc_name_ok(nc, tag, v))
+            return 0;
+    }
+    return sub->subject.n == 0 || sslsocket__nc_name_ok(nc, 0xA4, sub->subject);
+}
+
+/* ---- the certificates and the search ---- */
+
+/* Split one certificate and read the extensions the search needs. */
+SSLSOCKET__PRIVATE void
+sslsocket__pc_parse(sslsocket__pc *pc, const unsigned char *der, size_t len)
+{
+    sslsocket__exts e;
+    sslsocket__der v, w;
+    int t;
+    memset(pc, 0, sizeof *pc);
+    pc->ku = -1;
+    pc->pathlen = -1;
+    if (der == NULL || sslsocket__cert_split(der, len, &pc->c) < 0) {
+        pc->problems |= SSLSOCKET__P(MALFORMED);
+        return;
+    }
+    v = pc->c.validity;
+    if (sslsocket__der_time(&v, &pc->not_before) < 0 || sslsocket__der_time(&v, &pc->not_after) < 0
+        || v.n != 0)
+        pc->problems |= SSLSOCKET__P(MALFORMED);
+    pc->self_issued = sslsocket__der_same(&pc->c.issuer, &pc->c.subject);
+    sslsocket__cert_exts(&pc->c, &e);
+    if (((e.present & SSLSOCKET__EXT_BC) && sslsocket__ext_bc(e.v[0], &pc->ca, &pc->pathlen) < 0)
+        || ((e.present & SSLSOCKET__EXT_KU) && (pc->ku = sslsocket__ext_ku(e.v[1])) < 0)
+        || ((e.present & SSLSOCKET__EXT_NC) && !sslsocket__nc_valid(e.v[3]))
+        || ((e.present & SSLSOCKET__EXT_SKI)
+            && (w = e.v[4], sslsocket__der_get(&w, 0x04, &pc->ski) < 0 || w.n != 0))
+        || ((e.present & SSLSOCKET__EXT_AKI)
+            && (w = e.v[5], sslsocket__der_get(&w, 0x30, &v) < 0 || w.n != 0
+                || (sslsocket__der_peek(&v, 0x80) && sslsocket__der_read(&v, &t, &pc->aki) < 0))))
+        pc->problems |= SSLSOCKET__P(MALFORMED);
+    pc->eku = e.v[2];
+    pc->nc = e.v[3];
+    pc->problems |= sslsocket__cert_rules(&pc->c, &e, pc->ca, pc->ku < 0 ? -1 : pc->ku);
+    pc->ok = sslsocket__spki_pkey(pc->c.spki, &pc->key) == 0;
+}
+
+/* A signature by a hash that collides: md2/md5/sha1 with RSA, ecdsa-with-SHA1. */
+SSLSOCKET__PRIVATE int
+sslsocket__weak_sig_oid(const sslsocket__der *o)
+{
+    return (o->n == 9 && memcmp(o->p, "\x2A\x86\x48\x86\xF7\x0D\x01\x01", 8) == 0
+            && (o->p[8] == 2 || o->p[8] == 4 || o->p[8] == 5))
+           || (o->n == 7 && memcmp(o->p, "\x2A\x86\x48\xCE\x3D\x04\x01", 7) == 0);
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__same_pkey(const br_x509_pkey *x, const br_x509_pkey *y)
+{
+    if (x->key_type != y->key_type)
+        return 0;
+    if (x->key_type == BR_KEYTYPE_RSA)
+        return x->key.rsa.nlen == y->key.rsa.nlen && x->key.rsa.elen == y->key.rsa.elen
+               && memcmp(x->key.rsa.n, y->key.rsa.n, x->key.rsa.nlen) == 0
+               && memcmp(x->key.rsa.e, y->key.rsa.e, x->key.rsa.elen) == 0;
+    return x->key_type == BR_KEYTYPE_EC && x->key.ec.curve == y->key.ec.curve
+           && x->key.ec.qlen == y->key.ec.qlen
+           && memcmp(x->key.ec.q, y->key.ec.q, x->key.ec.qlen) == 0;
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__popcount(unsigned m)
+{
+    int n = 0;
+    for (; m; m &= m - 1)
+        n++;
+    return n;
+}
+
+/* The problems of one path: path[0] the leaf .. path[len-1], then the
+   anchor `ta` (NULL: the path reached none). */
+SSLSOCKET__PRIVATE unsigned
+sslsocket__path_problems(const sslsocket__search *q, const int *path, int len,
+                         const br_x509_trust_anchor *ta)
+{
+    unsigned m = 0;
+    int i, j, below;
+    for (i = 0; i < len; i++) {
+        const sslsocket__pc *p = &q->pc[path[i]];
+        m |= p->problems;
+        if (q->now < p->not_before)
+            m |= SSLSOCKET__P(NOT_YET_VALID);
+        if (q->now > p->not_after)
+            m |= SSLSOCKET__P(EXPIRED);
+        if (p->ok && sslsocket__pkey_weak(&p->key))
+            m |= SSLSOCKET__P(WEAK_KEY);
+        if (i == 0)
+            continue; /* the leaf's own rules: sslsocket__x_own_checks */
+        if (!p->ca || p->c.version < 3)
+            m |= SSLSOCKET__P(NOT_CA);
+        if (p->ku >= 0 && !(p->ku & SSLSOCKET__KU_CERT_SIGN))
+            m |= SSLSOCKET__P(KEY_USAGE);
+        if (p->eku.n && !sslsocket__eku_allows(p->eku, q->server, 1))
+            m |= SSLSOCKET__P(EKU);
+        if (!p->self_issued && sslsocket__weak_sig_oid(&p->c.sig_oid))
+            m |= SSLSOCKET__P(WEAK_SIGNATURE);
+        if (p->pathlen >= 0) {
+            /* intermediates below it, self-issued ones aside (4.2.1.9) */
+            for (below = 0, j = 1; j < i; j++)
+                below += !q->pc[path[j]].self_issued;
+            if (below > p->pathlen)
+                m |= SSLSOCKET__P(CHAIN_TOO_LONG);
+        }
+        if (p->nc.n)
+            for (j = 0; j < i; j++)
+                if ((j == 0 || !q->pc[path[j]].self_issued)
+                    && !sslsocket__nc_permits(p->nc, &q->pc[path[j]].c))
+                    m |= SSLSOCKET__P(NAME_CONSTRAINTS);
+    }
+    /* the depth counts the leaf and the intermediates, self-issued ones
+       aside (a CA's key rollover does not lengthen the path) */
+    for (below = 1, j = 1; j < len; j++)
+        below += !q->pc[path[j]].self_issued;
+    if (below > q->depth)
+        m |= SSLSOCKET__P(CHAIN_TOO_LONG);
+    if (ta != NULL) {
+        sslsocket__ta_extra tx;
+        sslsocket__der nc, eku;
+        sslsocket__ta_extra_get(ta, &tx, &nc, &eku);
+        if (q->now < tx.not_before)
+            m |= SSLSOCKET__P(NOT_YET_VALID);
+        if (q->now > tx.not_after)
+            m |= SSLSOCKET__P(EXPIRED);
+        m |= tx.problems;
+        if (eku.n && !sslsocket__eku_allows(eku, q->server, 1))
+            m |= SSLSOCKET__P(EKU);
+        if (nc.n && !sslsocket__nc_valid(nc))
+            m |= SSLSOCKET__P(MALFORMED);
+        else if (nc.n)
+            for (j = 0; j < len; j++)
+                if ((j == 0 || !q->pc[path[j]].self_issued)
+                    && !sslsocket__nc_permits(nc, &q->pc[path[j]].c))
+                    m |= SSLSOCKET__P(NAME_CONSTRAINTS);
+        if (sslsocket__pkey_weak(&ta->pkey))
+            m |= SSLSOCKET__P(WEAK_KEY);
+    }
+    return m;
+}
+
+/* A path is complete (or dead): keep it if it is the best so far.  Rank
+   0 reached an anchor, 1 reached an anchor's name but not its signature,
+   2 ended on a bad signature, 3 on an unknown issuer. */
+SSLSOCKET__PRIVATE void
+sslsocket__path_offer(sslsocket__search *q, const int *path, int len,
+                      const br_x509_trust_anchor *ta, int rank, unsigned extra)
+{
+    unsigned m = sslsocket__path_problems(q, path, len, ta) | extra;
+    if (rank < q->best_rank
+        || (rank == q->best_rank && sslsocket__popcount(m) < sslsocket__popcount(q->best))) {
+        q->best = m;
+        q->best_rank = rank;
+    }
+}
+
+/* The signature on certificate `child` by `k` (of certificate `issuer`,
+   or of an anchor when -1): 1 good, else the problem bits of the edge. */
+SSLSOCKET__PRIVATE unsigned
+sslsocket__path_sig(sslsocket__search *q, int child, int issuer, const br_x509_pkey *k)
+{
+    const sslsocket__pc *c = &q->pc[child];
+    unsigned char *memo = issuer >= 0 ? &q->sig[child][issuer] : NULL;
+    int r;
+    if (memo && *memo)
+        r = *memo - 2;
+    else if (q->sigs >= SSLSOCKET__PATH_SIGS)
+        return SSLSOCKET__P(CHAIN_TOO_LONG); /* the search's work is bounded */
+    else {
+        q->sigs++;
+        r = sslsocket__sig_check(&c->c, k);
+        if (memo)
+            *memo = (unsigned char)(r + 2);
+    }
+    if (r == 1)
+        return 1;
+    if (r == 0)
+        return SSLSOCKET__P(BAD_SIGNATURE);
+    return sslsocket__weak_sig_oid(&c->c.sig_oid) ? SSLSOCKET__P(WEAK_SIGNATURE)
+                                                  : SSLSOCKET__P(INVALID_CHAIN);
+}
+
+
+/* Depth-first over candidate issuers, without recursion: anchors first,
+   then the chain's certificates whose subject is the issuer (those whose
+   key identifier matches first).  Returns the best path's problems. */
+SSLSOCKET__PRIVATE unsigned
+sslsocket__path_search(sslsocket__search *q)
+{
+    int path[SSLSOCKET_MAX_VERIFY_CHAIN], next[SSLSOCKET_MAX_VERIFY_CHAIN];
+    int found[SSLSOCKET_MAX_VERIFY_CHAIN];
+    int d = 0, steps = 0, i;
+    size_t total = q->n_ta + 2 * (size_t)q->n;
+    path[0] = 0;
+    next[0] = 0;
+    found[0] = 0;
+    q->best = SSLSOCKET__P(UNTRUSTED);
+    q->best_rank = 4;
+    while (d >= 0 && steps++ < SSLSOCKET__PATH_STEPS) {
+        const sslsocket__pc *c = &q->pc[path[d]];
+        size_t cand = (size_t)next[d]++;
+        const sslsocket__pc *cj;
+        unsigned e;
+        int j, by_id, in_path;
+        if (cand >= total) {
+            if (!found[d])
+                sslsocket__path_offer(q, path, d + 1, NULL, 3, SSLSOCKET__P(UNTRUSTED));
+            d--;
+            continue;
+        }
+        if (cand < q->n_ta) {
+            const br_x509_trust_anchor *a = &q->ta[cand];
+            sslsocket__der dn;
+            dn.p = a->dn.data;
+            dn.n = a->dn.len;
+            if (d == 0 && !(a->flags & BR_X509_TA_CA) && c->ok
+                && sslsocket__der_same(&dn, &c->c.subject_tlv)
+                && sslsocket__same_pkey(&a->pkey, &c->key)) {
+                /* direct trust: the leaf itself is the anchor */
+                found[0] = 1;
+                sslsocket__path_offer(q, path, 1, a, 0, 0);
+            } else if ((a->flags & BR_X509_TA_CA) && sslsocket__der_same(&dn, &c->c.issuer_tlv)) {
+                found[d] = 1;
+                e = sslsocket__path_sig(q, path[d], -1, &a->pkey);
+                sslsocket__path_offer(q, path, d + 1, a, e == 1 ? 0 : 1, e == 1 ? 0 : e);
+            }
+            if (q->best_rank == 0 && q->best == 0)
+                return 0;
+            continue;
+        }
+        j = (int)((cand - q->n_ta) % (size_t)q->n);
+        cj = &q->pc[j];
+        for (in_path = 0, i = 0; i <= d; i++)
+            in_path |= path[i] == j;
+        if (in_path || !cj->ok || !sslsocket__der_same(&cj->c.subject_tlv, &c->c.issuer_tlv))
+            continue;
+        by_id = c->aki.n == 0 || cj->ski.n == 0 || sslsocket__der_same(&c->aki, &cj->ski);
+        if (by_id != ((cand - q->n_ta) < (size_t)q->n))
+            continue; /* first pass: identifiers agree (or are absent); then the others */
+        found[d] = 1;
+        if (d + 1 >= SSLSOCKET_MAX_VERIFY_CHAIN) {
+            sslsocket__path_offer(q, path, d + 1, NULL, 3, SSLSOCKET__P(CHAIN_TOO_LONG));
+            continue;
+        }
+        e = sslsocket__path_sig(q, path[d], j, &cj->key);
+        if (e != 1) {
+            sslsocket__path_offer(q, path, d + 1, NULL, 2, e);
+            continue;
+        }
+        d++;
+        path[d] = j;
+        next[d] = 0;
+        found[d] = 0;
+    }
+    return q->best_rank == 4 ? SSLSOCKET__P(UNTRUSTED) : q->best;
+}
+
+/* ==========================================================================
    >>verify
    The X.509 class the engine talks to.  It feeds br_x509_minimal (chain,
    signatures, anchors, constraints) without a server name, keeps the
@@ -6112,28 +7141,6 @@ sslsocket__problem_br_err(int code)
     }
 }
 
-/* br_x509_minimal's verdict as a problem code. */
-SSLSOCKET__PRIVATE int
-sslsocket__minimal_problem(int err)
-{
-    switch (err) {
-    case 0:
-    case BR_ERR_X509_OK: return 0;
-    case BR_ERR_X509_NOT_TRUSTED: return SSLSOCKET_SSLERR_UNTRUSTED;
-    case BR_ERR_X509_EXPIRED: return SSLSOCKET_SSLERR_EXPIRED;
-    case BR_ERR_X509_BAD_SIGNATURE: return SSLSOCKET_SSLERR_BAD_SIGNATURE;
-    case BR_ERR_X509_CRITICAL_EXTENSION: return SSLSOCKET_SSLERR_CRITICAL_EXTENSION;
-    case BR_ERR_X509_NOT_CA: return SSLSOCKET_SSLERR_NOT_CA;
-    case BR_ERR_X509_FORBIDDEN_KEY_USAGE: return SSLSOCKET_SSLERR_KEY_USAGE;
-    case BR_ERR_X509_WEAK_PUBLIC_KEY: return SSLSOCKET_SSLERR_WEAK_KEY;
-    case BR_ERR_X509_LIMIT_EXCEEDED: return SSLSOCKET_SSLERR_CHAIN_TOO_LONG;
-    case BR_ERR_X509_EMPTY_CHAIN: return SSLSOCKET_SSLERR_NO_PEER_CERTIFICATE;
-    case BR_ERR_X509_DN_MISMATCH: return SSLSOCKET_SSLERR_INVALID_CHAIN;
-    default: return err >= 33 && err <= 49 ? SSLSOCKET_SSLERR_MALFORMED
-                                           : SSLSOCKET_SSLERR_INVALID_CHAIN;
-    }
-}
-
 SSLSOCKET__PRIVATE int64_t
 sslsocket__unix_time(const sslsocket *s)
 {
@@ -6142,7 +7149,6 @@ sslsocket__unix_time(const sslsocket *s)
 }
 
 #define SSLSOCKET__X(ctx) ((sslsocket__x509 *)(void *)(ctx))
-#define SSLSOCKET__MIN(x) (&(x)->minimal.vtable)
 
 SSLSOCKET__PRIVATE void
 sslsocket__x_start_chain(const br_x509_class **ctx, const char *server_name)
@@ -6152,6 +7158,7 @@ sslsocket__x_start_chain(const br_x509_class **ctx, const char *server_name)
     x->n_certs = 0;
     x->capture_len = 0;
     x->capture_overflow = 0;
+    x->dropped = 0;
     x->pkey_ok = 0;
     /* a renegotiation must show the certificate of the first handshake */
     x->had_leaf = (x->sock->flags & SSLSOCKET__F_HS_DONE) && x->sock->have_peer;
@@ -6163,7 +7170,6 @@ sslsocket__x_start_chain(const br_x509_class **ctx, const char *server_name)
     x->cap_end = 0;
     memset(x->der_len, 0, sizeof x->der_len);
     memset(x->sock->chain, 0, sizeof x->sock->chain);
-    x->minimal.vtable->start_chain(SSLSOCKET__MIN(x), NULL);
 }
 
 /* Where the peer's certificates are kept while the chain is checked: the
@@ -6178,34 +7184,25 @@ sslsocket__x_start_chain(const br_x509_class **ctx, const char *server_name)
 #endif
 #define SSLSOCKET__CBUF_SIZE(s) sizeof SSLSOCKET__CBUF(s)
 
-/* br_x509_minimal checks validity at this time (see x_end_cert for the
-   leaf, which is clamped into its own validity when our check failed). */
-SSLSOCKET__PRIVATE void
-sslsocket__x_set_time(sslsocket__x509 *x, int64_t t)
-{
-    br_x509_minimal_set_time(&x->minimal, (uint32_t)(t / 86400 + 719528), (uint32_t)(t % 86400));
-}
-
+/* Every certificate is kept whole, one after the other, while they fit;
+   the path search runs on them at end_chain. */
 SSLSOCKET__PRIVATE void
 sslsocket__x_start_cert(const br_x509_class **ctx, uint32_t length)
 {
     sslsocket__x509 *x = SSLSOCKET__X(ctx);
     sslsocket *s = x->sock;
-    if (++x->n_certs == 1) {
-        x->capture_overflow = length > SSLSOCKET__CBUF_SIZE(s) || !SSLSOCKET__CBUF_FREE(s);
+    int i = x->n_certs++;
+    (void)s; /* (only the shared read buffer needs it) */
+    x->cap_off = x->cap_end;
+    x->cap_len = 0;
+    x->cap_ok = SSLSOCKET__CBUF_FREE(s) && i < SSLSOCKET_MAX_VERIFY_CHAIN
+                && (size_t)x->cap_off + length <= SSLSOCKET__CBUF_SIZE(s);
+    if (i == 0) {
+        x->capture_overflow = !x->cap_ok;
         x->capture_len = 0;
-        if (x->capture_overflow) /* streamed to br_x509_minimal as it comes */
-            sslsocket__x_set_time(x, sslsocket__unix_time(s));
-    } else {
-        /* issuers are kept behind the leaf while they fit, for the chain
-           summary and sslsocket_peer_certificate_der; they go to
-           br_x509_minimal at once */
-        x->cap_off = x->cap_end;
-        x->cap_len = 0;
-        x->cap_ok = SSLSOCKET__CBUF_FREE(s) && x->n_certs - 1 <= SSLSOCKET_MAX_PEER_CHAIN
-                    && (size_t)x->cap_off + length <= SSLSOCKET__CBUF_SIZE(s);
     }
-    x->minimal.vtable->start_cert(SSLSOCKET__MIN(x), length);
+    if (!x->cap_ok)
+        x->dropped++;
 }
 
 SSLSOCKET__PRIVATE void
@@ -6213,28 +7210,18 @@ sslsocket__x_append(const br_x509_class **ctx, const unsigned char *buf, size_t 
 {
     sslsocket__x509 *x = SSLSOCKET__X(ctx);
     sslsocket *s = x->sock;
-    unsigned char *cb = SSLSOCKET__CBUF(s);
-    if (x->n_certs == 1 && !x->capture_overflow) {
-        if ((size_t)x->capture_len + len > SSLSOCKET__CBUF_SIZE(s)) {
-            /* more than the engine announced: stream the rest */
+    if (!x->cap_ok)
+        return;
+    if ((size_t)(x->cap_off + x->cap_len) + len > SSLSOCKET__CBUF_SIZE(s)) {
+        /* more than the engine announced */
+        x->cap_ok = 0;
+        x->dropped++;
+        if (x->n_certs == 1)
             x->capture_overflow = 1;
-            sslsocket__x_set_time(x, sslsocket__unix_time(s));
-            x->minimal.vtable->append(SSLSOCKET__MIN(x), cb, (size_t)x->capture_len);
-        } else {
-            memcpy(cb + x->capture_len, buf, len);
-            x->capture_len += (int)len;
-            return; /* fed to br_x509_minimal at end_cert, once the time is set */
-        }
+        return;
     }
-    if (x->n_certs > 1 && x->cap_ok) {
-        if ((size_t)(x->cap_off + x->cap_len) + len <= SSLSOCKET__CBUF_SIZE(s)) {
-            memcpy(cb + x->cap_off + x->cap_len, buf, len);
-            x->cap_len += (int)len;
-        } else {
-            x->cap_ok = 0;
-        }
-    }
-    x->minimal.vtable->append(SSLSOCKET__MIN(x), buf, len);
+    memcpy(SSLSOCKET__CBUF(s) + x->cap_off + x->cap_len, buf, len);
+    x->cap_len += (int)len;
 }
 
 /* Decode the end-entity key ourselves: br_x509_minimal withholds it when
@@ -6283,45 +7270,35 @@ sslsocket__x_end_cert(const br_x509_class **ctx)
     sslsocket__x509 *x = SSLSOCKET__X(ctx);
     sslsocket *s = x->sock;
     unsigned char *cb = SSLSOCKET__CBUF(s);
-    if (x->n_certs == 1 && !x->capture_overflow) {
-        int64_t now = sslsocket__unix_time(s), t = now;
-        size_t len = (size_t)x->capture_len;
+    int i = x->n_certs - 1;
+    s->n_chain = x->n_certs;
+    if (!x->cap_ok)
+        return;
+    x->der_off[i] = x->cap_off;
+    x->der_len[i] = x->cap_len;
+    x->cap_end = x->cap_off + x->cap_len;
+    if (i == 0) {
+        int64_t now = sslsocket__unix_time(s);
+        size_t len = (size_t)x->cap_len;
+        x->capture_len = x->cap_len;
         if (sslsocket__cert_parse(cb, len, &s->peer) == 0) {
             s->have_peer = 1;
-            /* Our own validity check names expired vs not-yet-valid; the
-               chain is then checked at a time inside the leaf's validity, so
-               BearSSL's one-error verdict is left for the other problems. */
-            if (now > s->peer.not_after) {
+            /* named here, before the chain's other problems */
+            if (now > s->peer.not_after)
                 sslsocket__problem(s, SSLSOCKET_SSLERR_EXPIRED);
-                t = s->peer.not_after;
-            } else if (now < s->peer.not_before) {
+            else if (now < s->peer.not_before)
                 sslsocket__problem(s, SSLSOCKET_SSLERR_NOT_YET_VALID);
-                t = s->peer.not_before;
-            }
         }
-        sslsocket__x_set_time(x, t);
         sslsocket__x_own_key(x, cb, len);
-        x->minimal.vtable->append(SSLSOCKET__MIN(x), cb, len);
-        x->cap_end = x->capture_len;
-    }
-    if (x->n_certs > 1 && x->cap_ok) {
+    } else if (i <= SSLSOCKET_MAX_PEER_CHAIN) {
         sslsocket_cert_info ci; /* on the stack: only the summary is kept */
-        sslsocket_chain_entry *e = &s->chain[x->n_certs - 2];
+        sslsocket_chain_entry *e = &s->chain[i - 1];
         if (sslsocket__cert_parse(cb + x->cap_off, (size_t)x->cap_len, &ci) == 0) {
             sslsocket__fmt(e->subject, sizeof e->subject, "%s", ci.subject);
             sslsocket__fmt(e->issuer, sizeof e->issuer, "%s", ci.issuer);
             memcpy(e->sha256, ci.sha256, sizeof e->sha256);
-            x->der_off[x->n_certs - 2] = x->cap_off;
-            x->der_len[x->n_certs - 2] = x->cap_len;
-            x->cap_end = x->cap_off + x->cap_len;
-            /* SHA-1 or MD5 on an intermediate too; a self-issued one (a
-               root sent along) is an anchor's business */
-            if (strcmp(ci.subject, ci.issuer) != 0 && sslsocket__weak_sig(ci.sig_alg))
-                sslsocket__problem(s, SSLSOCKET_SSLERR_WEAK_SIGNATURE);
         }
     }
-    s->n_chain = x->n_certs;
-    x->minimal.vtable->end_cert(SSLSOCKET__MIN(x));
 }
 
 /* The name checks' verdicts as problem codes. */
@@ -6408,9 +7385,41 @@ sslsocket__x_leaf_rules(sslsocket__x509 *x, const unsigned char *der, size_t len
         sslsocket__problem(s, SSLSOCKET_SSLERR_MALFORMED);
 }
 
-/* Host name, IP, EKU, depth and pin checks on the captured leaf. */
+/* The chain: the path search over the certificates kept. */
 SSLSOCKET__PRIVATE void
-sslsocket__x_own_checks(sslsocket__x509 *x, int minimal_err)
+sslsocket__x_chain(sslsocket__x509 *x)
+{
+    sslsocket *s = x->sock;
+    const unsigned char *cb = SSLSOCKET__CBUF(s);
+    sslsocket__pc pc[SSLSOCKET_MAX_VERIFY_CHAIN];
+    sslsocket__search q;
+    unsigned m;
+    int i, code;
+    if (x->capture_overflow) {
+        sslsocket__problem(s, SSLSOCKET_SSLERR_UNTRUSTED); /* (and TOO_LARGE) */
+        return;
+    }
+    memset(&q, 0, sizeof q);
+    q.pc = pc;
+    for (i = 0; i < x->n_certs && i < SSLSOCKET_MAX_VERIFY_CHAIN; i++)
+        if (x->der_len[i] > 0)
+            sslsocket__pc_parse(&pc[q.n++], cb + x->der_off[i], (size_t)x->der_len[i]);
+    q.ta = x->ta;
+    q.n_ta = x->n_ta;
+    q.now = sslsocket__unix_time(s);
+    q.depth = sslsocket__cfg(s)->verify_depth;
+    q.server = !(s->flags & SSLSOCKET__F_SERVER);
+    m = sslsocket__path_search(&q);
+    if (m && x->dropped) /* what was not kept might have made a path */
+        m |= SSLSOCKET__P(TOO_LARGE);
+    for (code = 1; code < SSLSOCKET_SSLERR_COUNT_; code++)
+        if (m & SSLSOCKET_SSLERR_MASK(code))
+            sslsocket__problem(s, code);
+}
+
+/* Host name, IP, EKU and pin checks on the captured leaf, after the chain. */
+SSLSOCKET__PRIVATE void
+sslsocket__x_own_checks(sslsocket__x509 *x)
 {
     sslsocket *s = x->sock;
     const sslsocket_config *cfg = sslsocket__cfg(s);
@@ -6418,17 +7427,12 @@ sslsocket__x_own_checks(sslsocket__x509 *x, int minimal_err)
     size_t len = (size_t)x->capture_len;
     int server_side = (s->flags & SSLSOCKET__F_SERVER) != 0;
     const char *name = s->verify_name[0] ? s->verify_name : s->host;
-    int p = sslsocket__minimal_problem(minimal_err);
 
     if (x->n_certs == 0) {
         sslsocket__problem(s, SSLSOCKET_SSLERR_NO_PEER_CERTIFICATE);
         return;
     }
-    /* an expiry BearSSL saw at the clamped time belongs to another cert */
-    if (p)
-        sslsocket__problem(s, p);
-    if (x->n_certs > cfg->verify_depth)
-        sslsocket__problem(s, SSLSOCKET_SSLERR_CHAIN_TOO_LONG);
+    sslsocket__x_chain(x);
     if (x->capture_overflow || !s->have_peer) {
         /* A check that cannot be made failed: ignoring TOO_LARGE alone
            must not accept a CA-signed certificate for any name. */
@@ -6471,14 +7475,13 @@ sslsocket__x_end_chain(const br_x509_class **ctx)
 {
     sslsocket__x509 *x = SSLSOCKET__X(ctx);
     sslsocket *s = x->sock;
-    unsigned err = x->minimal.vtable->end_chain(SSLSOCKET__MIN(x));
     int bad;
 
     if (s->verify_mode == SSLSOCKET_VERIFY_NONE) {
         s->n_ssl_errors = 0;
         return 0;
     }
-    sslsocket__x_own_checks(x, (int)err);
+    sslsocket__x_own_checks(x);
     bad = sslsocket__unignored(s);
     /* In a renegotiation the data phase is running: problems are reported
        at once, and VERIFY_PEER fails there even in decision mode (there
@@ -6491,18 +7494,28 @@ sslsocket__x_end_chain(const br_x509_class **ctx)
     return 0;
 }
 
+/* The leaf's key for the engine, with the uses its key usage allows
+   (both when it has problems: the verify mode decides about those). */
 SSLSOCKET__PRIVATE const br_x509_pkey *
 sslsocket__x_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
 {
-    sslsocket__x509 *x = SSLSOCKET__X(ctx);
-    const br_x509_pkey *k = x->minimal.vtable->get_pkey(
-        (const br_x509_class *const *)SSLSOCKET__MIN(x), usages);
-    if (k)
-        return k;
+    const sslsocket__x509 *x = (const sslsocket__x509 *)(const void *)ctx;
+    const sslsocket *s = x->sock;
     if (!x->pkey_ok)
         return NULL;
-    if (usages)
-        *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+    if (usages) {
+        unsigned u = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+        sslsocket__cert c;
+        sslsocket__der v, bits;
+        if (s->n_ssl_errors == 0
+            && sslsocket__cert_split(SSLSOCKET__CBUF(s), (size_t)x->capture_len, &c) == 0
+            && sslsocket__cert_ext(&c, SSLSOCKET__OID("\x55\x1D\x0F"), &v) == 1
+            && sslsocket__der_get(&v, 0x03, &bits) == 0 && bits.n >= 2)
+            /* digitalSignature; keyEncipherment or keyAgreement */
+            u = ((bits.p[1] & 0x80) ? BR_KEYTYPE_SIGN : 0u)
+                | ((bits.p[1] & 0x28) ? BR_KEYTYPE_KEYX : 0u);
+        *usages = u;
+    }
     return &x->pkey;
 }
 
@@ -7231,8 +8244,8 @@ sslsocket__engine_setup(sslsocket *s, const sslsocket_config *cfg)
 SSLSOCKET__PRIVATE void
 sslsocket__x509_setup(sslsocket *s, const br_x509_trust_anchor *ta, size_t n_ta)
 {
-    sslsocket__x509_minimal_init(&s->x509.minimal, ta, n_ta);
-    br_x509_minimal_set_minrsa(&s->x509.minimal, 256); /* RSA >= 2048 bits (BearSSL: 1017) */
+    s->x509.ta = ta;
+    s->x509.n_ta = n_ta;
     s->x509.vtable = &sslsocket__x509_vtable;
     s->x509.sock = s;
     br_ssl_engine_set_x509(SSLSOCKET__ENG(s), &s->x509.vtable);
@@ -9154,19 +10167,13 @@ sslsocket_peer_certificate_der(const sslsocket *s, int i, size_t *len)
     if (len)
         *len = 0;
     if (s == NULL || len == NULL || SSLSOCKET_CERT_BUFFER_SIZE == 0 || !s->have_peer
-        || i < 0 || i >= s->n_chain || i > SSLSOCKET_MAX_PEER_CHAIN)
+        || i < 0 || i >= s->n_chain)
         return NULL;
     x = &s->x509;
-    if (i == 0) {
-        if (x->capture_overflow)
-            return NULL;
-        *len = (size_t)x->capture_len;
-        return SSLSOCKET__CBUF(s);
-    }
-    if (x->der_len[i - 1] == 0)
+    if (i >= SSLSOCKET_MAX_VERIFY_CHAIN || x->der_len[i] == 0)
         return NULL;
-    *len = (size_t)x->der_len[i - 1];
-    return SSLSOCKET__CBUF(s) + x->der_off[i - 1];
+    *len = (size_t)x->der_len[i];
+    return SSLSOCKET__CBUF(s) + x->der_off[i];
 }
 
 SSLSOCKET__DEF int sslsocket_ssl_error_count(const sslsocket *s)
