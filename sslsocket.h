@@ -221,7 +221,11 @@
                CA certificate as the leaf unless it is itself an anchor or
                pinned: CA_AS_LEAF; a key usage that allows TLS; serial
                1..20 bytes, not zero; RSA modulus of whole bytes:
-               MALFORMED); host name, IP, leaf EKU (absent is fine;
+               MALFORMED); revocation by the config's CRLs
+               (sslsocket_config_add_crl_*: a CRL counts when its issuer
+               DN is the certificate's, its signature verifies under the
+               issuer's key in the path and that key may sign CRLs:
+               REVOKED); host name, IP, leaf EKU (absent is fine;
                anyExtendedKeyUsage is refused, alone or not), verify depth,
                SPKI pins, every problem collected, the ignore list, the
                caller's decision
@@ -236,8 +240,9 @@
    x509-limbo's server cases (tests/limbo, run by make test): 103 of 106
    answered as the suite says; the three others are listed with their
    reasons in tests/limbo/known.txt.
-   Not checked: OCSP, certificate policies (no policy processing: the
-   policy extensions are accepted, critical or not).
+   Not checked: OCSP, CRL distribution points (no fetching: only the CRLs
+   given), certificate policies (no policy processing: the policy
+   extensions are accepted, critical or not).
 
    >>server
    ========
@@ -363,6 +368,7 @@
    SSLSOCKET_MAX_SSL_ERRORS       16          certificate problems recorded
    SSLSOCKET_MAX_CHAIN            8           own certificate chain length
    SSLSOCKET_MAX_PINS             8           SPKI pins per config
+   SSLSOCKET_MAX_CRLS             16          CRLs per config
    SSLSOCKET_MAX_ALPN             8           ALPN protocols per config
    SSLSOCKET_MAX_NAMESERVERS      3           resolver servers per config
    SSLSOCKET_MAX_IDENTITIES       4           certificate+key pairs (SNI)
@@ -404,6 +410,9 @@
 #endif
 #ifndef SSLSOCKET_MAX_CHAIN
 #define SSLSOCKET_MAX_CHAIN 8
+#endif
+#ifndef SSLSOCKET_MAX_CRLS
+#define SSLSOCKET_MAX_CRLS 16
 #endif
 #ifndef SSLSOCKET_MAX_PINS
 #define SSLSOCKET_MAX_PINS 8
@@ -719,6 +728,8 @@ typedef struct sslsocket_config {
     int client_sessions_off;
     unsigned char pins[SSLSOCKET_MAX_PINS][32];
     size_t n_pins;
+    br_x509_certificate crls[SSLSOCKET_MAX_CRLS]; /* DER in the arena */
+    size_t n_crls;
     int lookup_ms, connect_ms, handshake_ms, idle_ms, close_ms;
     int release_ms;           /* idle buffer release, 0 = never */
     sslsocket_address nameservers[SSLSOCKET_MAX_NAMESERVERS];
@@ -872,6 +883,17 @@ SSLSOCKET_API int sslsocket_config_init(sslsocket_config *cfg, void *storage, si
 SSLSOCKET_API int sslsocket_config_add_ca_mem(sslsocket_config *cfg, const void *data, size_t len);
 SSLSOCKET_API int sslsocket_config_add_ca_file(sslsocket_config *cfg, const char *path);
 SSLSOCKET_API int sslsocket_config_add_ca_dir(sslsocket_config *cfg, const char *path);
+/* Certificate revocation lists (PEM "X509 CRL" blocks, or one DER CRL):
+   a certificate of the peer's chain listed by a CRL that its issuer
+   signed (the issuer's key usage allowing cRLSign) is REVOKED.  The CRL's
+   signature is checked when it is used; at load, its structure (and no
+   unknown critical extension).  A CRL past its nextUpdate still revokes
+   what it lists.  At most SSLSOCKET_MAX_CRLS per config, kept in its
+   storage.  Returns the number of CRLs added, or -1 with
+   sslsocket_config_error_string(). */
+SSLSOCKET_API int sslsocket_config_add_crl_mem(sslsocket_config *cfg, const void *data,
+                                               size_t len);
+SSLSOCKET_API int sslsocket_config_add_crl_file(sslsocket_config *cfg, const char *path);
 SSLSOCKET_API int sslsocket_config_use_system_ca(sslsocket_config *cfg);
 /* Number of trust anchors loaded so far. */
 SSLSOCKET_API size_t sslsocket_config_ca_count(const sslsocket_config *cfg);
@@ -3311,6 +3333,92 @@ sslsocket__ext_ku(sslsocket__der v)
     return (w.p[1] << 8) | (w.n > 2 ? w.p[2] : 0);
 }
 
+/* A CertificateList (RFC 5280 5.1), split: the signed part as a
+   certificate's (sslsocket__sig_check reads tbs_tlv, sig_oid, sig). */
+typedef struct sslsocket__crl {
+    sslsocket__cert signed_part;    /* only tbs_tlv, sig_oid, sig and issuer_tlv */
+    int64_t this_update, next_update; /* next_update 0: none */
+    sslsocket__der revoked;         /* SEQUENCE OF revoked entries (content) */
+} sslsocket__crl;
+
+SSLSOCKET__PRIVATE int
+sslsocket__crl_split(const unsigned char *der, size_t len, sslsocket__crl *crl)
+{
+    sslsocket__der d, list, tbs, alg, alg2, bits, v, exts, ext, id, crit, val;
+    int t;
+    memset(crl, 0, sizeof *crl);
+    d.p = der;
+    d.n = len;
+    if (sslsocket__der_get(&d, 0x30, &list) < 0 || d.n != 0
+        || (crl->signed_part.tbs_tlv.p = list.p, sslsocket__der_get(&list, 0x30, &tbs) < 0)
+        || (crl->signed_part.tbs_tlv.n = (size_t)(list.p - crl->signed_part.tbs_tlv.p),
+            sslsocket__der_get(&list, 0x30, &alg2) < 0)
+        || sslsocket__der_get(&list, 0x03, &bits) < 0 || list.n != 0 || bits.n < 2
+        || bits.p[0] != 0)
+        return -1;
+    crl->signed_part.sig.p = bits.p + 1;
+    crl->signed_part.sig.n = bits.n - 1;
+    if (sslsocket__der_peek(&tbs, 0x02)
+        && (sslsocket__der_get(&tbs, 0x02, &v) < 0 || v.n != 1 || v.p[0] != 1))
+        return -1; /* v2 */
+    if (sslsocket__der_get(&tbs, 0x30, &alg) < 0 || !sslsocket__der_eq(&alg, alg2.p, alg2.n)
+        || sslsocket__der_algid(alg, &crl->signed_part.sig_oid, &t, &v) < 0
+        || (crl->signed_part.issuer_tlv.p = tbs.p,
+            sslsocket__der_get(&tbs, 0x30, &crl->signed_part.issuer) < 0)
+        || (crl->signed_part.issuer_tlv.n = (size_t)(tbs.p - crl->signed_part.issuer_tlv.p),
+            sslsocket__der_time(&tbs, &crl->this_update) < 0)
+        || ((sslsocket__der_peek(&tbs, 0x17) || sslsocket__der_peek(&tbs, 0x18))
+            && sslsocket__der_time(&tbs, &crl->next_update) < 0))
+        return -1;
+    if (sslsocket__der_peek(&tbs, 0x30)) {
+        sslsocket__der entries, e, serial;
+        if (sslsocket__der_get(&tbs, 0x30, &crl->revoked) < 0)
+            return -1;
+        entries = crl->revoked;
+        while (entries.n > 0) {
+            int64_t when;
+            if (sslsocket__der_get(&entries, 0x30, &e) < 0 || sslsocket__der_get(&e, 0x02, &serial) < 0
+                || serial.n == 0 || sslsocket__der_time(&e, &when) < 0
+                || (e.n > 0 && (sslsocket__der_get(&e, 0x30, &v) < 0 || e.n != 0)))
+                return -1;
+        }
+    }
+    if (sslsocket__der_peek(&tbs, 0xA0)) {
+        if (sslsocket__der_get(&tbs, 0xA0, &v) < 0 || sslsocket__der_get(&v, 0x30, &exts) < 0
+            || v.n != 0)
+            return -1;
+        while (exts.n > 0) {
+            crit.n = 0;
+            if (sslsocket__der_get(&exts, 0x30, &ext) < 0 || sslsocket__der_get(&ext, 0x06, &id) < 0
+                || (sslsocket__der_peek(&ext, 0x01) && sslsocket__der_get(&ext, 0x01, &crit) < 0)
+                || sslsocket__der_get(&ext, 0x04, &val) < 0 || ext.n != 0)
+                return -1;
+            /* critical and not one of: authorityKeyIdentifier, cRLNumber,
+               issuingDistributionPoint (its scope is not applied: a scoped
+               CRL's entries still revoke) */
+            if (crit.n == 1 && crit.p[0] != 0
+                && !(id.n == 3 && id.p[0] == 0x55 && id.p[1] == 0x1D
+                     && (id.p[2] == 0x23 || id.p[2] == 0x14 || id.p[2] == 0x1C)))
+                return -1;
+        }
+    }
+    return tbs.n == 0 ? 0 : -1;
+}
+
+/* Is `serial` (INTEGER content) listed in the CRL? */
+SSLSOCKET__PRIVATE int
+sslsocket__crl_lists(const sslsocket__crl *crl, const sslsocket__der *serial)
+{
+    sslsocket__der entries = crl->revoked, e, s;
+    while (entries.n > 0) {
+        if (sslsocket__der_get(&entries, 0x30, &e) < 0 || sslsocket__der_get(&e, 0x02, &s) < 0)
+            return 0;
+        if (sslsocket__der_same(&s, serial))
+            return 1;
+    }
+    return 0;
+}
+
 #define SSLSOCKET__P(code) SSLSOCKET_SSLERR_MASK(SSLSOCKET_SSLERR_##code)
 #define SSLSOCKET__KU_CERT_SIGN 0x0400
 #define SSLSOCKET__KU_CRL_SIGN 0x0200
@@ -3448,6 +3556,7 @@ struct sslsocket__ld_align_ta {
 #define SSLSOCKET__LD_ANCHORS 0     /* a certificate: its DN and public key, an anchor */
 #define SSLSOCKET__LD_CHAIN 1       /* a certificate: its DER, a chain entry */
 #define SSLSOCKET__LD_KEY 2         /* one private key */
+#define SSLSOCKET__LD_CRL 3         /* a CRL: its DER, checked by sslsocket__crl_split */
 #define SSLSOCKET__LD_MEM (-1)      /* as dfd: the input is in memory, not a file */
 
 #define SSLSOCKET__LD_ENCRYPTED "%s holds an encrypted private key: encrypted private keys " \
@@ -3857,12 +3966,13 @@ sslsocket__ld_store(void *ctx, const void *buf, size_t len)
 SSLSOCKET__PRIVATE int
 sslsocket__ld_begin(sslsocket__ld *s, const char *name)
 {
-    static const char *const names[2][3] = {
+    static const char *const names[3][3] = {
         { "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE" },
-        { "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY" }
+        { "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY" },
+        { "X509 CRL", "X509 CRL", "X509 CRL" }
     };
     int key = s->mode == SSLSOCKET__LD_KEY;
-    const char *const *ok = names[key];
+    const char *const *ok = names[s->mode == SSLSOCKET__LD_CRL ? 2 : key];
 
     if (key && name != NULL && strcmp(name, "ENCRYPTED PRIVATE KEY") == 0)
         return sslsocket__ld_errf(s->err, s->errlen, SSLSOCKET__LD_ENCRYPTED, s->what);
@@ -3881,9 +3991,9 @@ sslsocket__ld_begin(sslsocket__ld *s, const char *name)
     if (key && s->n > 0)
         return sslsocket__ld_errf(s->err, s->errlen, "%s holds more than one private key",
             s->what);
-    if (s->mode == SSLSOCKET__LD_CHAIN && s->n >= s->max)
-        return sslsocket__ld_errf(s->err, s->errlen, "too many certificates in %s (at most %zu)",
-            s->what, s->max);
+    if ((s->mode == SSLSOCKET__LD_CHAIN || s->mode == SSLSOCKET__LD_CRL) && s->n >= s->max)
+        return sslsocket__ld_errf(s->err, s->errlen, "too many %s in %s (at most %zu)",
+            s->mode == SSLSOCKET__LD_CRL ? "CRLs" : "certificates", s->what, s->max);
     memset(&s->dt, 0, sizeof s->dt);
     s->start = s->a->lo;
     s->head_len = 0;
@@ -3917,7 +4027,8 @@ sslsocket__ld_data(void *ctx, const void *buf, size_t len)
      * pushed more bytes after it failed. The fields read are the ones its inline getters use. */
     if (k > 0 && key && s->w.dc.key.err == 0 && s->w.dc.key.key_type == 0)
         br_skey_decoder_push(&s->w.dc.key, b, k);
-    if (k > 0 && !key && s->w.dc.x509.err == 0 && !s->w.dc.x509.decoded)
+    if (k > 0 && !key && s->mode != SSLSOCKET__LD_CRL && s->w.dc.x509.err == 0
+        && !s->w.dc.x509.decoded)
         br_x509_decoder_push(&s->w.dc.x509, b, k);
 }
 
@@ -3985,6 +4096,7 @@ typedef struct sslsocket__ta_extra {
     uint32_t nc_off, nc_len;        /* nameConstraints value, from the record */
     uint32_t eku_off, eku_len;      /* extendedKeyUsage value */
     uint32_t problems;              /* its own make-up (sslsocket__cert_rules) */
+    int32_t ku;                     /* keyUsage (sslsocket__ext_ku), -1: none */
 } sslsocket__ta_extra;
 
 SSLSOCKET__PRIVATE void
@@ -4029,6 +4141,7 @@ sslsocket__ld_anchor_keep(sslsocket__arena *a, size_t start, br_x500_name *dn)
     if ((e.present & SSLSOCKET__EXT_KU) && (ku = sslsocket__ext_ku(e.v[1])) < 0)
         x.problems |= SSLSOCKET__P(MALFORMED);
     x.problems |= sslsocket__cert_rules(&c, &e, ca, ku);
+    x.ku = ku;
     /* a root's authority key identifier, if any, is its own key's
        identifier and nothing else (CA/B BR 7.1.2.1.3) */
     if (e.present & SSLSOCKET__EXT_AKI) {
@@ -4089,6 +4202,15 @@ sslsocket__ld_end(sslsocket__ld *s)
     s->n++;
     if (s->oom)
         return -1;
+    if (s->mode == SSLSOCKET__LD_CRL) {
+        sslsocket__crl crl;
+        if (s->trailing || sslsocket__crl_split(a->base + s->start, a->lo - s->start, &crl) < 0)
+            return sslsocket__ld_errf(s->err, s->errlen, "CRL %zu in %s is malformed (or has "
+                "an unknown critical extension)", s->n, s->what);
+        s->chain[s->n - 1].data = a->base + s->start;
+        s->chain[s->n - 1].data_len = a->lo - s->start;
+        return 0;
+    }
     code = br_x509_decoder_last_error(dc);
     if (code != 0 || s->trailing) {
         a->lo = s->start;
@@ -4379,7 +4501,8 @@ sslsocket__ld_run(sslsocket__ld *s, int dfd, const char *path, const void *data,
         why = s->total == 0 ? " (it is empty)" : s->other > 0 ? tmp
             : !s->der ? " (neither DER nor a PEM \"-----BEGIN\" line)" : "";
         r = sslsocket__ld_errf(s->err, s->errlen, "no %s found in %s%s",
-            s->mode == SSLSOCKET__LD_KEY ? "private key" : "certificate", s->what, why);
+            s->mode == SSLSOCKET__LD_KEY ? "private key" : s->mode == SSLSOCKET__LD_CRL ? "CRL"
+            : "certificate", s->what, why);
     } else if (r == 0 && s->mode == SSLSOCKET__LD_ANCHORS && s->added + s->dups == 0) {
         r = sslsocket__ld_errf(s->err, s->errlen, "no usable certificate in %s (certificate "
             "%zu: %s)", s->what, s->first_bad, sslsocket__ld_brerr(s->first_bad_code, tmp,
@@ -4401,11 +4524,11 @@ sslsocket__ld_run(sslsocket__ld *s, int dfd, const char *path, const void *data,
         sslsocket__ld_errf(s->note, s->notelen, "note: skipped %zu certificate%s that BearSSL "
             "cannot decode in %s (first: certificate %zu: %s)", s->bad, s->bad > 1 ? "s" : "",
             s->what, s->first_bad, sslsocket__ld_brerr(s->first_bad_code, tmp, sizeof tmp));
-    if (s->mode == SSLSOCKET__LD_CHAIN && s->nout != NULL)
+    if ((s->mode == SSLSOCKET__LD_CHAIN || s->mode == SSLSOCKET__LD_CRL) && s->nout != NULL)
         *s->nout = s->n;
     if (s->mode == SSLSOCKET__LD_ANCHORS)
         return s->added > INT_MAX ? INT_MAX : (int)s->added;
-    return s->mode == SSLSOCKET__LD_CHAIN ? (int)s->n : 0;
+    return s->mode == SSLSOCKET__LD_CHAIN || s->mode == SSLSOCKET__LD_CRL ? (int)s->n : 0;
 }
 
 /* ---------------------------------------------------------------- trust anchors */
@@ -4684,6 +4807,20 @@ sslsocket__load_chain_file(sslsocket__arena *a, const char *path, br_x509_certif
     s.max = chain != NULL ? max : 0;
     s.nout = n;
     return sslsocket__ld_run(&s, AT_FDCWD, path, NULL, 0);
+}
+
+/* CRLs: PEM "X509 CRL" blocks or one DER CRL, from memory (dfd LD_MEM) or a
+ * file, appended to crls[*n .. max). Returns the number loaded, or -1. */
+SSLSOCKET__PRIVATE int
+sslsocket__load_crls(sslsocket__arena *a, const char *path, const void *data, size_t len,
+    br_x509_certificate *crls, size_t max, size_t *n, char *err, size_t errlen)
+{
+    sslsocket__ld s;
+    sslsocket__ld_init(&s, SSLSOCKET__LD_CRL, a, path != NULL ? path : "memory", err, errlen);
+    s.chain = crls;
+    s.max = max;
+    s.nout = n;
+    return sslsocket__ld_run(&s, path != NULL ? AT_FDCWD : SSLSOCKET__LD_MEM, path, data, len);
 }
 
 /* Private key, RSA or EC: PEM ("RSA PRIVATE KEY", "EC PRIVATE KEY" with or without an
@@ -5828,6 +5965,42 @@ sslsocket_config_add_ca_mem(sslsocket_config *cfg, const void *data, size_t len)
     return (int)(cfg->arena.n_anchors - before); /* added, as the other loaders */
 }
 
+SSLSOCKET__PRIVATE int
+sslsocket__config_add_crl(sslsocket_config *cfg, const char *path, const void *data, size_t len,
+                          const char *fn)
+{
+    size_t n = 0;
+    SSLSOCKET__CHECK_CFG(cfg, fn);
+    if (path == NULL && (data == NULL || len == 0))
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION, "%s: no data", fn);
+    if (path != NULL && !*path)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION, "%s: no path", fn);
+    if (cfg->n_crls == SSLSOCKET_MAX_CRLS)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                                        "%s: already %d CRLs (SSLSOCKET_MAX_CRLS)", fn,
+                                        SSLSOCKET_MAX_CRLS);
+    if (sslsocket__load_crls(&cfg->arena, path, data, len, cfg->crls + cfg->n_crls,
+                             SSLSOCKET_MAX_CRLS - cfg->n_crls, &n, cfg->error_string,
+                             sizeof cfg->error_string) < 0) {
+        cfg->error = SSLSOCKET__LOAD_ERROR(cfg);
+        return -1;
+    }
+    cfg->n_crls += n;
+    return (int)n;
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_add_crl_mem(sslsocket_config *cfg, const void *data, size_t len)
+{
+    return sslsocket__config_add_crl(cfg, NULL, data, len, "sslsocket_config_add_crl_mem");
+}
+
+SSLSOCKET__DEF int
+sslsocket_config_add_crl_file(sslsocket_config *cfg, const char *path)
+{
+    return sslsocket__config_add_crl(cfg, path, NULL, 0, "sslsocket_config_add_crl_file");
+}
+
 /* add_ca_file and add_ca_dir: check the path, run the loader, set the code. */
 SSLSOCKET__PRIVATE int
 sslsocket__config_add_ca_path(sslsocket_config *cfg, const char *path, const char *fn,
@@ -6400,6 +6573,10 @@ typedef struct sslsocket__search {
     int server;                     /* the peer is a server: serverAuth */
     unsigned char sig[SSLSOCKET_MAX_VERIFY_CHAIN][SSLSOCKET_MAX_VERIFY_CHAIN]; /* memo: r + 2 */
     int sigs;                       /* signatures checked */
+    const br_x509_certificate *crls;
+    size_t n_crls;
+    const void *crl_key[SSLSOCKET_MAX_CRLS]; /* memo: the issuer key a CRL was checked with */
+    int crl_ok[SSLSOCKET_MAX_CRLS];
     unsigned best;                  /* the best path's problems */
     int best_rank;
 } sslsocket__search;
@@ -6865,10 +7042,36 @@ sslsocket__popcount(unsigned m)
     return n;
 }
 
+/* Is certificate `c` listed by a CRL of its issuer, whose key is `k` and
+   key usage `ku` (-1: none)?  Each CRL's signature is checked once per
+   issuer key. */
+SSLSOCKET__PRIVATE int
+sslsocket__path_revoked(sslsocket__search *q, const sslsocket__pc *c, const br_x509_pkey *k,
+                        int ku)
+{
+    size_t i;
+    if (ku >= 0 && !(ku & SSLSOCKET__KU_CRL_SIGN))
+        return 0; /* its CRLs would not count */
+    for (i = 0; i < q->n_crls; i++) {
+        sslsocket__crl crl;
+        if (sslsocket__crl_split(q->crls[i].data, q->crls[i].data_len, &crl) < 0
+            || !sslsocket__der_same(&crl.signed_part.issuer_tlv, &c->c.issuer_tlv)
+            || !sslsocket__crl_lists(&crl, &c->c.serial))
+            continue;
+        if (q->crl_key[i] != (const void *)k) {
+            q->crl_key[i] = k;
+            q->crl_ok[i] = sslsocket__sig_check(&crl.signed_part, k) == 1;
+        }
+        if (q->crl_ok[i])
+            return 1;
+    }
+    return 0;
+}
+
 /* The problems of one path: path[0] the leaf .. path[len-1], then the
    anchor `ta` (NULL: the path reached none). */
 SSLSOCKET__PRIVATE unsigned
-sslsocket__path_problems(const sslsocket__search *q, const int *path, int len,
+sslsocket__path_problems(sslsocket__search *q, const int *path, int len,
                          const br_x509_trust_anchor *ta)
 {
     unsigned m = 0;
@@ -6931,7 +7134,13 @@ sslsocket__path_problems(const sslsocket__search *q, const int *path, int len,
                     m |= SSLSOCKET__P(NAME_CONSTRAINTS);
         if (sslsocket__pkey_weak(&ta->pkey))
             m |= SSLSOCKET__P(WEAK_KEY);
+        if (q->n_crls && sslsocket__path_revoked(q, &q->pc[path[len - 1]], &ta->pkey, tx.ku))
+            m |= SSLSOCKET__P(REVOKED);
     }
+    for (i = 0; q->n_crls && i + 1 < len; i++)
+        if (sslsocket__path_revoked(q, &q->pc[path[i]], &q->pc[path[i + 1]].key,
+                                    q->pc[path[i + 1]].ku))
+            m |= SSLSOCKET__P(REVOKED);
     return m;
 }
 
@@ -7408,6 +7617,8 @@ sslsocket__x_chain(sslsocket__x509 *x)
     q.n_ta = x->n_ta;
     q.now = sslsocket__unix_time(s);
     q.depth = sslsocket__cfg(s)->verify_depth;
+    q.crls = sslsocket__cfg(s)->crls;
+    q.n_crls = sslsocket__cfg(s)->n_crls;
     q.server = !(s->flags & SSLSOCKET__F_SERVER);
     m = sslsocket__path_search(&q);
     if (m && x->dropped) /* what was not kept might have made a path */
@@ -8322,6 +8533,8 @@ sslsocket__trust_digest(const sslsocket_config *c)
             br_sha256_update(&h, a->pkey.key.ec.q, a->pkey.key.ec.qlen);
         }
     }
+    for (i = 0; i < cfg->n_crls; i++) /* revocations are part of the trust */
+        br_sha256_update(&h, cfg->crls[i].data, cfg->crls[i].data_len);
     br_sha256_out(&h, cfg->trust_digest);
     cfg->trust_key[0] = n + 1;
     cfg->trust_key[1] = cfg->arena.lo;

@@ -584,6 +584,84 @@ static void test_keylogfile(void)
     unsetenv("SSLKEYLOGFILE");
 }
 
+/* 13. Revocation: a CRL of the leaf's issuer that lists it fails the
+   chain with REVOKED; an empty one, or one that names the issuer but was
+   signed by another key, changes nothing; bad CRL input is refused with
+   its reason; a session made before the CRL is not resumed after it. */
+static unsigned char crl_store[64 * 1024];
+
+static void test_revocation(void)
+{
+    sslsocket_config bad;
+    static const char not_crl[] = "-----BEGIN X509 CRL-----\nMAMCAQA=\n-----END X509 CRL-----\n";
+    unsigned m = 0;
+    int i;
+    /* an empty CRL, then a forged one: the leaf verifies */
+    configs(1);
+    CHECK(sslsocket_config_add_crl_file(&ccfg, peers_path("empty.crl")) == 1);
+    CHECK(sslsocket_config_add_crl_file(&ccfg, peers_path("forged.crl")) == 1);
+    fresh_sockets();
+    REQUIRE(connect_pair("localhost", -1));
+    CHECK(sslsocket_ssl_error_count(&cli) == 0);
+    CHECK(!sslsocket_session_resumed(&cli));
+    /* the session is offered again while nothing changed... */
+    sslsocket_disconnect(&cli);
+    CHECK(pump_both(both_closed, 100));
+    fresh_sockets();
+    REQUIRE(connect_pair("localhost", -1));
+    CHECK(sslsocket_session_resumed(&cli));
+    sslsocket_disconnect(&cli);
+    CHECK(pump_both(both_closed, 100));
+    /* ...and not once the CRL that revokes the leaf is there */
+    CHECK(sslsocket_config_add_crl_file(&ccfg, peers_path("revoked.crl")) == 1);
+    fresh_sockets();
+    CHECK(!connect_pair("localhost", -1));
+    CHECK(!sslsocket_session_resumed(&cli));
+    CHECK(sslsocket_error(&cli) == SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED);
+    CHECKF(strstr(sslsocket_error_string(&cli), "revoked") != NULL, "%s",
+           sslsocket_error_string(&cli));
+    for (i = 0; i < sslsocket_ssl_error_count(&cli); i++)
+        m |= SSLSOCKET_SSLERR_MASK(sslsocket_ssl_error_code(&cli, i));
+    CHECKF(m == SSLSOCKET_SSLERR_MASK(SSLSOCKET_SSLERR_REVOKED), "problems %#x", m);
+    /* offline, the same */
+    {
+        static sslsocket scratch;
+        sslsocket_init(&scratch, &ccfg);
+        CHECK(sslsocket_verify_chain(&scratch, &ccfg, "x", 1, NULL, 0) == -1); /* not a chain */
+        sslsocket_init(&scratch, &ccfg);
+        {
+            static char pem[8192];
+            FILE *f = fopen(peers_path("ec.pem"), "rb");
+            size_t n = f ? fread(pem, 1, sizeof pem, f) : 0;
+            if (f)
+                fclose(f);
+            CHECK(sslsocket_verify_chain(&scratch, &ccfg, pem, n, "localhost", 0) == 1);
+            CHECK(sslsocket_ssl_error_code(&scratch, 0) == SSLSOCKET_SSLERR_REVOKED);
+        }
+    }
+    /* bad input: refused with the reason, the config unchanged */
+    sslsocket_config_init(&bad, crl_store, sizeof crl_store);
+    CHECK(sslsocket_config_add_crl_mem(&bad, not_crl, sizeof not_crl - 1) == -1);
+    CHECK(sslsocket_config_error(&bad) == SSLSOCKET_ERR_SSL_INVALID_USERDATA);
+    CHECKF(strstr(sslsocket_config_error_string(&bad), "CRL 1 in memory is malformed") != NULL,
+           "%s", sslsocket_config_error_string(&bad));
+    CHECK(sslsocket_config_add_crl_mem(&bad, "hello", 5) == -1);
+    CHECKF(strstr(sslsocket_config_error_string(&bad), "no CRL found") != NULL, "%s",
+           sslsocket_config_error_string(&bad));
+    CHECK(sslsocket_config_add_crl_file(&bad, peers_path("ca.pem")) == -1);
+    CHECKF(strstr(sslsocket_config_error_string(&bad), "no CRL found") != NULL, "%s",
+           sslsocket_config_error_string(&bad));
+    CHECK(sslsocket_config_add_crl_file(&bad, peers_path("no-such.crl")) == -1);
+    CHECK(sslsocket_config_add_crl_mem(&bad, NULL, 0) == -1);
+    CHECK(sslsocket_config_error(&bad) == SSLSOCKET_ERR_OPERATION);
+    CHECK(sslsocket_config_add_crl_file(&bad, peers_path("revoked.crl")) == 1); /* still fine */
+    for (i = 1; i < SSLSOCKET_MAX_CRLS; i++)
+        CHECK(sslsocket_config_add_crl_file(&bad, peers_path("empty.crl")) == 1);
+    CHECK(sslsocket_config_add_crl_file(&bad, peers_path("empty.crl")) == -1);
+    CHECKF(strstr(sslsocket_config_error_string(&bad), "SSLSOCKET_MAX_CRLS") != NULL, "%s",
+           sslsocket_config_error_string(&bad));
+}
+
 static const testlib_case tests[] = {
     { "unverified_session_not_resumed", test_unverified_session_not_resumed },
     { "session_bound_to_policy", test_session_bound_to_policy },
@@ -597,6 +675,7 @@ static const testlib_case tests[] = {
     { "renegotiation_verified", test_renegotiation_verified },
     { "secrets_wiped", test_secrets_wiped },
     { "keylogfile", test_keylogfile },
+    { "revocation", test_revocation },
     { NULL, NULL }
 };
 
@@ -633,7 +712,27 @@ main(int argc, char **argv)
                     "  printf '%%s\\nextendedKeyUsage=serverAuth\\n' \"$s\" > big$n.ext; "
                     "  openssl x509 -req -in ec.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
                     "    -days 3650 -extfile big$n.ext -out big$n.pem; done && "
-                    "mv big330.pem big.pem && mv big800.pem huge.pem") != 0) {
+                    "mv big330.pem big.pem && mv big800.pem huge.pem && "
+                    /* CRLs: empty, revoking ec.pem, and one by another key
+                       under the CA's name */
+                    "mkdir -p crldb fakedb && : > crldb/index.txt && : > fakedb/index.txt && "
+                    "echo 01 > crldb/crlnumber && echo 01 > fakedb/crlnumber && "
+                    "printf '[ca]\\ndefault_ca=c\\n[c]\\ndatabase=crldb/index.txt\\n"
+                    "crlnumber=crldb/crlnumber\\ndefault_md=sha256\\ndefault_crl_days=3650\\n'"
+                    "  > crl.cnf && sed 's/crldb/fakedb/g' crl.cnf > fake.cnf && "
+                    "openssl ca -config crl.cnf -keyfile ca.key -cert ca.pem -gencrl "
+                    "  -out empty.crl 2>/dev/null && "
+                    "openssl ca -config crl.cnf -keyfile ca.key -cert ca.pem -revoke ec.pem "
+                    "  2>/dev/null && "
+                    "openssl ca -config crl.cnf -keyfile ca.key -cert ca.pem -gencrl "
+                    "  -out revoked.crl 2>/dev/null && "
+                    "openssl ecparam -name prime256v1 -genkey -noout -out fake.key && "
+                    "openssl req -x509 -new -key fake.key -sha256 -days 3650 "
+                    "  -subj '/CN=sslsocket test CA' -out fake.pem && "
+                    "openssl ca -config fake.cnf -keyfile fake.key -cert fake.pem -revoke ec.pem "
+                    "  2>/dev/null && "
+                    "openssl ca -config fake.cnf -keyfile fake.key -cert fake.pem -gencrl "
+                    "  -out forged.crl 2>/dev/null") != 0) {
         printf("fixture setup failed\n0 passed, 1 failed\n");
         return 1;
     }
