@@ -4986,9 +4986,9 @@ sslsocket__read_file(const char *path, unsigned char *buf, size_t cap, size_t *l
    >>certificates
    BearSSL 0.6's X.509 decoder exposes only the subject DN and the public
    key, and its host-name check is too lax (accepts "*.com", falls back to
-   the CN, knows no iPAddress SAN).  So the library verifies the chain with
-   br_x509_minimal without a server name, then runs the host / IP / EKU
-   checks below on the end-entity DER itself.
+   the CN, knows no iPAddress SAN).  So the library verifies the chain
+   itself (>>paths) and runs the host / IP / EKU checks below on the
+   end-entity DER.
 
    The input is hostile: no allocation, no stdio, no recursion.  A flat
    cursor walks the fixed X.509 layout and every length is checked against
@@ -7020,20 +7020,6 @@ sslsocket__weak_sig_oid(const sslsocket__der *o)
 }
 
 SSLSOCKET__PRIVATE int
-sslsocket__same_pkey(const br_x509_pkey *x, const br_x509_pkey *y)
-{
-    if (x->key_type != y->key_type)
-        return 0;
-    if (x->key_type == BR_KEYTYPE_RSA)
-        return x->key.rsa.nlen == y->key.rsa.nlen && x->key.rsa.elen == y->key.rsa.elen
-               && memcmp(x->key.rsa.n, y->key.rsa.n, x->key.rsa.nlen) == 0
-               && memcmp(x->key.rsa.e, y->key.rsa.e, x->key.rsa.elen) == 0;
-    return x->key_type == BR_KEYTYPE_EC && x->key.ec.curve == y->key.ec.curve
-           && x->key.ec.qlen == y->key.ec.qlen
-           && memcmp(x->key.ec.q, y->key.ec.q, x->key.ec.qlen) == 0;
-}
-
-SSLSOCKET__PRIVATE int
 sslsocket__popcount(unsigned m)
 {
     int n = 0;
@@ -7220,7 +7206,7 @@ sslsocket__path_search(sslsocket__search *q)
             dn.n = a->dn.len;
             if (d == 0 && !(a->flags & BR_X509_TA_CA) && c->ok
                 && sslsocket__der_same(&dn, &c->c.subject_tlv)
-                && sslsocket__same_pkey(&a->pkey, &c->key)) {
+                && sslsocket__ld_same_key(&a->pkey, &c->key)) {
                 /* direct trust: the leaf itself is the anchor */
                 found[0] = 1;
                 sslsocket__path_offer(q, path, 1, a, 0, 0);
@@ -7262,10 +7248,10 @@ sslsocket__path_search(sslsocket__search *q)
 
 /* ==========================================================================
    >>verify
-   The X.509 class the engine talks to.  It feeds br_x509_minimal (chain,
-   signatures, anchors, constraints) without a server name, keeps the
-   end-entity certificate in the socket's read buffer (unused during a
-   handshake) and adds the checks BearSSL 0.6 lacks, collecting every
+   The X.509 class the engine talks to.  It keeps the peer's certificates
+   (the capture buffer, or the read buffer, unused during a handshake),
+   runs the path search of >>paths at end_chain, then the leaf's own
+   checks (names, EKU, webpki's leaf rules, pins), collecting every
    problem.  The decision (fail now, let the caller decide, continue) is
    taken in end_chain.
    ========================================================================== */
@@ -7433,8 +7419,8 @@ sslsocket__x_append(const br_x509_class **ctx, const unsigned char *buf, size_t 
     x->cap_len += (int)len;
 }
 
-/* Decode the end-entity key ourselves: br_x509_minimal withholds it when
-   the chain fails, and QUERY_PEER / ignored problems still need it. */
+/* Decode the end-entity key for the engine (copied: the capture buffer
+   may be reused before the key exchange). */
 SSLSOCKET__PRIVATE void
 sslsocket__x_own_key(sslsocket__x509 *x, const unsigned char *der, size_t len)
 {
@@ -7538,20 +7524,9 @@ sslsocket__x_leaf_anchored(const sslsocket__x509 *x)
             return 1;
     if (!x->pkey_ok)
         return 0;
-    for (i = 0; i < n; i++) {
-        const br_x509_pkey *a = &ta[i].pkey;
-        if (a->key_type != k->key_type)
-            continue;
-        if (k->key_type == BR_KEYTYPE_RSA && a->key.rsa.nlen == k->key.rsa.nlen
-            && a->key.rsa.elen == k->key.rsa.elen
-            && memcmp(a->key.rsa.n, k->key.rsa.n, k->key.rsa.nlen) == 0
-            && memcmp(a->key.rsa.e, k->key.rsa.e, k->key.rsa.elen) == 0)
+    for (i = 0; i < n; i++)
+        if (sslsocket__ld_same_key(&ta[i].pkey, k))
             return 1;
-        if (k->key_type == BR_KEYTYPE_EC && a->key.ec.curve == k->key.ec.curve
-            && a->key.ec.qlen == k->key.ec.qlen
-            && memcmp(a->key.ec.q, k->key.ec.q, k->key.ec.qlen) == 0)
-            return 1;
-    }
     return 0;
 }
 
@@ -8407,26 +8382,6 @@ sslsocket__engine_impls(br_ssl_engine_context *eng)
     br_ssl_engine_set_default_ecdsa(eng);
 }
 
-/* br_x509_minimal_init_full, but with the fast signature code:
-   BearSSL 0.6's init_full verifies ECDSA with the generic br_ec_prime_i31
-   (about 1.6x the instructions of the P-256 code in br_ec_all_m31) and RSA
-   with i31 instead of i62; br_ssl_client_init_full sets the defaults. */
-SSLSOCKET__PRIVATE void
-sslsocket__x509_minimal_init(br_x509_minimal_context *xc, const br_x509_trust_anchor *ta,
-                             size_t n_ta)
-{
-    static const br_hash_class *const hashes[] = {
-        &br_md5_vtable, &br_sha1_vtable, &br_sha224_vtable,
-        &br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable
-    };
-    int id;
-    br_x509_minimal_init(xc, &br_sha256_vtable, ta, n_ta);
-    br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
-    br_x509_minimal_set_ecdsa(xc, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
-    for (id = br_md5_ID; id <= br_sha512_ID; id++)
-        br_x509_minimal_set_hash(xc, id, hashes[id - 1]);
-}
-
 /* Settings common to client and server engines. */
 SSLSOCKET__PRIVATE void
 sslsocket__engine_setup(sslsocket *s, const sslsocket_config *cfg)
@@ -8451,7 +8406,7 @@ sslsocket__engine_setup(sslsocket *s, const sslsocket_config *cfg)
         br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
 }
 
-/* Our X.509 wrapper around br_x509_minimal, for the peer's chain. */
+/* Our X.509 class (>>verify, >>paths) for the peer's chain. */
 SSLSOCKET__PRIVATE void
 sslsocket__x509_setup(sslsocket *s, const br_x509_trust_anchor *ta, size_t n_ta)
 {
