@@ -13,6 +13,12 @@
  *                  queued request reached the server (no HTTP reply).
  *   <case>_query   QUERY_PEER: V then E, HTTP reply received, exactly the
  *                  expected problem codes listed.
+ *
+ * The path cases (section "paths": name constraints, chains out of order,
+ * cross-signing, path lengths, issuers' EKU, the anchor's validity) also
+ * name their trust store and check the chain the server was seen to send;
+ * the expired and not-yet-valid roots (2030-03-01, 2030-06-01) are the only
+ * CAs outside 2020 .. 2049.
  */
 #define SSLSOCKET_IMPLEMENTATION
 #include "../sslsocket.h"
@@ -98,6 +104,42 @@ static const char ca_cnf[] =
     "subjectAltName = DNS:localhost,IP:127.0.0.1\n"
     "extendedKeyUsage = anyExtendedKeyUsage\n";
 
+/* The path cases' sections (appended to ca.cnf: one C99 string is at most
+   4095 bytes).  Name-constrained CAs come in pairs, the constraint
+   non-critical and critical (_c); the root ncroot uses ext_ncdns too. */
+#define CA_BASE                                                                            \
+    "basicConstraints = critical,CA:TRUE\n"                                                \
+    "keyUsage = critical,keyCertSign,cRLSign\n"                                            \
+    "subjectKeyIdentifier = hash\n"
+static const char ca_cnf_paths[] =
+    "[ ext_ncdns ]\n" CA_BASE "nameConstraints = permitted;DNS:example.test\n"
+    "[ ext_ncdns_c ]\n" CA_BASE "nameConstraints = critical,permitted;DNS:example.test\n"
+    "[ ext_ncexdns ]\n" CA_BASE "nameConstraints = excluded;DNS:example.test\n"
+    "[ ext_ncexdns_c ]\n" CA_BASE "nameConstraints = critical,excluded;DNS:example.test\n"
+    "[ ext_ncip ]\n" CA_BASE "nameConstraints = permitted;IP:127.0.0.0/255.0.0.0\n"
+    "[ ext_ncip_c ]\n" CA_BASE "nameConstraints = critical,permitted;IP:127.0.0.0/255.0.0.0\n"
+    "[ ext_ncexip ]\n" CA_BASE "nameConstraints = excluded;IP:127.0.0.0/255.255.255.0\n"
+    "[ ext_ncexip_c ]\n" CA_BASE
+    "nameConstraints = critical,excluded;IP:127.0.0.0/255.255.255.0\n"
+    "[ ext_ca_pl0 ]\n"
+    "basicConstraints = critical,CA:TRUE,pathlen:0\n"
+    "keyUsage = critical,keyCertSign,cRLSign\n"
+    "subjectKeyIdentifier = hash\n"
+    "[ ext_ca_pl1 ]\n"
+    "basicConstraints = critical,CA:TRUE,pathlen:1\n"
+    "keyUsage = critical,keyCertSign,cRLSign\n"
+    "subjectKeyIdentifier = hash\n"
+    "[ ext_ca_cliauth ]\n" CA_BASE "extendedKeyUsage = clientAuth\n"
+    "[ ext_ca_srvauth ]\n" CA_BASE "extendedKeyUsage = serverAuth,clientAuth\n"
+    "[ ext_www ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "subjectAltName = DNS:www.example.test\n"
+    "extendedKeyUsage = serverAuth\n"
+    "[ ext_ipout ]\n"
+    "basicConstraints = CA:FALSE\n"
+    "subjectAltName = DNS:localhost,IP:10.1.2.3\n"
+    "extendedKeyUsage = serverAuth\n";
+
 /* A CA-issued certificate: SIGN <ca> <csr> <ext> <subject> <window> <out> */
 #define SIGN(ca, csr, ext, subj, win, out)                                                 \
     "openssl ca -batch -notext -config ca.cnf -cert " ca ".pem -keyfile " ca ".key -in "    \
@@ -178,14 +220,131 @@ write_file(const char *name, const char *text)
  *   ss       self-signed, like good
  *   ssother  self-signed, SAN DNS:other.example (the combined case)
  *   pin_ss.txt / pin_ca.txt / pinhex_ss.txt  SPKI SHA-256 pins
+ * and for the path cases (make_path_fixtures):
+ *   ncdns, ncexdns, ncip, ncexip (+ _c, the constraint critical)
+ *            intermediates under vca with name constraints: permitted
+ *            DNS:example.test, excluded DNS:example.test, permitted IP
+ *            127.0.0.0/8, excluded IP 127.0.0.0/24; their leaves
+ *            ncdns_in (www.example.test), ncdns_out (other.example),
+ *            ncexdns_hit (www.example.test), ncexdns_miss (localhost),
+ *            ncip_in (localhost, 127.0.0.1), ncip_out (localhost, 10.1.2.3),
+ *            ncexip_hit (localhost, 127.0.0.1), ncexip_miss (localhost, 10.1.2.3)
+ *   ncroot (+ _c)  a root with nameConstraints permitted DNS:example.test
+ *            (the trust store for its cases); leaves ncroot_in (www.example.test),
+ *            ncroot_out (other.example); ncroot_i an unconstrained
+ *            intermediate under it, ncroot_deep (other.example) under that
+ *   ooo_root.pem = vca, i1; ooo_extra.pem = ca2, i1; ooo_rev.pem = i1, i2, i3
+ *            (chains served out of order with mid and deep)
+ *   xi_ca2, xi_vca  one intermediate (xi.key, one subject) issued by ca2
+ *            and by vca; cross (like good) under it; cross_chain.pem =
+ *            xi_ca2, xi_vca; cross_chain2.pem = xi_ca2, ca2, xi_vca;
+ *            cross_bad.pem = xi_ca2
+ *   pl0 (pathlen:0) -> pl0s -> pl0deep; pl0leaf under pl0;
+ *            pl1 (pathlen:1) -> pl1s -> pl1deep
+ *   ekucli, ekusrv  intermediates with EKU clientAuth / serverAuth,clientAuth;
+ *            ekucli_leaf, ekusrv_leaf under them
+ *   old      a root valid 2020-01-01 .. 2030-03-01, old_leaf under it
+ *   young    a root valid 2030-06-01 .. 2049, young_leaf under it
  */
+/* An intermediate under vca with the section ext_<id>, and two leaves
+   under it: NC_SET(id, subject, ext1, cn1, leaf1, ext2, cn2, leaf2) */
+#define NC_SET(id, subj, e1, s1, o1, e2, s2, o2)                                           \
+    ECKEY(id) SIGN("vca", id, "ext_" id, subj, CA_WIN, id)                                  \
+    SIGN(id, "leaf", e1, s1, LEAF_WIN, o1) SIGN(id, "leaf", e2, s2, LEAF_WIN, o2)
+/* A root with name constraints (ext_ncdns<c>), leaves for inside and
+   outside, and an unconstrained intermediate with a leaf outside */
+#define NC_ROOT(id, c, subj)                                                               \
+    ECKEY(id) SELF(id, "ext_ncdns" c, subj, CA_WIN, id)                                     \
+    SIGN(id, "leaf", "ext_www", "/CN=www.example.test", LEAF_WIN, id "_in")                 \
+    SIGN(id, "leaf", "ext_other", "/CN=other.example", LEAF_WIN, id "_out")                 \
+    ECKEY(id "_i") SIGN(id, id "_i", "ext_ca", subj " intermediate", CA_WIN, id "_i")       \
+    SIGN(id "_i", "leaf", "ext_other", "/CN=other.example", LEAF_WIN, id "_deep")
+
+static int
+make_path_fixtures(void)
+{
+    return peers_sh(
+               NC_SET("ncdns", "/CN=verify nc dns", "ext_www", "/CN=www.example.test",
+                      "ncdns_in", "ext_other", "/CN=other.example", "ncdns_out")
+               NC_SET("ncdns_c", "/CN=verify nc dns critical", "ext_www", "/CN=www.example.test",
+                      "ncdns_c_in", "ext_other", "/CN=other.example", "ncdns_c_out")
+               NC_SET("ncexdns", "/CN=verify nc excluded dns", "ext_www",
+                      "/CN=www.example.test", "ncexdns_hit", "ext_dnsonly", "/CN=localhost",
+                      "ncexdns_miss")
+               "true")
+        || peers_sh(
+               NC_SET("ncexdns_c", "/CN=verify nc excluded dns critical", "ext_www",
+                      "/CN=www.example.test", "ncexdns_c_hit", "ext_dnsonly", "/CN=localhost",
+                      "ncexdns_c_miss")
+               NC_SET("ncip", "/CN=verify nc ip", "ext_good", "/CN=localhost", "ncip_in",
+                      "ext_ipout", "/CN=localhost", "ncip_out")
+               NC_SET("ncip_c", "/CN=verify nc ip critical", "ext_good", "/CN=localhost",
+                      "ncip_c_in", "ext_ipout", "/CN=localhost", "ncip_c_out")
+               "true")
+        || peers_sh(
+               NC_SET("ncexip", "/CN=verify nc excluded ip", "ext_good", "/CN=localhost",
+                      "ncexip_hit", "ext_ipout", "/CN=localhost", "ncexip_miss")
+               NC_SET("ncexip_c", "/CN=verify nc excluded ip critical", "ext_good",
+                      "/CN=localhost", "ncexip_c_hit", "ext_ipout", "/CN=localhost",
+                      "ncexip_c_miss")
+               "cat vca.pem i1.pem > ooo_root.pem && cat ca2.pem i1.pem > ooo_extra.pem && "
+               "cat i1.pem i2.pem i3.pem > ooo_rev.pem")
+        || peers_sh(
+               NC_ROOT("ncroot", "", "/CN=sslsocket constrained root")
+               NC_ROOT("ncroot_c", "_c", "/CN=sslsocket constrained root critical")
+               "true")
+        || peers_sh(
+               ECKEY("xi")
+               SIGN("ca2", "xi", "ext_ca", "/CN=verify cross intermediate", CA_WIN, "xi_ca2")
+               SIGN("vca", "xi", "ext_ca", "/CN=verify cross intermediate", CA_WIN, "xi_vca")
+               "cp xi_vca.pem xi.pem && "
+               SIGN("xi", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "cross")
+               "cat xi_ca2.pem xi_vca.pem > cross_chain.pem && "
+               "cat xi_ca2.pem ca2.pem xi_vca.pem > cross_chain2.pem && "
+               "cp xi_ca2.pem cross_bad.pem && "
+               ECKEY("pl0") SIGN("vca", "pl0", "ext_ca_pl0", "/CN=verify pathlen 0", CA_WIN, "pl0")
+               ECKEY("pl0s")
+               SIGN("pl0", "pl0s", "ext_ca", "/CN=verify under pathlen 0", CA_WIN, "pl0s")
+               "true")
+        || peers_sh(
+               SIGN("pl0s", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "pl0deep")
+               SIGN("pl0", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "pl0leaf")
+               "cat pl0s.pem pl0.pem > pl0deep_chain.pem && "
+               ECKEY("pl1") SIGN("vca", "pl1", "ext_ca_pl1", "/CN=verify pathlen 1", CA_WIN, "pl1")
+               ECKEY("pl1s")
+               SIGN("pl1", "pl1s", "ext_ca", "/CN=verify under pathlen 1", CA_WIN, "pl1s")
+               SIGN("pl1s", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "pl1deep")
+               "cat pl1s.pem pl1.pem > pl1deep_chain.pem && "
+               "true")
+        || peers_sh(
+               ECKEY("ekucli")
+               SIGN("vca", "ekucli", "ext_ca_cliauth", "/CN=verify clientAuth intermediate",
+                    CA_WIN, "ekucli")
+               SIGN("ekucli", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "ekucli_leaf")
+               ECKEY("ekusrv")
+               SIGN("vca", "ekusrv", "ext_ca_srvauth", "/CN=verify serverAuth intermediate",
+                    CA_WIN, "ekusrv")
+               SIGN("ekusrv", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "ekusrv_leaf")
+               ECKEY("old")
+               SELF("old", "ext_ca", "/CN=sslsocket expired root",
+                    "-startdate 20200101000000Z -enddate 20300301000000Z", "old")
+               SIGN("old", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "old_leaf")
+               ECKEY("young")
+               SELF("young", "ext_ca", "/CN=sslsocket young root",
+                    "-startdate 20300601000000Z -enddate 20491231235959Z", "young")
+               SIGN("young", "leaf", "ext_good", "/CN=localhost", LEAF_WIN, "young_leaf")
+               "true");
+}
+
 static int
 make_fixtures(void)
 {
-    if (write_file("ca.cnf", ca_cnf) != 0 || write_file("server.py", python_server) != 0)
+    if (write_file("ca.cnf", ca_cnf) != 0 || write_file("ca_paths.cnf", ca_cnf_paths) != 0
+        || write_file("server.py", python_server) != 0)
         return -1;
     /* several commands: peers_sh takes up to 4 KiB, C99 strings 4095 bytes */
     return peers_sh(
+               "cat ca_paths.cnf >> ca.cnf && "
                "mkdir -p newcerts && : > index.txt && echo 1000 > serial && "
                ECKEY("vca") SELF("vca", "ext_ca", "/CN=sslsocket verify root", CA_WIN, "vca")
                ECKEY("ca2") SELF("ca2", "ext_ca", "/CN=sslsocket unknown root", CA_WIN, "ca2")
@@ -238,7 +397,8 @@ make_fixtures(void)
                "openssl genrsa -out odd.key 2052 && "
                "openssl req -new -config ca.cnf -key odd.key -subj '/CN=odd' -out odd.csr && "
                SIGN("vca", "odd", "ext_good", "/CN=localhost", LEAF_WIN, "oddrsa")
-               "true");
+               "true")
+        || make_path_fixtures();
 }
 
 /* Pin text from a file made by make_fixtures, "sha256/" prefixed unless hex. */
@@ -343,12 +503,19 @@ start_py_server(peers_proc *p, const char *tag, const char *cert, const char *ke
 
 /* ------------------------------------------------------------------ helpers */
 
+/* The path cases set these for one run: the trust store's one file (NULL:
+   vca.pem), and the subjects of the issuer certificates the peer must be
+   seen to send, in order (NULL: not checked). */
+static const char *anchor_file;
+static const char *const *sent_want;
+
 static void
 fresh_config(int64_t when)
 {
+    const char *ca = anchor_file ? anchor_file : "vca.pem";
     sslsocket_config_init(&cfg, store, sizeof store);
-    if (sslsocket_config_add_ca_file(&cfg, peers_path("vca.pem")) != 1)
-        printf("CA load failed: %s\n", sslsocket_config_error_string(&cfg));
+    if (sslsocket_config_add_ca_file(&cfg, peers_path(ca)) != 1)
+        printf("CA load failed (%s): %s\n", ca, sslsocket_config_error_string(&cfg));
     sslsocket_config_set_time(&cfg, when);
 }
 
@@ -454,6 +621,23 @@ connect_case(const vcase *c, peers_proc *p, int mode)
     CHECK(sslsocket_write_string(&sock, request) == (ptrdiff_t)strlen(request));
 }
 
+/* The chain as the peer sent it: exactly the issuers `sent` (subjects, in
+   order, NULL-terminated) after the leaf. */
+static void
+check_sent(const sslsocket *s, const char *const *sent)
+{
+    int n = 0, i;
+    while (sent[n])
+        n++;
+    CHECKF(sslsocket_peer_chain_length(s) == n + 1, "chain length %d, want %d",
+           sslsocket_peer_chain_length(s), n + 1);
+    for (i = 0; i < n; i++) {
+        const sslsocket_chain_entry *e = sslsocket_peer_chain_entry(s, i + 1);
+        CHECKF(e != NULL && strcmp(e->subject, sent[i]) == 0, "sent[%d]: %s, want %s", i + 1,
+               e ? e->subject : "(none)", sent[i]);
+    }
+}
+
 /* VERIFY_PEER (the client default, not set explicitly): the handshake fails. */
 static void
 run_verify(const vcase *c)
@@ -495,6 +679,8 @@ run_query(const vcase *c)
     CHECKF(problems_are(&sock, c->want, c->n), "problems: [%s]", problems_text(&sock));
     CHECK(sslsocket_peer_certificate(&sock) != NULL);
     CHECK(sslsocket_error(&sock) == SSLSOCKET_ERR_UNKNOWN);
+    if (sent_want)
+        check_sent(&sock, sent_want);
     sslsocket_disconnect(&sock);
     CHECK(drive_until(&sock, &l, NULL, 5000));
     peers_kill(&p);
@@ -517,6 +703,8 @@ run_pass(const vcase *c)
     CHECKF(sslsocket_ssl_error_count(&sock) == 0, "problems: [%s]", problems_text(&sock));
     CHECKF(sslsocket_error(&sock) == SSLSOCKET_ERR_UNKNOWN, "error: %s",
            sslsocket_error_string(&sock));
+    if (sent_want)
+        check_sent(&sock, sent_want);
     sslsocket_disconnect(&sock);
     CHECK(drive_until(&sock, &l, NULL, 5000));
     CHECKF(strstr(l.text, "S6 S0 D") != NULL, "events: %s", l.text);
@@ -676,6 +864,222 @@ test_window_edges(void)
     run_pass(&c);
     c.when = T_END;
     run_pass(&c);
+}
+
+/* ------------------------------------------------------------------ paths */
+
+/* The path search (>>paths): name constraints on an intermediate and on
+   the anchor, chains out of order, a cross-signed intermediate, path
+   lengths, an issuer's EKU, the anchor's validity.  Each case names its
+   trust store and the issuers the server must be seen to send (the chain
+   entries), so that a server that reordered the chain would not make an
+   out-of-order case pass unseen. */
+typedef struct pcase {
+    vcase v;
+    const char *anchor;  /* the trust store's one file, NULL: vca.pem */
+    const char *sent[4]; /* subjects of the served issuers, in order, NULL-terminated */
+} pcase;
+
+/* PCASE(id, leaf, chain file, verify name (NULL: the IP 127.0.0.1), time,
+         anchor file, the one problem (0: none), phrase, sent subjects..., NULL) */
+#define PCASE(id, cert, chain, name, when, anchor, code, phrase, ...)                      \
+    static const pcase p_##id = { { cert, "leaf.key", chain, LOCAL, name, when, NOEXTRA,    \
+                                    (code) != 0, { code }, phrase },                        \
+                                  anchor, { __VA_ARGS__ } }
+#define P_NC SSLSOCKET_SSLERR_NAME_CONSTRAINTS
+#define NC_PHRASE "outside an issuer's name constraints"
+#define S_VCA "CN=sslsocket verify root"
+#define S_CA2 "CN=sslsocket unknown root"
+#define S_XI "CN=verify cross intermediate"
+
+/* 1. name constraints on an intermediate, non-critical and critical (_c) */
+PCASE(ncdns_in, "ncdns_in.pem", "ncdns.pem", "www.example.test", T_INSIDE, NULL, 0, NULL,
+      "CN=verify nc dns", NULL);
+PCASE(ncdns_c_in, "ncdns_c_in.pem", "ncdns_c.pem", "www.example.test", T_INSIDE, NULL, 0, NULL,
+      "CN=verify nc dns critical", NULL);
+PCASE(ncdns_out, "ncdns_out.pem", "ncdns.pem", "other.example", T_INSIDE, NULL, P_NC, NC_PHRASE,
+      "CN=verify nc dns", NULL);
+PCASE(ncdns_c_out, "ncdns_c_out.pem", "ncdns_c.pem", "other.example", T_INSIDE, NULL, P_NC,
+      NC_PHRASE, "CN=verify nc dns critical", NULL);
+PCASE(ncexdns_hit, "ncexdns_hit.pem", "ncexdns.pem", "www.example.test", T_INSIDE, NULL, P_NC,
+      NC_PHRASE, "CN=verify nc excluded dns", NULL);
+PCASE(ncexdns_c_hit, "ncexdns_c_hit.pem", "ncexdns_c.pem", "www.example.test", T_INSIDE, NULL,
+      P_NC, NC_PHRASE, "CN=verify nc excluded dns critical", NULL);
+PCASE(ncexdns_miss, "ncexdns_miss.pem", "ncexdns.pem", "localhost", T_INSIDE, NULL, 0, NULL,
+      "CN=verify nc excluded dns", NULL);
+PCASE(ncexdns_c_miss, "ncexdns_c_miss.pem", "ncexdns_c.pem", "localhost", T_INSIDE, NULL, 0,
+      NULL, "CN=verify nc excluded dns critical", NULL);
+/* by IP literal: the IP SAN 127.0.0.1 is the name checked */
+PCASE(ncip_in, "ncip_in.pem", "ncip.pem", NULL, T_INSIDE, NULL, 0, NULL, "CN=verify nc ip",
+      NULL);
+PCASE(ncip_c_in, "ncip_c_in.pem", "ncip_c.pem", NULL, T_INSIDE, NULL, 0, NULL,
+      "CN=verify nc ip critical", NULL);
+/* by name: the IP SAN 10.1.2.3 is outside all the same */
+PCASE(ncip_out, "ncip_out.pem", "ncip.pem", "localhost", T_INSIDE, NULL, P_NC, NC_PHRASE,
+      "CN=verify nc ip", NULL);
+PCASE(ncip_c_out, "ncip_c_out.pem", "ncip_c.pem", "localhost", T_INSIDE, NULL, P_NC, NC_PHRASE,
+      "CN=verify nc ip critical", NULL);
+PCASE(ncexip_hit, "ncexip_hit.pem", "ncexip.pem", NULL, T_INSIDE, NULL, P_NC, NC_PHRASE,
+      "CN=verify nc excluded ip", NULL);
+PCASE(ncexip_c_hit, "ncexip_c_hit.pem", "ncexip_c.pem", NULL, T_INSIDE, NULL, P_NC, NC_PHRASE,
+      "CN=verify nc excluded ip critical", NULL);
+PCASE(ncexip_miss, "ncexip_miss.pem", "ncexip.pem", "localhost", T_INSIDE, NULL, 0, NULL,
+      "CN=verify nc excluded ip", NULL);
+PCASE(ncexip_c_miss, "ncexip_c_miss.pem", "ncexip_c.pem", "localhost", T_INSIDE, NULL, 0, NULL,
+      "CN=verify nc excluded ip critical", NULL);
+
+/* 2. name constraints on the trust anchor: a leaf under it, and one under
+   an unconstrained intermediate of it */
+PCASE(ncroot_in, "ncroot_in.pem", NULL, "www.example.test", T_INSIDE, "ncroot.pem", 0, NULL,
+      NULL);
+PCASE(ncroot_c_in, "ncroot_c_in.pem", NULL, "www.example.test", T_INSIDE, "ncroot_c.pem", 0,
+      NULL, NULL);
+PCASE(ncroot_out, "ncroot_out.pem", NULL, "other.example", T_INSIDE, "ncroot.pem", P_NC,
+      NC_PHRASE, NULL);
+PCASE(ncroot_c_out, "ncroot_c_out.pem", NULL, "other.example", T_INSIDE, "ncroot_c.pem", P_NC,
+      NC_PHRASE, NULL);
+PCASE(ncroot_deep, "ncroot_deep.pem", "ncroot_i.pem", "other.example", T_INSIDE, "ncroot.pem",
+      P_NC, NC_PHRASE, "CN=sslsocket constrained root intermediate", NULL);
+PCASE(ncroot_c_deep, "ncroot_c_deep.pem", "ncroot_c_i.pem", "other.example", T_INSIDE,
+      "ncroot_c.pem", P_NC, NC_PHRASE, "CN=sslsocket constrained root critical intermediate",
+      NULL);
+
+/* 3. path building: out of order, an unrelated extra certificate, and a
+   cross-signed intermediate whose untrusted copy comes first */
+PCASE(order_root_first, "mid.pem", "ooo_root.pem", "localhost", T_INSIDE, NULL, 0, NULL, S_VCA,
+      "CN=verify intermediate 1", NULL);
+PCASE(order_extra, "mid.pem", "ooo_extra.pem", "localhost", T_INSIDE, NULL, 0, NULL, S_CA2,
+      "CN=verify intermediate 1", NULL);
+PCASE(order_reversed, "deep.pem", "ooo_rev.pem", "localhost", T_INSIDE, NULL, 0, NULL,
+      "CN=verify intermediate 1", "CN=verify intermediate 2", "CN=verify intermediate 3", NULL);
+PCASE(cross_signed, "cross.pem", "cross_chain.pem", "localhost", T_INSIDE, NULL, 0, NULL, S_XI,
+      S_XI, NULL);
+/* the untrusted copy leads to a whole path (to ca2, self-signed, sent too) */
+PCASE(cross_signed_root, "cross.pem", "cross_chain2.pem", "localhost", T_INSIDE, NULL, 0, NULL,
+      S_XI, S_CA2, S_XI, NULL);
+/* the control: the untrusted copy alone */
+PCASE(cross_untrusted_only, "cross.pem", "cross_bad.pem", "localhost", T_INSIDE, NULL,
+      SSLSOCKET_SSLERR_UNTRUSTED, "not trusted", S_XI, NULL);
+
+/* 4. pathLenConstraint: 0 with an intermediate below it; 0 with the leaf
+   right below; 1 with one intermediate below */
+PCASE(pathlen0_deep, "pl0deep.pem", "pl0deep_chain.pem", "localhost", T_INSIDE, NULL,
+      SSLSOCKET_SSLERR_CHAIN_TOO_LONG, "chain too long", "CN=verify under pathlen 0",
+      "CN=verify pathlen 0", NULL);
+PCASE(pathlen0_ok, "pl0leaf.pem", "pl0.pem", "localhost", T_INSIDE, NULL, 0, NULL,
+      "CN=verify pathlen 0", NULL);
+PCASE(pathlen1_ok, "pl1deep.pem", "pl1deep_chain.pem", "localhost", T_INSIDE, NULL, 0, NULL,
+      "CN=verify under pathlen 1", "CN=verify pathlen 1", NULL);
+
+/* 5. an intermediate's EKU (clientAuth only; serverAuth,clientAuth); the
+   anchor's validity: expired (2030-03-01) and not yet valid (2030-06-01),
+   with a leaf valid 2030..2031, each with its control inside the window */
+PCASE(ca_eku_client, "ekucli_leaf.pem", "ekucli.pem", "localhost", T_INSIDE, NULL,
+      SSLSOCKET_SSLERR_EKU, "extended key usage", "CN=verify clientAuth intermediate", NULL);
+PCASE(ca_eku_server, "ekusrv_leaf.pem", "ekusrv.pem", "localhost", T_INSIDE, NULL, 0, NULL,
+      "CN=verify serverAuth intermediate", NULL);
+PCASE(anchor_expired, "old_leaf.pem", NULL, "localhost", T_INSIDE, "old.pem",
+      SSLSOCKET_SSLERR_EXPIRED, "certificate expired", NULL);
+PCASE(anchor_unexpired, "old_leaf.pem", NULL, "localhost", T_START, "old.pem", 0, NULL, NULL);
+PCASE(anchor_not_yet, "young_leaf.pem", NULL, "localhost", T_START, "young.pem",
+      SSLSOCKET_SSLERR_NOT_YET_VALID, "certificate is not yet valid", NULL);
+PCASE(anchor_young_ok, "young_leaf.pem", NULL, "localhost", T_INSIDE, "young.pem", 0, NULL,
+      NULL);
+
+static void
+path_run(const pcase *p, void (*run)(const vcase *))
+{
+    anchor_file = p->anchor;
+    sent_want = p->sent;
+    run(&p->v);
+    anchor_file = NULL;
+    sent_want = NULL;
+}
+
+#define PFAIL(id)                                                                          \
+    static void test_##id##_verify(void) { path_run(&p_##id, run_verify); }                \
+    static void test_##id##_query(void) { path_run(&p_##id, run_query); }
+#define PPASS(id)                                                                          \
+    static void test_##id(void) { path_run(&p_##id, run_pass); }
+PPASS(ncdns_in)
+PPASS(ncdns_c_in)
+PFAIL(ncdns_out)
+PFAIL(ncdns_c_out)
+PFAIL(ncexdns_hit)
+PFAIL(ncexdns_c_hit)
+PPASS(ncexdns_miss)
+PPASS(ncexdns_c_miss)
+PPASS(ncip_in)
+PPASS(ncip_c_in)
+PFAIL(ncip_out)
+PFAIL(ncip_c_out)
+PFAIL(ncexip_hit)
+PFAIL(ncexip_c_hit)
+PPASS(ncexip_miss)
+PPASS(ncexip_c_miss)
+PPASS(ncroot_in)
+PPASS(ncroot_c_in)
+PFAIL(ncroot_out)
+PFAIL(ncroot_c_out)
+PFAIL(ncroot_deep)
+PFAIL(ncroot_c_deep)
+PPASS(order_root_first)
+PPASS(order_extra)
+PPASS(order_reversed)
+PPASS(cross_signed)
+PPASS(cross_signed_root)
+PFAIL(cross_untrusted_only)
+PFAIL(pathlen0_deep)
+PPASS(pathlen0_ok)
+PPASS(pathlen1_ok)
+PFAIL(ca_eku_client)
+PPASS(ca_eku_server)
+PFAIL(anchor_expired)
+PPASS(anchor_unexpired)
+PFAIL(anchor_not_yet)
+PPASS(anchor_young_ok)
+
+/* The same cases through sslsocket_verify_chain (leaf, then the chain file
+   as the server sends it): the same problems, the same chain entries. */
+static void
+test_offline_paths(void)
+{
+    static const pcase *const all[] = {
+        &p_ncdns_in, &p_ncdns_c_in, &p_ncdns_out, &p_ncdns_c_out, &p_ncexdns_hit,
+        &p_ncexdns_c_hit, &p_ncexdns_miss, &p_ncexdns_c_miss, &p_ncip_in, &p_ncip_c_in,
+        &p_ncip_out, &p_ncip_c_out, &p_ncexip_hit, &p_ncexip_c_hit, &p_ncexip_miss,
+        &p_ncexip_c_miss, &p_ncroot_in, &p_ncroot_c_in, &p_ncroot_out, &p_ncroot_c_out,
+        &p_ncroot_deep, &p_ncroot_c_deep, &p_order_root_first, &p_order_extra,
+        &p_order_reversed, &p_cross_signed, &p_cross_signed_root, &p_cross_untrusted_only,
+        &p_pathlen0_deep, &p_pathlen0_ok, &p_pathlen1_ok, &p_ca_eku_client, &p_ca_eku_server,
+        &p_anchor_expired, &p_anchor_unexpired, &p_anchor_not_yet, &p_anchor_young_ok
+    };
+    static char pem[64 * 1024];
+    static sslsocket scratch;
+    size_t i;
+    for (i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const vcase *c = &all[i]->v;
+        size_t n, m;
+        const char *t = peers_slurp(peers_path(c->cert), &n);
+        int r;
+        REQUIRE(n > 0 && n < sizeof pem / 2);
+        memcpy(pem, t, n);
+        m = n;
+        if (c->chain) {
+            t = peers_slurp(peers_path(c->chain), &n);
+            REQUIRE(n > 0 && m + n <= sizeof pem);
+            memcpy(pem + m, t, n);
+            m += n;
+        }
+        anchor_file = all[i]->anchor;
+        fresh_config(0);
+        anchor_file = NULL;
+        sslsocket_init(&scratch, NULL);
+        r = sslsocket_verify_chain(&scratch, &cfg, pem, m, c->name ? c->name : c->host, c->when);
+        CHECKF(r == c->n && problems_are(&scratch, c->want, c->n), "%s + %s: %d problems [%s]",
+               c->cert, c->chain ? c->chain : "-", r, problems_text(&scratch));
+        check_sent(&scratch, all[i]->sent);
+    }
 }
 
 /* ------------------------------------------------------------------ offline */
@@ -1005,6 +1409,44 @@ static const testlib_case tests[] = {
     TM(serial21),
     TM(odd_rsa),
     T(offline_matrix),
+    T(ncdns_in),
+    T(ncdns_c_in),
+    TM(ncdns_out),
+    TM(ncdns_c_out),
+    TM(ncexdns_hit),
+    TM(ncexdns_c_hit),
+    T(ncexdns_miss),
+    T(ncexdns_c_miss),
+    T(ncip_in),
+    T(ncip_c_in),
+    TM(ncip_out),
+    TM(ncip_c_out),
+    TM(ncexip_hit),
+    TM(ncexip_c_hit),
+    T(ncexip_miss),
+    T(ncexip_c_miss),
+    T(ncroot_in),
+    T(ncroot_c_in),
+    TM(ncroot_out),
+    TM(ncroot_c_out),
+    TM(ncroot_deep),
+    TM(ncroot_c_deep),
+    T(order_root_first),
+    T(order_extra),
+    T(order_reversed),
+    T(cross_signed),
+    T(cross_signed_root),
+    TM(cross_untrusted_only),
+    TM(pathlen0_deep),
+    T(pathlen0_ok),
+    T(pathlen1_ok),
+    TM(ca_eku_client),
+    T(ca_eku_server),
+    TM(anchor_expired),
+    T(anchor_unexpired),
+    TM(anchor_not_yet),
+    T(anchor_young_ok),
+    T(offline_paths),
     T(config_ignore),
     T(config_ignore_partial),
     T(socket_ignore),
