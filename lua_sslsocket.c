@@ -987,6 +987,18 @@ lss_cfg_apply_ca(lua_State *L, int e, lss_config *cfg)
     return r < 0 ? -1 : (int)(sslsocket_config_ca_count(&cfg->c) - before);
 }
 
+/* Load one recorded CRL source (a string: PEM/DER, or a path): the number
+   of CRLs added, or -1. */
+static int
+lss_cfg_apply_crl(lua_State *L, int e, lss_config *cfg)
+{
+    size_t n;
+    const char *v = lua_tolstring(L, e, &n);
+    if (lss_looks_pem(v, n) || (unsigned char)v[0] == 0x30)
+        return sslsocket_config_add_crl_mem(&cfg->c, v, n);
+    return sslsocket_config_add_crl_file(&cfg->c, v);
+}
+
 /* Everything recorded in the user value, in a fixed order. */
 static int
 lss_intfield(lua_State *L, int t, const char *name, int dflt)
@@ -1010,6 +1022,14 @@ lss_cfg_replay(lua_State *L, int uv, lss_config *cfg)
     for (i = 1; i <= n && r >= 0; i++) {
         lua_rawgeti(L, -1, i);
         r = lss_cfg_apply_ca(L, lua_absindex(L, -1), cfg);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, uv, "crls");
+    n = luaL_len(L, -1);
+    for (i = 1; i <= n && r >= 0; i++) {
+        lua_rawgeti(L, -1, i);
+        r = lss_cfg_apply_crl(L, lua_absindex(L, -1), cfg);
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -1124,6 +1144,8 @@ lss_cfg_push_new(lua_State *L, size_t size)
     lua_setfield(L, -2, "ca");
     lua_newtable(L);
     lua_setfield(L, -2, "pins");
+    lua_newtable(L);
+    lua_setfield(L, -2, "crls");
     lss_storage_push(L, size);
     lua_setfield(L, -2, "storage");
     lua_setiuservalue(L, -2, 1);
@@ -1286,6 +1308,48 @@ cfg_add_pin(lua_State *L)
     lua_rawseti(L, -2, luaL_len(L, -2) + 1);
     lua_pushboolean(L, 1);
     return 1;
+}
+
+/***
+Add certificate revocation lists: a PEM string of "X509 CRL" blocks, one
+DER CRL, or a file.  A peer certificate that a CRL of its issuer lists
+fails with problem 24 (revoked).
+@function SslConfiguration:add_crl
+@tparam string crl_or_path
+@treturn int CRLs added, or nil, message, code
+*/
+static int
+cfg_add_crl(lua_State *L)
+{
+    lss_config *cfg = lss_checkcfg(L, 1);
+    size_t len, before = cfg->c.n_crls;
+    int uv, r, code;
+    lua_Integer pos;
+    luaL_checklstring(L, 2, &len);
+    lss_checknargs(L, 2);
+    luaL_argcheck(L, len > 0, 2, "empty CRL string or path");
+    uv = lss_uv(L, 1);
+    lua_getfield(L, uv, "crls");
+    pos = luaL_len(L, -1) + 1;
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, pos);
+    r = lss_cfg_apply_crl(L, 2, cfg);
+    if (r < 0 && lss_cfg_oom(cfg) && lss_cfg_rebuild(L, 1, cfg->storage_size * 2) == 0)
+        r = (int)(cfg->c.n_crls - before); /* reloaded with it */
+    if (r >= 0) {
+        lua_pushinteger(L, r);
+        return 1;
+    }
+    /* refused: forget it (a CRL loads whole or not at all) */
+    code = sslsocket_config_error(&cfg->c);
+    lua_pushnil(L);
+    lua_pushstring(L, sslsocket_config_error_string(&cfg->c));
+    lua_pushinteger(L, code);
+    lua_getfield(L, uv, "crls");
+    lua_pushnil(L);
+    lua_rawseti(L, -2, pos);
+    lua_pop(L, 1);
+    return 3;
 }
 
 static int
@@ -3472,6 +3536,7 @@ static const luaL_Reg cfg_methods[] = {
     { "add_ca_certificate", cfg_add_ca_certificate },
     { "add_ca_certificates", cfg_add_ca_certificates },
     { "add_pinned_public_key", cfg_add_pin },
+    { "add_crl", cfg_add_crl },
     { "use_system_ca_certificates", cfg_use_system },
     { NULL, NULL }
 };

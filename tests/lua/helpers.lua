@@ -249,6 +249,12 @@ openssl req -x509 -new -key ec.key -sha256 -days 30 -subj '/CN=localhost' \
 openssl dsaparam -genkey -out dsa.key 1024
 openssl x509 -in ec.pem -outform DER -out ec.der
 printf '* OK IMAP4rev1 sslsocket test server ready\r\n' > greeting.txt
+mkdir -p crldb && : > crldb/index.txt && echo 01 > crldb/crlnumber
+printf '[ca]\ndefault_ca=c\n[c]\ndatabase=crldb/index.txt\ncrlnumber=crldb/crlnumber\ndefault_md=sha256\ndefault_crl_days=3650\n' > crl.cnf
+openssl ca -config crl.cnf -keyfile ca.key -cert ca.pem -gencrl -out empty.crl
+openssl ca -config crl.cnf -keyfile ca.key -cert ca.pem -revoke ec.pem
+openssl ca -config crl.cnf -keyfile ca.key -cert ca.pem -gencrl -out revoked.crl
+openssl crl -in revoked.crl -outform DER -out revoked.der.crl
 ]]
     H.write(H.dir .. "/mkcerts.sh", script)
     assert(H.sh("cd " .. H.dir .. " && sh mkcerts.sh > mkcerts.log 2>&1"),
