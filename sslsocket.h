@@ -215,7 +215,9 @@
                constraints on CAs, non-empty issuer and CA subject, SAN
                critical exactly when the subject is empty, key identifiers
                and AIA/SIA never critical, AIA well formed, a root's AKI is
-               its own SKI: MALFORMED); RSA >= 2048 bits (WEAK_KEY); SHA-1
+               its own SKI: MALFORMED); RSA >= 2048 bits (WEAK_KEY); a leaf
+               key BearSSL cannot use (DSA, P-192, Ed25519:
+               UNSUPPORTED_KEY); SHA-1
                and MD5 signatures on the leaf and non-self-issued
                intermediates (WEAK_SIGNATURE); leaf rules as webpki's (no
                CA certificate as the leaf unless it is itself an anchor or
@@ -237,9 +239,11 @@
    that does not fit is TOO_LARGE and UNTRUSTED).
    sslsocket_verify_chain() runs the same checks on a chain without a
    connection (Qt's QSslCertificate::verify) and lists the same problems.
-   x509-limbo's server cases (tests/limbo, run by make test): 103 of 106
-   answered as the suite says; the three others are listed with their
-   reasons in tests/limbo/known.txt.
+   x509-limbo's server cases (tests/limbo, run by make test, each through
+   sslsocket_verify_chain and through a handshake whose server sends the
+   case's chain, the two verdicts compared): 103 of 106 answered as the
+   suite says; the three others are listed with their reasons in
+   tests/limbo/known.txt.
    Not checked: OCSP, CRL distribution points (no fetching: only the CRLs
    given), certificate policies (no policy processing: the policy
    extensions are accepted, critical or not).
@@ -568,7 +572,8 @@ enum { SSLSOCKET__ERRORS(SSLSOCKET__ERR_ENUM) SSLSOCKET_ERR_NONE_ = -2 };
     X(CA_AS_LEAF, 21, "a CA certificate is used as an end-entity certificate") \
     X(WEAK_SIGNATURE, 22, "certificate signed with a weak hash (SHA-1 or MD5)") \
     X(NAME_CONSTRAINTS, 23, "a name is outside an issuer's name constraints") \
-    X(REVOKED, 24, "certificate revoked")
+    X(REVOKED, 24, "certificate revoked")                                      \
+    X(UNSUPPORTED_KEY, 25, "certificate key type not supported (RSA and ECDSA P-256/384/521 only)")
 #define SSLSOCKET__SSLERR_ENUM(name, value, text) SSLSOCKET_SSLERR_##name = value,
 enum { SSLSOCKET__SSLERRORS(SSLSOCKET__SSLERR_ENUM) SSLSOCKET_SSLERR_COUNT_ };
 #undef SSLSOCKET__SSLERR_ENUM
@@ -7071,6 +7076,8 @@ sslsocket__path_problems(sslsocket__search *q, const int *path, int len,
             m |= SSLSOCKET__P(EXPIRED);
         if (p->ok && sslsocket__pkey_weak(&p->key))
             m |= SSLSOCKET__P(WEAK_KEY);
+        if (i == 0 && !p->ok && !(p->problems & SSLSOCKET__P(MALFORMED)))
+            m |= SSLSOCKET__P(UNSUPPORTED_KEY); /* DSA, P-192, Ed25519...: no TLS with it */
         if (i == 0)
             continue; /* the leaf's own rules: sslsocket__x_own_checks */
         if (!p->ca || p->c.version < 3)
