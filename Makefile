@@ -63,7 +63,7 @@ VG_TESTS = test_memory test_security test_resolver test_robust
 # timing-sensitive cases stay out of the (10x slower) valgrind run
 VG_ARGS_test_robust = zero_alloc bad_input remote_close disconnect abort
 # (keylogfile runs a setuid copy of the program: not under valgrind)
-VG_ARGS_test_security = session policy cache config_swap large_leaf anchors flood revocation \
+VG_ARGS_test_security = session policy cache config_swap large_leaf anchors flood revocation profile \
                         renegotiation wiped
 
 test: deps lint

@@ -214,8 +214,10 @@
                it (AKI unless self-issued, SKI and critical basic
                constraints on CAs, non-empty issuer and CA subject, SAN
                critical exactly when the subject is empty, key identifiers
-               and AIA/SIA never critical, AIA well formed, a root's AKI is
-               its own SKI: MALFORMED); RSA >= 2048 bits (WEAK_KEY); a leaf
+               and AIA/SIA never critical, a root's AKI is its own SKI:
+               PROFILE, a code of its own so that certificates of a private
+               CA made by older tools, without key identifiers, can be let
+               through by ignoring it; a malformed AIA: MALFORMED); RSA >= 2048 bits (WEAK_KEY); a leaf
                key BearSSL cannot use (DSA, P-192, Ed25519:
                UNSUPPORTED_KEY); SHA-1
                and MD5 signatures on the leaf and non-self-issued
@@ -573,7 +575,8 @@ enum { SSLSOCKET__ERRORS(SSLSOCKET__ERR_ENUM) SSLSOCKET_ERR_NONE_ = -2 };
     X(WEAK_SIGNATURE, 22, "certificate signed with a weak hash (SHA-1 or MD5)") \
     X(NAME_CONSTRAINTS, 23, "a name is outside an issuer's name constraints") \
     X(REVOKED, 24, "certificate revoked")                                      \
-    X(UNSUPPORTED_KEY, 25, "certificate key type not supported (RSA and ECDSA P-256/384/521 only)")
+    X(UNSUPPORTED_KEY, 25, "certificate key type not supported (RSA and ECDSA P-256/384/521 only)") \
+    X(PROFILE, 26, "certificate does not follow the RFC 5280 profile")
 #define SSLSOCKET__SSLERR_ENUM(name, value, text) SSLSOCKET_SSLERR_##name = value,
 enum { SSLSOCKET__SSLERRORS(SSLSOCKET__SSLERR_ENUM) SSLSOCKET_SSLERR_COUNT_ };
 #undef SSLSOCKET__SSLERR_ENUM
@@ -3465,18 +3468,20 @@ SSLSOCKET__PRIVATE unsigned
 sslsocket__cert_rules(const sslsocket__cert *c, const sslsocket__exts *e, int ca, int ku)
 {
     unsigned m = 0;
-    if (e->malformed
-        /* RFC 5280: a non-empty issuer (4.1.2.4), a CA's subject (4.1.2.6);
-           an empty subject needs a critical SAN, and a subject a
-           non-critical one (CA/B BR 7.1.2.7.12) */
-        || c->issuer.n == 0 || (ca && c->subject.n == 0)
+    if (e->malformed || ((e->present & SSLSOCKET__EXT_AIA) && !sslsocket__aia_ok(e->v[7])))
+        m |= SSLSOCKET__P(MALFORMED);
+    /* The profile (PROFILE: a problem of its own, so that a private CA made
+       by older tools can be let through without letting MALFORMED through).
+       RFC 5280: a non-empty issuer (4.1.2.4), a CA's subject (4.1.2.6); an
+       empty subject needs a critical SAN, and a subject a non-critical one
+       (CA/B BR 7.1.2.7.12) */
+    if (c->issuer.n == 0 || (ca && c->subject.n == 0)
         || (c->subject.n == 0 && !(e->critical & SSLSOCKET__EXT_SAN))
         || (c->subject.n != 0 && (e->critical & SSLSOCKET__EXT_SAN))
         /* key identifiers and information access are never critical */
         || (e->critical & (SSLSOCKET__EXT_AKI | SSLSOCKET__EXT_SKI | SSLSOCKET__EXT_AIA
-                           | SSLSOCKET__EXT_SIA))
-        || ((e->present & SSLSOCKET__EXT_AIA) && !sslsocket__aia_ok(e->v[7])))
-        m |= SSLSOCKET__P(MALFORMED);
+                           | SSLSOCKET__EXT_SIA)))
+        m |= SSLSOCKET__P(PROFILE);
     if (e->critical & SSLSOCKET__EXT_UNKNOWN)
         m |= SSLSOCKET__P(CRITICAL_EXTENSION);
     /* keyCertSign only with cA (4.2.1.3); a CA with a key usage must sign */
@@ -3488,7 +3493,7 @@ sslsocket__cert_rules(const sslsocket__cert *c, const sslsocket__exts *e, int ca
     if ((!sslsocket__der_same(&c->issuer, &c->subject) && !sslsocket__aki_keyid(e, NULL))
         || (ca && !(e->present & SSLSOCKET__EXT_SKI))
         || (ca && !(e->critical & SSLSOCKET__EXT_BC)))
-        m |= SSLSOCKET__P(MALFORMED);
+        m |= SSLSOCKET__P(PROFILE);
     return m;
 }
 
@@ -4153,7 +4158,7 @@ sslsocket__ld_anchor_keep(sslsocket__arena *a, size_t start, br_x500_name *dn)
         sslsocket__der id, ski, w = e.v[4];
         if (sslsocket__aki_keyid(&e, &id) != 1 || sslsocket__der_get(&w, 0x04, &ski) < 0
             || !sslsocket__der_same(&id, &ski))
-            x.problems |= SSLSOCKET__P(MALFORMED);
+            x.problems |= SSLSOCKET__P(PROFILE);
     }
     memmove(der, c.subject_tlv.p, c.subject_tlv.n);
     rec = c.subject_tlv.n;

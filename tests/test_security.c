@@ -662,6 +662,30 @@ static void test_revocation(void)
            sslsocket_config_error_string(&bad));
 }
 
+/* 14. The RFC 5280 profile is a problem of its own: a leaf without an
+   authority key identifier (as older tools issue) fails with PROFILE
+   alone, and ignoring PROFILE lets exactly that through. */
+static void test_profile(void)
+{
+    configs(1);
+    REQUIRE(sslsocket_config_set_certificate_file(&scfg, peers_path("noaki.pem"),
+                                                  peers_path("ec.key")) == 0);
+    fresh_sockets();
+    CHECK(!connect_pair("localhost", -1));
+    CHECK(sslsocket_ssl_error_count(&cli) == 1);
+    CHECK(sslsocket_ssl_error_code(&cli, 0) == SSLSOCKET_SSLERR_PROFILE);
+    CHECKF(strstr(sslsocket_error_string(&cli), "RFC 5280 profile") != NULL, "%s",
+           sslsocket_error_string(&cli));
+    fresh_sockets();
+    next_ignore = SSLSOCKET_SSLERR_MASK(SSLSOCKET_SSLERR_PROFILE);
+    CHECK(connect_pair("localhost", -1));
+    /* and nothing more: the same leaf for another name still fails */
+    fresh_sockets();
+    next_ignore = SSLSOCKET_SSLERR_MASK(SSLSOCKET_SSLERR_PROFILE);
+    CHECK(!connect_pair("other.test", -1));
+    CHECK(sslsocket_error(&cli) == SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED);
+}
+
 static const testlib_case tests[] = {
     { "unverified_session_not_resumed", test_unverified_session_not_resumed },
     { "session_bound_to_policy", test_session_bound_to_policy },
@@ -676,6 +700,7 @@ static const testlib_case tests[] = {
     { "secrets_wiped", test_secrets_wiped },
     { "keylogfile", test_keylogfile },
     { "revocation", test_revocation },
+    { "profile", test_profile },
     { NULL, NULL }
 };
 
@@ -732,7 +757,12 @@ main(int argc, char **argv)
                     "openssl ca -config fake.cnf -keyfile fake.key -cert fake.pem -revoke ec.pem "
                     "  2>/dev/null && "
                     "openssl ca -config fake.cnf -keyfile fake.key -cert fake.pem -gencrl "
-                    "  -out forged.crl 2>/dev/null") != 0) {
+                    "  -out forged.crl 2>/dev/null && "
+                    /* a leaf without key identifiers, as older tools made them */
+                    "printf 'subjectAltName=DNS:localhost\\nextendedKeyUsage=serverAuth\\n"
+                    "authorityKeyIdentifier=none\\nsubjectKeyIdentifier=none\\n' > noaki.ext && "
+                    "openssl x509 -req -in ec.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                    "  -days 3650 -extfile noaki.ext -out noaki.pem") != 0) {
         printf("fixture setup failed\n0 passed, 1 failed\n");
         return 1;
     }
