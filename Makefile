@@ -42,7 +42,7 @@ deps:
 $(BUILD):
 	mkdir -p $(BUILD)
 
-HDR = sslsocket.h tests/testlib.h tests/peers.h tests/drive.h
+HDR = sslsocket.h tests/testlib.h tests/peers.h tests/drive.h tests/tls13_rfc8448.h
 
 $(BUILD)/%: tests/%.c $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(SAN) -o $@ $< $(LDLIBS)
@@ -56,10 +56,10 @@ SMALL_PROFILE = -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1 -DSSLSOCKE
 $(BUILD)/test_small: tests/test_small.c $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(SAN) $(SMALL_PROFILE) -o $@ $< $(LDLIBS)
 
-C_TESTS = test_resolver test_x509 test_loaders test_memory test_security test_client test_server test_connect \
+C_TESTS = test_resolver test_x509 test_loaders test_memory test_security test_tls13 test_client test_server test_connect \
           test_verify test_starttls test_robust test_hostile test_resources test_small
 # run again, without sanitizers, under valgrind
-VG_TESTS = test_memory test_security test_resolver test_robust
+VG_TESTS = test_memory test_security test_resolver test_robust test_tls13
 # timing-sensitive cases stay out of the (10x slower) valgrind run
 VG_ARGS_test_robust = zero_alloc bad_input remote_close disconnect abort
 # (keylogfile runs a setuid copy of the program: not under valgrind)
@@ -79,20 +79,28 @@ test: deps lint
 	@echo "== soak (60 s)"; $(MAKE) --no-print-directory $(BUILD)/soak && $(BUILD)/soak 60
 	@$(MAKE) --no-print-directory test-valgrind
 
-test-c: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/test_limbo $(BUILD)/limbo-cases.txt
+LIMBO_CASES = $(BUILD)/limbo-cases.txt $(BUILD)/limbo-generated-cases.txt
+
+test-c: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/test_limbo $(LIMBO_CASES)
 	@fail=0; for t in $(C_TESTS); do \
 	  echo "== $$t (ASan+UBSan)"; $(BUILD)/$$t || fail=1; \
 	done; \
-	echo "== test_limbo (ASan+UBSan): x509-limbo's server cases"; \
+	echo "== test_limbo (ASan+UBSan): x509-limbo's server cases, as published"; \
 	$(BUILD)/test_limbo $(BUILD)/limbo-cases.txt tests/limbo/known.txt || fail=1; \
+	echo "== test_limbo (ASan+UBSan): x509-limbo's server cases, generated here"; \
+	$(BUILD)/test_limbo $(BUILD)/limbo-generated-cases.txt tests/limbo/known-generated.txt \
+	  || fail=1; \
 	exit $$fail
 
-# x509-limbo (tests/limbo/README): the suite as published, in test_limbo's format
+# x509-limbo (tests/limbo/README): the two suites in test_limbo's format
 $(BUILD)/limbo-cases.txt: tests/limbo/limbo.json tests/limbo/cases.py | $(BUILD)
 	python3 tests/limbo/cases.py tests/limbo/limbo.json > $@
+$(BUILD)/limbo-generated-cases.txt: tests/limbo/limbo-generated.json tests/limbo/cases.py | $(BUILD)
+	python3 tests/limbo/cases.py tests/limbo/limbo-generated.json > $@
 
-test-limbo: $(BUILD)/test_limbo $(BUILD)/limbo-cases.txt
+test-limbo: $(BUILD)/test_limbo $(LIMBO_CASES)
 	$(BUILD)/test_limbo $(BUILD)/limbo-cases.txt tests/limbo/known.txt -v
+	$(BUILD)/test_limbo $(BUILD)/limbo-generated-cases.txt tests/limbo/known-generated.txt -v
 
 # (test_robust defines malloc itself to count calls: let valgrind keep its own)
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \

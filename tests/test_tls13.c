@@ -1,0 +1,446 @@
+/* test_tls13.c - TLS 1.3's cryptography (sslsocket.h >>tls13) checked
+ * byte for byte: HKDF against RFC 5869, the key schedule, traffic keys,
+ * Finished and record protection against the RFC 8448 trace
+ * (tests/tls13_rfc8448.h), RSA-PSS against openssl in both directions.
+ */
+#define SSLSOCKET_IMPLEMENTATION
+#include "../sslsocket.h"
+#include "testlib.h"
+#include "peers.h"
+#include "tls13_rfc8448.h"
+
+static size_t
+unhex(const char *hex, unsigned char *out, size_t max)
+{
+    size_t n = 0;
+    while (hex[0] && hex[1] && n < max) {
+        unsigned v;
+        if (sscanf(hex, "%2x", &v) != 1)
+            break;
+        out[n++] = (unsigned char)v;
+        hex += 2;
+    }
+    return n;
+}
+
+/* Is `got` (len bytes) the hex string `want`? */
+static int
+same_hex(const unsigned char *got, size_t len, const char *want)
+{
+    unsigned char w[4096];
+    size_t n = unhex(want, w, sizeof w);
+    if (n != len || memcmp(got, w, len) != 0) {
+        size_t i;
+        printf("         got  ");
+        for (i = 0; i < len; i++)
+            printf("%02x", got[i]);
+        printf("\n         want %s\n", want);
+        return 0;
+    }
+    return 1;
+}
+
+static void
+sha256(const void *data, size_t len, unsigned char *out)
+{
+    br_sha256_context c;
+    br_sha256_init(&c);
+    br_sha256_update(&c, data, len);
+    br_sha256_out(&c, out);
+}
+
+/* RFC 5869 A.1: HKDF-Extract with SHA-256. */
+static void
+test_hkdf_extract(void)
+{
+    unsigned char ikm[22], salt[13], prk[32];
+    size_t i;
+    memset(ikm, 0x0b, sizeof ikm);
+    for (i = 0; i < sizeof salt; i++)
+        salt[i] = (unsigned char)i;
+    sslsocket__hkdf_extract(&br_sha256_vtable, salt, sizeof salt, ikm, sizeof ikm, prk);
+    CHECK(same_hex(prk, 32, "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"));
+}
+
+static const unsigned char *th0_dummy(const unsigned char *msgs, size_t n, unsigned char *out);
+
+/* RFC 8448 section 3: the key schedule from the X25519 shared secret. */
+static void
+test_rfc8448_key_schedule(void)
+{
+    const br_hash_class *h = &br_sha256_vtable;
+    unsigned char early[32], hs[32], ms[32], ecdhe[32], th[32], x[32], msgs[4096];
+    unsigned char cpriv[32], spub[32];
+    size_t n, m, xlen;
+    sslsocket__tls13_keys k;
+
+    /* X25519 with BearSSL: the client's private key and the server's share */
+    REQUIRE(unhex(rfc8448_client_x25519_private, cpriv, 32) == 32);
+    REQUIRE(unhex(rfc8448_server_x25519_public, spub, 32) == 32);
+    xlen = br_ec_c25519_m31.mul(spub, 32, cpriv, 32, BR_EC_curve25519) ? 32 : 0;
+    CHECK(xlen == 32 && same_hex(spub, 32, rfc8448_ecdhe_shared_secret));
+    REQUIRE(unhex(rfc8448_ecdhe_shared_secret, ecdhe, 32) == 32);
+
+    sslsocket__tls13_next_secret(h, NULL, NULL, 0, early);
+    CHECK(same_hex(early, 32, rfc8448_early_secret));
+    sslsocket__tls13_next_secret(h, early, ecdhe, 32, hs);
+    CHECK(same_hex(hs, 32, rfc8448_handshake_secret));
+
+    /* transcript: ClientHello .. ServerHello */
+    n = unhex(rfc8448_client_hello, msgs, sizeof msgs);
+    n += unhex(rfc8448_server_hello, msgs + n, sizeof msgs - n);
+    sha256(msgs, n, th);
+    sslsocket__tls13_derive(h, hs, "c hs traffic", th, x);
+    CHECK(same_hex(x, 32, rfc8448_client_handshake_traffic_secret));
+    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
+    CHECK(same_hex(k.key, 16, rfc8448_client_handshake_key));
+    CHECK(same_hex(k.iv, 12, rfc8448_client_handshake_iv));
+    sslsocket__tls13_derive(h, hs, "s hs traffic", th, x);
+    CHECK(same_hex(x, 32, rfc8448_server_handshake_traffic_secret));
+    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
+    CHECK(same_hex(k.key, 16, rfc8448_server_handshake_key));
+    CHECK(same_hex(k.iv, 12, rfc8448_server_handshake_iv));
+
+    /* the server's Finished: over ClientHello .. CertificateVerify */
+    m = n;
+    m += unhex(rfc8448_server_encrypted_extensions, msgs + m, sizeof msgs - m);
+    m += unhex(rfc8448_server_certificate, msgs + m, sizeof msgs - m);
+    m += unhex(rfc8448_server_certificate_verify, msgs + m, sizeof msgs - m);
+    sha256(msgs, m, th);
+    sslsocket__tls13_finished(h, x, th, x);
+    {
+        unsigned char fin[36];
+        REQUIRE(unhex(rfc8448_server_finished, fin, sizeof fin) == 36);
+        CHECK(fin[0] == 20 && memcmp(fin + 4, x, 32) == 0);
+    }
+
+    /* the master secret and the application traffic secrets, over
+       ClientHello .. server Finished */
+    m += unhex(rfc8448_server_finished, msgs + m, sizeof msgs - m);
+    sha256(msgs, m, th);
+    sslsocket__tls13_next_secret(h, hs, NULL, 0, ms);
+    CHECK(same_hex(ms, 32, rfc8448_master_secret));
+    sslsocket__tls13_derive(h, ms, "c ap traffic", th, x);
+    CHECK(same_hex(x, 32, rfc8448_client_application_traffic_secret));
+    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
+    CHECK(same_hex(k.key, 16, rfc8448_client_application_key));
+    CHECK(same_hex(k.iv, 12, rfc8448_client_application_iv));
+    sslsocket__tls13_derive(h, ms, "s ap traffic", th, x);
+    CHECK(same_hex(x, 32, rfc8448_server_application_traffic_secret));
+    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
+    CHECK(same_hex(k.key, 16, rfc8448_server_application_key));
+    CHECK(same_hex(k.iv, 12, rfc8448_server_application_iv));
+    sslsocket__tls13_derive(h, ms, "exp master", th, x);
+    CHECK(same_hex(x, 32, rfc8448_exporter_master_secret));
+
+    /* the client's Finished, then the resumption secret over it */
+    {
+        unsigned char chs[32], fin[36], rec[128], want[128];
+        size_t rl;
+        int type;
+        size_t len;
+        sslsocket__tls13_derive(h, hs, "c hs traffic", th0_dummy(msgs, n, th), chs);
+        sha256(msgs, m, th);
+        sslsocket__tls13_finished(h, chs, th, x);
+        REQUIRE(unhex(rfc8448_client_finished, fin, sizeof fin) == 36);
+        CHECK(fin[0] == 20 && memcmp(fin + 4, x, 32) == 0);
+        /* the client's Finished record, sealed with its handshake keys */
+        sslsocket__tls13_traffic_keys(h, chs, 16, 0, &k);
+        memcpy(rec + 5, fin, 36);
+        rl = sslsocket__tls13_seal(&k, 22, rec, 36);
+        CHECK(unhex(rfc8448_client_finished_record, want, sizeof want) == rl
+              && memcmp(rec, want, rl) == 0);
+        memcpy(msgs + m, fin, 36);
+        sha256(msgs, m + 36, th);
+        sslsocket__tls13_derive(h, ms, "res master", th, x);
+        CHECK(same_hex(x, 32, rfc8448_resumption_master_secret));
+        (void)type;
+        (void)len;
+    }
+}
+
+/* The transcript hash of msgs[0 .. n) (a helper for re-deriving). */
+static const unsigned char *
+th0_dummy(const unsigned char *msgs, size_t n, unsigned char *out)
+{
+    sha256(msgs, n, out);
+    return out;
+}
+
+/* RFC 8448 section 3: the server's encrypted handshake record opens to
+   EncryptedExtensions .. Finished, and sealing them again gives the same
+   bytes; one flipped bit and it does not open. */
+static void
+test_rfc8448_records(void)
+{
+    const br_hash_class *h = &br_sha256_vtable;
+    unsigned char hs[32], ecdhe[32], th[32], x[32], msgs[4096], rec[4096], plain[4096];
+    size_t n, rlen, plen, len;
+    sslsocket__tls13_keys k;
+    int type;
+
+    REQUIRE(unhex(rfc8448_ecdhe_shared_secret, ecdhe, 32) == 32);
+    sslsocket__tls13_next_secret(h, NULL, NULL, 0, x);
+    sslsocket__tls13_next_secret(h, x, ecdhe, 32, hs);
+    n = unhex(rfc8448_client_hello, msgs, sizeof msgs);
+    n += unhex(rfc8448_server_hello, msgs + n, sizeof msgs - n);
+    sha256(msgs, n, th);
+    sslsocket__tls13_derive(h, hs, "s hs traffic", th, x);
+
+    plen = unhex(rfc8448_server_encrypted_extensions, plain, sizeof plain);
+    plen += unhex(rfc8448_server_certificate, plain + plen, sizeof plain - plen);
+    plen += unhex(rfc8448_server_certificate_verify, plain + plen, sizeof plain - plen);
+    plen += unhex(rfc8448_server_finished, plain + plen, sizeof plain - plen);
+    rlen = unhex(rfc8448_server_flight_record, rec, sizeof rec);
+    REQUIRE(rlen > 5 + 17);
+
+    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
+    CHECK(sslsocket__tls13_open(&k, rec, rlen, &type, &len) == 0);
+    CHECK(type == 22 && len == plen && memcmp(rec + 5, plain, plen) == 0);
+    CHECK(k.seq == 1);
+
+    /* sealed again: byte for byte the record of the trace */
+    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
+    memcpy(rec + 5, plain, plen);
+    CHECK(sslsocket__tls13_seal(&k, 22, rec, plen) == rlen);
+    {
+        unsigned char want[4096];
+        CHECK(unhex(rfc8448_server_flight_record, want, sizeof want) == rlen
+              && memcmp(rec, want, rlen) == 0);
+    }
+
+    /* tampered: refused, also with the wrong sequence number */
+    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
+    rec[40] ^= 1;
+    CHECK(sslsocket__tls13_open(&k, rec, rlen, &type, &len) == -1);
+    rec[40] ^= 1;
+    k.seq = 1;
+    CHECK(sslsocket__tls13_open(&k, rec, rlen, &type, &len) == -1);
+    k.seq = 0;
+    CHECK(sslsocket__tls13_open(&k, rec, rlen - 1, &type, &len) == -1); /* length */
+}
+
+/* RFC 8448: the first application data records, both ways, open to the
+   trace's plaintext under the application keys. */
+static void
+test_rfc8448_application_data(void)
+{
+    const char *secret[2] = {rfc8448_client_application_traffic_secret,
+                             rfc8448_server_application_traffic_secret};
+    const char *record[2] = {rfc8448_client_application_data_record,
+                             rfc8448_server_application_data_record};
+    const char *plain[2] = {rfc8448_client_application_data, rfc8448_server_application_data};
+    int side;
+    for (side = 0; side < 2; side++) {
+        unsigned char sec[32], rec[256], want[256];
+        sslsocket__tls13_keys k;
+        size_t rl, wl, len;
+        int type;
+        REQUIRE(unhex(secret[side], sec, 32) == 32);
+        sslsocket__tls13_traffic_keys(&br_sha256_vtable, sec, 16, 0, &k);
+        if (side == 1)
+            k.seq = 1; /* the server sent its NewSessionTicket first */
+        rl = unhex(record[side], rec, sizeof rec);
+        wl = unhex(plain[side], want, sizeof want);
+        CHECK(sslsocket__tls13_open(&k, rec, rl, &type, &len) == 0);
+        CHECK(type == 23 && len == wl && memcmp(rec + 5, want, wl) == 0);
+    }
+}
+
+/* ChaCha20-Poly1305 and AES-256-GCM: sealed records open, padding is
+   skipped, a record of padding alone or with a bad tag does not. */
+static void
+test_aead_roundtrip(void)
+{
+    int chacha;
+    for (chacha = 0; chacha < 2; chacha++) {
+        sslsocket__tls13_keys w, r;
+        unsigned char rec[256];
+        size_t len, rl;
+        int type;
+        memset(&w, 0, sizeof w);
+        memset(w.key, 0x42, 32);
+        memset(w.iv, 0x24, 12);
+        w.key_len = 32;
+        w.chacha = chacha;
+        r = w;
+        memcpy(rec + 5, "hello", 5);
+        rl = sslsocket__tls13_seal(&w, 23, rec, 5);
+        CHECK(rl == 5 + 5 + 1 + 16);
+        CHECK(sslsocket__tls13_open(&r, rec, rl, &type, &len) == 0);
+        CHECK(type == 23 && len == 5 && memcmp(rec + 5, "hello", 5) == 0);
+        /* the same content again: another nonce, another ciphertext */
+        {
+            unsigned char first[32];
+            memcpy(rec + 5, "hello", 5);
+            rl = sslsocket__tls13_seal(&w, 23, rec, 5);
+            memcpy(first, rec, rl);
+            CHECK(sslsocket__tls13_open(&r, rec, rl, &type, &len) == 0 && len == 5);
+            memcpy(rec + 5, "hello", 5);
+            rl = sslsocket__tls13_seal(&w, 23, rec, 5);
+            CHECK(memcmp(first, rec, rl) != 0);
+            CHECK(sslsocket__tls13_open(&r, rec, rl, &type, &len) == 0);
+        }
+        /* padding: the inner type is the last non-zero byte */
+        memcpy(rec + 5, "ab\x17\0\0\0", 6);
+        rl = sslsocket__tls13_seal(&w, 0, rec, 6); /* (type 0: the padding's last byte) */
+        CHECK(sslsocket__tls13_open(&r, rec, rl, &type, &len) == 0 && type == 23 && len == 2);
+        memset(rec + 5, 0, 4);
+        rl = sslsocket__tls13_seal(&w, 0, rec, 4);
+        CHECK(sslsocket__tls13_open(&r, rec, rl, &type, &len) == -1); /* no type at all */
+        r.seq = w.seq;
+        memcpy(rec + 5, "x", 1);
+        rl = sslsocket__tls13_seal(&w, 23, rec, 1);
+        rec[rl - 1] ^= 0x80;
+        CHECK(sslsocket__tls13_open(&r, rec, rl, &type, &len) == -1);
+    }
+}
+
+/* RSA-PSS with SHA-256 and a 32-byte salt: ours verifies openssl's
+   signature, openssl verifies ours, and a changed message fails. */
+static void
+test_rsa_pss(void)
+{
+    static unsigned char mem[16384];
+    sslsocket__arena a;
+    sslsocket__key key;
+    char err[256];
+    unsigned char msg[] = "TLS 1.3, server CertificateVerify", mh[32], sig[512], salt[32];
+    unsigned char osig[512];
+    size_t slen, olen;
+    br_rsa_public_key pub;
+    FILE *f;
+    sslsocket__arena_init(&a, mem, sizeof mem);
+    REQUIRE(sslsocket__load_key_file(&a, peers_path("rsa.key"), &key, err, sizeof err) == 0);
+    REQUIRE(key.type == BR_KEYTYPE_RSA);
+    sha256(msg, sizeof msg - 1, mh);
+    /* the public key from the certificate */
+    {
+        static unsigned char der[4096];
+        br_x509_decoder_context dc;
+        br_x509_certificate chain[2];
+        size_t n = 0;
+        const br_x509_pkey *pk;
+        sslsocket__arena b;
+        sslsocket__arena_init(&b, der, sizeof der);
+        REQUIRE(sslsocket__load_chain_file(&b, peers_path("rsa.pem"), chain, 2, &n, err,
+                                           sizeof err) == 1);
+        br_x509_decoder_init(&dc, NULL, NULL);
+        br_x509_decoder_push(&dc, chain[0].data, chain[0].data_len);
+        pk = br_x509_decoder_get_pkey(&dc);
+        REQUIRE(pk != NULL && pk->key_type == BR_KEYTYPE_RSA);
+        pub = pk->key.rsa;
+        /* (the decoder's buffers stay valid while dc lives: copy them) */
+        {
+            static unsigned char nb[512], eb[8];
+            memcpy(nb, pub.n, pub.nlen);
+            memcpy(eb, pub.e, pub.elen);
+            pub.n = nb;
+            pub.e = eb;
+        }
+    }
+    memset(salt, 0x5a, sizeof salt);
+    slen = sslsocket__rsa_pss_sign(&key.rsa, &br_sha256_vtable, mh, salt, sig, sizeof sig);
+    CHECK(slen == 256);
+    CHECK(sslsocket__rsa_pss_verify(&pub, &br_sha256_vtable, mh, sig, slen) == 1);
+    /* openssl verifies ours */
+    f = fopen(peers_path("ours.sig"), "wb");
+    REQUIRE(f != NULL);
+    fwrite(sig, 1, slen, f);
+    fclose(f);
+    f = fopen(peers_path("msg.bin"), "wb");
+    REQUIRE(f != NULL);
+    fwrite(msg, 1, sizeof msg - 1, f);
+    fclose(f);
+    CHECK(peers_sh("openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 "
+                   "-verify rsa.pub -signature ours.sig msg.bin > verify.out 2>&1 "
+                   "&& grep -q 'Verified OK' verify.out") == 0);
+    /* ours verifies openssl's */
+    CHECK(peers_sh("openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 "
+                   "-sign rsa.key -out theirs.sig msg.bin") == 0);
+    f = fopen(peers_path("theirs.sig"), "rb");
+    REQUIRE(f != NULL);
+    olen = fread(osig, 1, sizeof osig, f);
+    fclose(f);
+    CHECK(olen == 256);
+    CHECK(sslsocket__rsa_pss_verify(&pub, &br_sha256_vtable, mh, osig, olen) == 1);
+    /* wrong message, wrong salt length (openssl's default: the maximum) */
+    mh[0] ^= 1;
+    CHECK(sslsocket__rsa_pss_verify(&pub, &br_sha256_vtable, mh, osig, olen) == 0);
+    mh[0] ^= 1;
+    CHECK(peers_sh("openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:64 "
+                   "-sign rsa.key -out long.sig msg.bin") == 0);
+    f = fopen(peers_path("long.sig"), "rb");
+    REQUIRE(f != NULL);
+    olen = fread(osig, 1, sizeof osig, f);
+    fclose(f);
+    CHECK(sslsocket__rsa_pss_verify(&pub, &br_sha256_vtable, mh, osig, olen) == 0);
+    CHECK(sslsocket__rsa_pss_verify(&pub, &br_sha256_vtable, mh, osig, olen - 1) == 0);
+}
+
+/* RFC 8448: the server's CertificateVerify, an RSA-PSS signature over
+   64 spaces, the context string, 0 and the transcript hash, verifies
+   under the key of the trace's certificate. */
+static void
+test_rfc8448_certificate_verify(void)
+{
+    unsigned char msgs[4096], th[32], cert[2048], cv[512], content[200];
+    size_t n, clen, cvlen;
+    br_x509_decoder_context dc;
+    const br_x509_pkey *pk;
+    br_sha256_context sc;
+    unsigned char mh[32];
+    n = unhex(rfc8448_client_hello, msgs, sizeof msgs);
+    n += unhex(rfc8448_server_hello, msgs + n, sizeof msgs - n);
+    n += unhex(rfc8448_server_encrypted_extensions, msgs + n, sizeof msgs - n);
+    n += unhex(rfc8448_server_certificate, msgs + n, sizeof msgs - n);
+    sha256(msgs, n, th);
+    /* Certificate: type, length(3), context length 0, list length(3),
+       entry length(3), DER... */
+    clen = unhex(rfc8448_server_certificate, cert, sizeof cert);
+    REQUIRE(clen > 11 && cert[0] == 11 && cert[4] == 0);
+    {
+        size_t der_len = ((size_t)cert[8] << 16) | ((size_t)cert[9] << 8) | cert[10];
+        REQUIRE(11 + der_len <= clen);
+        br_x509_decoder_init(&dc, NULL, NULL);
+        br_x509_decoder_push(&dc, cert + 11, der_len);
+        pk = br_x509_decoder_get_pkey(&dc);
+        REQUIRE(pk != NULL && pk->key_type == BR_KEYTYPE_RSA);
+    }
+    /* CertificateVerify: type 15, length(3), scheme(2) 0804, sig length(2), sig */
+    cvlen = unhex(rfc8448_server_certificate_verify, cv, sizeof cv);
+    REQUIRE(cvlen > 8 && cv[0] == 15 && cv[4] == 0x08 && cv[5] == 0x04);
+    memset(content, 0x20, 64);
+    memcpy(content + 64, "TLS 1.3, server CertificateVerify", 33);
+    content[97] = 0;
+    memcpy(content + 98, th, 32);
+    br_sha256_init(&sc);
+    br_sha256_update(&sc, content, 130);
+    br_sha256_out(&sc, mh);
+    CHECK(sslsocket__rsa_pss_verify(&pk->key.rsa, &br_sha256_vtable, mh, cv + 8,
+                                    ((size_t)cv[6] << 8) | cv[7]) == 1);
+    mh[5] ^= 1;
+    CHECK(sslsocket__rsa_pss_verify(&pk->key.rsa, &br_sha256_vtable, mh, cv + 8,
+                                    ((size_t)cv[6] << 8) | cv[7]) == 0);
+}
+
+static const testlib_case tests[] = {
+    {"hkdf_extract", test_hkdf_extract},
+    {"rfc8448_key_schedule", test_rfc8448_key_schedule},
+    {"rfc8448_records", test_rfc8448_records},
+    {"rfc8448_certificate_verify", test_rfc8448_certificate_verify},
+    {"rfc8448_application_data", test_rfc8448_application_data},
+    {"aead_roundtrip", test_aead_roundtrip},
+    {"rsa_pss", test_rsa_pss},
+    {NULL, NULL}
+};
+
+int
+main(int argc, char **argv)
+{
+    if (peers_setup() != 0 || peers_sh("openssl rsa -in rsa.key -pubout -out rsa.pub 2>/dev/null")) {
+        printf("fixture setup failed\n0 passed, 1 failed\n");
+        return 1;
+    }
+    return testlib_main(argc, argv, tests);
+}
