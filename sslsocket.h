@@ -9537,6 +9537,443 @@ sslsocket__rsa_pss_sign(const br_rsa_private_key *sk, const br_hash_class *h,
     return br_rsa_private_get_default()(sig, sk) ? k : 0;
 }
 
+/* ---- the TLS 1.3 client handshake, without I/O ----
+   The caller moves records: sslsocket__t13_client_hello() makes the first
+   flight, sslsocket__t13_record() takes each record received and may
+   queue records to send (t->out).  Once T13_CONNECTED, application data
+   goes through sslsocket__tls13_seal/open with t->wk / t->rk.  The peer's
+   chain is handed to the library's X.509 class (>>verify, >>paths) as
+   BearSSL's engine would hand it; CertificateVerify is checked against
+   the leaf's key (ECDSA with BearSSL, RSA-PSS with the code above). */
+
+#define SSLSOCKET__T13_WAIT_SH 1
+#define SSLSOCKET__T13_WAIT_EE 2
+#define SSLSOCKET__T13_WAIT_CERT 3
+#define SSLSOCKET__T13_WAIT_CV 4
+#define SSLSOCKET__T13_WAIT_FIN 5
+#define SSLSOCKET__T13_CONNECTED 6
+#define SSLSOCKET__T13_FAILED 7
+
+typedef struct sslsocket__t13 {
+    int state;
+    int suite;                      /* 0x1301.. */
+    const br_hash_class *h;
+    size_t hlen;
+    br_sha256_context th256;        /* the transcript, both until the suite is known */
+    br_sha384_context th384;
+    unsigned char random[32], session_id[32], x25519[32];
+    unsigned char hs_secret[SSLSOCKET__TLS13_MAX_HASH], c_hs[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char s_hs[SSLSOCKET__TLS13_MAX_HASH];
+    sslsocket__tls13_keys rk, wk;   /* read / write */
+    int keys_in;                    /* records are protected (server side) */
+    const br_x509_class **xc;       /* the chain's verifier */
+    unsigned char *hbuf;            /* handshake message reassembly */
+    size_t hcap, hlen_in;
+    unsigned char out[512];         /* records to send */
+    size_t out_len;
+    int alert;                      /* the alert sent on failure */
+    const char *why;
+    char alpn[32];
+} sslsocket__t13;
+
+SSLSOCKET__PRIVATE void
+sslsocket__t13_hash(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    if (t->h == NULL || t->h == &br_sha256_vtable)
+        br_sha256_update(&t->th256, m, len);
+    if (t->h == NULL || t->h == &br_sha384_vtable)
+        br_sha384_update(&t->th384, m, len);
+}
+
+/* The transcript hash so far (the running context is not changed). */
+SSLSOCKET__PRIVATE void
+sslsocket__t13_thash(const sslsocket__t13 *t, unsigned char *out)
+{
+    if (t->h == &br_sha384_vtable)
+        br_sha384_out(&t->th384, out);
+    else
+        br_sha256_out(&t->th256, out);
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__t13_fail(sslsocket__t13 *t, int alert, const char *why)
+{
+    t->state = SSLSOCKET__T13_FAILED;
+    t->alert = alert;
+    t->why = why;
+    return -1;
+}
+
+/* The ClientHello (a handshake message, into `out`): TLS 1.3 only, the
+   three AEAD suites, X25519, ECDSA and RSA-PSS, SNI when `host` is a name,
+   ALPN when given ("\x02h2\x08http/1.1" form), a 32-byte session id for
+   middlebox compatibility.  `rnd` is 96 random bytes (random, session
+   id, X25519 private key).  Returns the length, 0 when out is short. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const char *host,
+                            const unsigned char *alpn, size_t alpn_len, unsigned char *out,
+                            size_t cap)
+{
+    static const unsigned char fixed[] = {
+        0x00, 0x06, 0x13, 0x01, 0x13, 0x02, 0x13, 0x03, /* cipher suites */
+        0x01, 0x00                                      /* no compression */
+    };
+    static const unsigned char exts[] = {
+        0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x1d,             /* supported_groups */
+        0x00, 0x0d, 0x00, 0x0c, 0x00, 0x0a, 0x04, 0x03, 0x05, 0x03, /* signature_algorithms */
+        0x08, 0x04, 0x08, 0x05, 0x08, 0x06,
+        0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,                   /* supported_versions */
+        0x00, 0x2d, 0x00, 0x02, 0x01, 0x01                          /* psk_key_exchange_modes */
+    };
+    size_t hn = host ? strlen(host) : 0, n = 0, ext_at;
+    unsigned char pub[32];
+    sslsocket_address lit;
+    size_t need = 4 + 2 + 32 + 33 + sizeof fixed + 2 + sizeof exts + 42 + (hn + 9) + alpn_len + 6;
+    if (cap < need || hn > 255 || alpn_len > 255)
+        return 0;
+    memset(t, 0, sizeof *t);
+    br_sha256_init(&t->th256);
+    br_sha384_init(&t->th384);
+    memcpy(t->random, rnd, 32);
+    memcpy(t->session_id, rnd + 32, 32);
+    memcpy(t->x25519, rnd + 64, 32);
+    br_ec_c25519_m31.mulgen(pub, t->x25519, 32, BR_EC_curve25519);
+    out[n++] = 1;
+    n += 3; /* length, below */
+    out[n++] = 3;
+    out[n++] = 3;
+    memcpy(out + n, t->random, 32);
+    n += 32;
+    out[n++] = 32;
+    memcpy(out + n, t->session_id, 32);
+    n += 32;
+    memcpy(out + n, fixed, sizeof fixed);
+    n += sizeof fixed;
+    ext_at = n;
+    n += 2;
+    if (hn > 0 && !sslsocket__parse_ip_literal(host, &lit)) {
+        out[n++] = 0; out[n++] = 0;                 /* server_name */
+        out[n++] = (unsigned char)((hn + 5) >> 8); out[n++] = (unsigned char)(hn + 5);
+        out[n++] = (unsigned char)((hn + 3) >> 8); out[n++] = (unsigned char)(hn + 3);
+        out[n++] = 0;
+        out[n++] = (unsigned char)(hn >> 8); out[n++] = (unsigned char)hn;
+        memcpy(out + n, host, hn);
+        n += hn;
+    }
+    memcpy(out + n, exts, sizeof exts);
+    n += sizeof exts;
+    /* key_share: X25519 */
+    out[n++] = 0x00; out[n++] = 0x33; out[n++] = 0x00; out[n++] = 0x26;
+    out[n++] = 0x00; out[n++] = 0x24; out[n++] = 0x00; out[n++] = 0x1d;
+    out[n++] = 0x00; out[n++] = 0x20;
+    memcpy(out + n, pub, 32);
+    n += 32;
+    if (alpn_len > 0) {
+        out[n++] = 0x00; out[n++] = 0x10;
+        out[n++] = (unsigned char)((alpn_len + 2) >> 8); out[n++] = (unsigned char)(alpn_len + 2);
+        out[n++] = (unsigned char)(alpn_len >> 8); out[n++] = (unsigned char)alpn_len;
+        memcpy(out + n, alpn, alpn_len);
+        n += alpn_len;
+    }
+    out[ext_at] = (unsigned char)((n - ext_at - 2) >> 8);
+    out[ext_at + 1] = (unsigned char)(n - ext_at - 2);
+    out[1] = (unsigned char)((n - 4) >> 16);
+    out[2] = (unsigned char)((n - 4) >> 8);
+    out[3] = (unsigned char)(n - 4);
+    sslsocket__t13_hash(t, out, n);
+    t->state = SSLSOCKET__T13_WAIT_SH;
+    return n;
+}
+
+/* ServerHello: TLS 1.3 selected, one of our suites, our session id
+   echoed, an X25519 share; then the handshake keys. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    static const unsigned char hrr[32] = {
+        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+        0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C
+    };
+    sslsocket__der d, exts, e;
+    unsigned char shared[32], th[SSLSOCKET__TLS13_MAX_HASH], early[SSLSOCKET__TLS13_MAX_HASH];
+    int version = 0, have_share = 0;
+    size_t i;
+    d.p = m + 4;
+    d.n = len - 4;
+    if (d.n < 2 + 32 + 1 + 32 + 2 + 1 + 2 || d.p[0] != 3 || d.p[1] != 3)
+        return sslsocket__t13_fail(t, 50, "malformed ServerHello");
+    if (memcmp(d.p + 2, hrr, 32) == 0)
+        return sslsocket__t13_fail(t, 40, "HelloRetryRequest is not supported yet");
+    if (d.p[34] != 32 || memcmp(d.p + 35, t->session_id, 32) != 0)
+        return sslsocket__t13_fail(t, 47, "the server did not echo the session id");
+    t->suite = (d.p[67] << 8) | d.p[68];
+    if (t->suite < 0x1301 || t->suite > 0x1303 || d.p[69] != 0)
+        return sslsocket__t13_fail(t, 47, "the server chose a suite that was not offered");
+    exts.p = d.p + 72;
+    exts.n = d.n - 72;
+    if (((d.p[70] << 8) | d.p[71]) != (int)exts.n)
+        return sslsocket__t13_fail(t, 50, "malformed ServerHello extensions");
+    while (exts.n >= 4) {
+        int type = (exts.p[0] << 8) | exts.p[1];
+        size_t el = ((size_t)exts.p[2] << 8) | exts.p[3];
+        if (el > exts.n - 4)
+            return sslsocket__t13_fail(t, 50, "malformed ServerHello extensions");
+        e.p = exts.p + 4;
+        e.n = el;
+        if (type == 0x2b && el == 2)
+            version = (e.p[0] << 8) | e.p[1];
+        else if (type == 0x33) {
+            if (el != 36 || e.p[0] != 0 || e.p[1] != 0x1d || e.p[2] != 0 || e.p[3] != 32)
+                return sslsocket__t13_fail(t, 47, "the server's key share is not X25519");
+            memcpy(shared, e.p + 4, 32);
+            have_share = 1;
+        } else {
+            return sslsocket__t13_fail(t, 110, "unsupported extension in ServerHello");
+        }
+        exts.p += 4 + el;
+        exts.n -= 4 + el;
+    }
+    if (exts.n != 0 || version != 0x0304 || !have_share)
+        return sslsocket__t13_fail(t, 70, "the server did not select TLS 1.3");
+    if (!br_ec_c25519_m31.mul(shared, 32, t->x25519, 32, BR_EC_curve25519))
+        return sslsocket__t13_fail(t, 47, "bad X25519 share");
+    for (i = 0, version = 0; i < 32; i++)
+        version |= shared[i];
+    if (version == 0)
+        return sslsocket__t13_fail(t, 47, "X25519 share of low order");
+    t->h = t->suite == 0x1302 ? &br_sha384_vtable : &br_sha256_vtable;
+    t->hlen = sslsocket__hash_len(t->h);
+    sslsocket__t13_hash(t, m, len);
+    sslsocket__t13_thash(t, th);
+    sslsocket__tls13_next_secret(t->h, NULL, NULL, 0, early);
+    sslsocket__tls13_next_secret(t->h, early, shared, 32, t->hs_secret);
+    sslsocket__tls13_derive(t->h, t->hs_secret, "c hs traffic", th, t->c_hs);
+    sslsocket__tls13_derive(t->h, t->hs_secret, "s hs traffic", th, t->s_hs);
+    sslsocket__tls13_traffic_keys(t->h, t->s_hs, t->suite == 0x1301 ? 16 : 32,
+                                  t->suite == 0x1303, &t->rk);
+    sslsocket__tls13_traffic_keys(t->h, t->c_hs, t->suite == 0x1301 ? 16 : 32,
+                                  t->suite == 0x1303, &t->wk);
+    t->keys_in = 1;
+    sslsocket__wipe(shared, sizeof shared);
+    sslsocket__wipe(t->x25519, sizeof t->x25519);
+    t->state = SSLSOCKET__T13_WAIT_EE;
+    return 0;
+}
+
+/* Certificate: entries to the X.509 class, as BearSSL's engine does. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_certificate(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    const br_x509_class **xc = t->xc;
+    size_t at, end, list;
+    unsigned err;
+    if (len < 4 + 1 + 3 || m[4] != 0)
+        return sslsocket__t13_fail(t, 50, "malformed Certificate");
+    list = ((size_t)m[5] << 16) | ((size_t)m[6] << 8) | m[7];
+    if (list != len - 8 || list == 0)
+        return sslsocket__t13_fail(t, list == 0 ? 42 : 50, list == 0 ? "the server sent no "
+                                   "certificate" : "malformed Certificate");
+    (*xc)->start_chain(xc, NULL);
+    for (at = 8, end = len; at < end;) {
+        size_t cl, el;
+        if (end - at < 3)
+            return sslsocket__t13_fail(t, 50, "malformed Certificate");
+        cl = ((size_t)m[at] << 16) | ((size_t)m[at + 1] << 8) | m[at + 2];
+        if (cl == 0 || cl > end - at - 3 || end - at - 3 - cl < 2)
+            return sslsocket__t13_fail(t, 50, "malformed Certificate");
+        (*xc)->start_cert(xc, (uint32_t)cl);
+        (*xc)->append(xc, m + at + 3, cl);
+        (*xc)->end_cert(xc);
+        at += 3 + cl;
+        el = ((size_t)m[at] << 8) | m[at + 1];
+        if (el > end - at - 2)
+            return sslsocket__t13_fail(t, 50, "malformed Certificate");
+        at += 2 + el; /* (OCSP / SCT entries: not read) */
+    }
+    err = (*xc)->end_chain(xc);
+    if (err != 0)
+        return sslsocket__t13_fail(t, 42, "certificate verification failed");
+    t->state = SSLSOCKET__T13_WAIT_CV;
+    return 0;
+}
+
+/* CertificateVerify: the server's signature over the transcript so far. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_certificate_verify(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    unsigned char content[64 + 34 + SSLSOCKET__TLS13_MAX_HASH], mh[64];
+    const br_x509_pkey *pk = (*t->xc)->get_pkey(t->xc, NULL);
+    const br_hash_class *sh;
+    br_hash_compat_context hc;
+    size_t sl, n;
+    int scheme, ok = 0;
+    if (len < 8)
+        return sslsocket__t13_fail(t, 50, "malformed CertificateVerify");
+    scheme = (m[4] << 8) | m[5];
+    sl = ((size_t)m[6] << 8) | m[7];
+    if (sl != len - 8)
+        return sslsocket__t13_fail(t, 50, "malformed CertificateVerify");
+    memset(content, 0x20, 64);
+    memcpy(content + 64, "TLS 1.3, server CertificateVerify", 34); /* with its 0 */
+    sslsocket__t13_thash(t, content + 98);
+    n = 98 + t->hlen;
+    sh = scheme == 0x0403 || scheme == 0x0804 ? &br_sha256_vtable
+         : scheme == 0x0503 || scheme == 0x0805 ? &br_sha384_vtable
+         : scheme == 0x0806 ? &br_sha512_vtable : NULL;
+    if (sh == NULL || pk == NULL)
+        return sslsocket__t13_fail(t, 47, "CertificateVerify with a scheme that was not offered");
+    sh->init(&hc.vtable);
+    sh->update(&hc.vtable, content, n);
+    sh->out(&hc.vtable, mh);
+    if ((scheme == 0x0403 || scheme == 0x0503) && pk->key_type == BR_KEYTYPE_EC)
+        ok = br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), mh, sslsocket__hash_len(sh),
+                                              &pk->key.ec, m + 8, sl) == 1;
+    else if (scheme >= 0x0804 && pk->key_type == BR_KEYTYPE_RSA)
+        ok = sslsocket__rsa_pss_verify(&pk->key.rsa, sh, mh, m + 8, sl);
+    if (!ok)
+        return sslsocket__t13_fail(t, 51, "the server's CertificateVerify signature is invalid");
+    t->state = SSLSOCKET__T13_WAIT_FIN;
+    return 0;
+}
+
+/* The server's Finished: checked; then the client's flight (a
+   ChangeCipherSpec for middleboxes, Finished) and the application keys. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    unsigned char th[SSLSOCKET__TLS13_MAX_HASH], want[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char ms[SSLSOCKET__TLS13_MAX_HASH], sec[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char *rec;
+    unsigned diff = 0;
+    size_t i, key_len = t->suite == 0x1301 ? 16 : 32;
+    sslsocket__t13_thash(t, th);
+    sslsocket__tls13_finished(t->h, t->s_hs, th, want);
+    if (len != 4 + t->hlen)
+        return sslsocket__t13_fail(t, 50, "malformed Finished");
+    for (i = 0; i < t->hlen; i++)
+        diff |= (unsigned)(want[i] ^ m[4 + i]);
+    if (diff != 0)
+        return sslsocket__t13_fail(t, 51, "the server's Finished is wrong");
+    sslsocket__t13_hash(t, m, len);
+    sslsocket__t13_thash(t, th);
+    /* application secrets over ClientHello .. server Finished */
+    sslsocket__tls13_next_secret(t->h, t->hs_secret, NULL, 0, ms);
+    sslsocket__tls13_derive(t->h, ms, "s ap traffic", th, sec);
+    sslsocket__tls13_traffic_keys(t->h, sec, key_len, t->suite == 0x1303, &t->rk);
+    /* ChangeCipherSpec, then Finished under the client's handshake keys */
+    memcpy(t->out, "\x14\x03\x03\x00\x01\x01", 6);
+    rec = t->out + 6;
+    rec[5] = 20;
+    rec[6] = rec[7] = 0;
+    rec[8] = (unsigned char)t->hlen;
+    sslsocket__tls13_finished(t->h, t->c_hs, th, rec + 9);
+    sslsocket__t13_hash(t, rec + 5, 4 + t->hlen);
+    t->out_len = 6 + sslsocket__tls13_seal(&t->wk, 22, rec, 4 + t->hlen);
+    sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, sec);
+    sslsocket__tls13_traffic_keys(t->h, sec, key_len, t->suite == 0x1303, &t->wk);
+    sslsocket__wipe(ms, sizeof ms);
+    sslsocket__wipe(sec, sizeof sec);
+    sslsocket__wipe(t->hs_secret, sizeof t->hs_secret);
+    t->state = SSLSOCKET__T13_CONNECTED;
+    return 0;
+}
+
+/* One handshake message (type, 24-bit length, body). */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    int type = m[0];
+    switch (t->state) {
+    case SSLSOCKET__T13_WAIT_SH:
+        return type == 2 ? sslsocket__t13_server_hello(t, m, len)
+                         : sslsocket__t13_fail(t, 10, "expected ServerHello");
+    case SSLSOCKET__T13_WAIT_EE:
+        if (type != 8)
+            return sslsocket__t13_fail(t, 10, "expected EncryptedExtensions");
+        t->state = SSLSOCKET__T13_WAIT_CERT;
+        break;
+    case SSLSOCKET__T13_WAIT_CERT:
+        if (type == 13)
+            return sslsocket__t13_fail(t, 10, "client certificates are not supported yet in TLS 1.3");
+        if (type != 11 || sslsocket__t13_certificate(t, m, len) < 0)
+            return t->state == SSLSOCKET__T13_FAILED ? -1
+                   : sslsocket__t13_fail(t, 10, "expected Certificate");
+        break;
+    case SSLSOCKET__T13_WAIT_CV:
+        if (type != 15 || sslsocket__t13_certificate_verify(t, m, len) < 0)
+            return t->state == SSLSOCKET__T13_FAILED ? -1
+                   : sslsocket__t13_fail(t, 10, "expected CertificateVerify");
+        break;
+    case SSLSOCKET__T13_WAIT_FIN:
+        return type == 20 ? sslsocket__t13_server_finished(t, m, len)
+                          : sslsocket__t13_fail(t, 10, "expected Finished");
+    case SSLSOCKET__T13_CONNECTED:
+        if (type == 4) /* NewSessionTicket: no resumption yet */
+            return 0;
+        return sslsocket__t13_fail(t, 10, "unexpected handshake message");
+    default:
+        return -1;
+    }
+    sslsocket__t13_hash(t, m, len);
+    return 0;
+}
+
+/* One record received (header included, in place).  Handshake bytes are
+   reassembled into messages; application data is left at rec + 5,
+   *app_len bytes.  0, or -1 (t->alert, t->why). */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t *app_len)
+{
+    int type = rec[0];
+    size_t n = len - 5, at;
+    const unsigned char *p = rec + 5;
+    *app_len = 0;
+    if (t->state == SSLSOCKET__T13_FAILED)
+        return -1;
+    if (type == 20 && t->state != SSLSOCKET__T13_WAIT_SH && t->state != SSLSOCKET__T13_CONNECTED
+        && n == 1 && p[0] == 1)
+        return 0; /* the server's compatibility ChangeCipherSpec */
+    if (t->keys_in && type == 23) {
+        if (sslsocket__tls13_open(&t->rk, rec, len, &type, &n) < 0)
+            return sslsocket__t13_fail(t, 20, "bad record MAC");
+    } else if (t->keys_in || type != 22) {
+        return sslsocket__t13_fail(t, 10, type == 21 ? "the server sent an alert"
+                                                      : "unexpected record");
+    }
+    if (type == 23) {
+        if (t->state != SSLSOCKET__T13_CONNECTED)
+            return sslsocket__t13_fail(t, 10, "application data before the handshake ended");
+        *app_len = n;
+        return 0;
+    }
+    if (type == 21)
+        return sslsocket__t13_fail(t, 0, n == 2 && rec[6] == 0 ? "close_notify"
+                                                               : "the server sent an alert");
+    if (type != 22 || n == 0)
+        return sslsocket__t13_fail(t, 10, "unexpected record");
+    /* reassemble: messages may span records, a record may hold several */
+    if (t->hlen_in + n > t->hcap)
+        return sslsocket__t13_fail(t, 80, "handshake message too large");
+    memcpy(t->hbuf + t->hlen_in, p, n);
+    t->hlen_in += n;
+    at = 0;
+    while (t->hlen_in - at >= 4) {
+        size_t ml = ((size_t)t->hbuf[at + 1] << 16) | ((size_t)t->hbuf[at + 2] << 8)
+                    | t->hbuf[at + 3];
+        int was_sh = t->state == SSLSOCKET__T13_WAIT_SH;
+        if (t->hlen_in - at < 4 + ml)
+            break;
+        if (sslsocket__t13_message(t, t->hbuf + at, 4 + ml) < 0)
+            return -1;
+        at += 4 + ml;
+        if (was_sh && at != t->hlen_in)
+            return sslsocket__t13_fail(t, 10, "data after ServerHello in its record");
+    }
+    memmove(t->hbuf, t->hbuf + at, t->hlen_in - at);
+    t->hlen_in -= at;
+    return 0;
+}
+
 /* ==========================================================================
    >>engine
    The engine pump: moves bytes between the socket and BearSSL's record
