@@ -9562,6 +9562,7 @@ typedef struct sslsocket__t13 {
     br_sha256_context th256;        /* the transcript, both until the suite is known */
     br_sha384_context th384;
     unsigned char random[32], session_id[32], x25519[32];
+    size_t sid_len;                 /* 32 (middlebox compatibility) */
     unsigned char hs_secret[SSLSOCKET__TLS13_MAX_HASH], c_hs[SSLSOCKET__TLS13_MAX_HASH];
     unsigned char s_hs[SSLSOCKET__TLS13_MAX_HASH];
     sslsocket__tls13_keys rk, wk;   /* read / write */
@@ -9636,6 +9637,7 @@ sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const c
     br_sha384_init(&t->th384);
     memcpy(t->random, rnd, 32);
     memcpy(t->session_id, rnd + 32, 32);
+    t->sid_len = 32;
     memcpy(t->x25519, rnd + 64, 32);
     br_ec_c25519_m31.mulgen(pub, t->x25519, 32, BR_EC_curve25519);
     out[n++] = 1;
@@ -9697,21 +9699,21 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
     sslsocket__der d, exts, e;
     unsigned char shared[32], th[SSLSOCKET__TLS13_MAX_HASH], early[SSLSOCKET__TLS13_MAX_HASH];
     int version = 0, have_share = 0;
-    size_t i;
+    size_t i, at = 35 + t->sid_len; /* past version, random, the session id */
     d.p = m + 4;
     d.n = len - 4;
-    if (d.n < 2 + 32 + 1 + 32 + 2 + 1 + 2 || d.p[0] != 3 || d.p[1] != 3)
+    if (d.n < at + 2 + 1 + 2 || d.p[0] != 3 || d.p[1] != 3)
         return sslsocket__t13_fail(t, 50, "malformed ServerHello");
     if (memcmp(d.p + 2, hrr, 32) == 0)
         return sslsocket__t13_fail(t, 40, "HelloRetryRequest is not supported yet");
-    if (d.p[34] != 32 || memcmp(d.p + 35, t->session_id, 32) != 0)
+    if (d.p[34] != t->sid_len || memcmp(d.p + 35, t->session_id, t->sid_len) != 0)
         return sslsocket__t13_fail(t, 47, "the server did not echo the session id");
-    t->suite = (d.p[67] << 8) | d.p[68];
-    if (t->suite < 0x1301 || t->suite > 0x1303 || d.p[69] != 0)
+    t->suite = (d.p[at] << 8) | d.p[at + 1];
+    if (t->suite < 0x1301 || t->suite > 0x1303 || d.p[at + 2] != 0)
         return sslsocket__t13_fail(t, 47, "the server chose a suite that was not offered");
-    exts.p = d.p + 72;
-    exts.n = d.n - 72;
-    if (((d.p[70] << 8) | d.p[71]) != (int)exts.n)
+    exts.p = d.p + at + 5;
+    exts.n = d.n - at - 5;
+    if (((d.p[at + 3] << 8) | d.p[at + 4]) != (int)exts.n)
         return sslsocket__t13_fail(t, 50, "malformed ServerHello extensions");
     while (exts.n >= 4) {
         int type = (exts.p[0] << 8) | exts.p[1];

@@ -595,6 +595,144 @@ test_openssl_server_wrong_name(void)
     peers_kill(&p);
 }
 
+/* ---- the client core replayed against the RFC 8448 trace ---- */
+
+/* A core that sent RFC 8448's ClientHello (its transcript, session id
+   and X25519 key); the chain is only collected (the trace's certificate
+   is a 1024-bit RSA one, signed by itself). */
+static void
+replay_setup(sslsocket__t13 *t)
+{
+    static sslsocket_config rcfg;
+    static unsigned char rstore[8192];
+    unsigned char ch[512];
+    size_t chl = unhex(rfc8448_client_hello, ch, sizeof ch);
+    memset(t, 0, sizeof *t);
+    br_sha256_init(&t->th256);
+    br_sha384_init(&t->th384);
+    sslsocket__t13_hash(t, ch, chl);
+    t->sid_len = ch[38];
+    memcpy(t->session_id, ch + 39, t->sid_len);
+    unhex(rfc8448_client_x25519_private, t->x25519, 32);
+    t->state = SSLSOCKET__T13_WAIT_SH;
+    sslsocket_config_init(&rcfg, rstore, sizeof rstore);
+    sslsocket_init(&vsock, &rcfg);
+    vsock.verify_mode = SSLSOCKET_QUERY_PEER;
+    vsock.x509.ta = NULL;
+    vsock.x509.n_ta = 0;
+    vsock.x509.vtable = &sslsocket__x509_vtable;
+    vsock.x509.sock = &vsock;
+    t->xc = &vsock.x509.vtable;
+    t->hbuf = hbuf;
+    t->hcap = sizeof hbuf;
+}
+
+static int
+feed(sslsocket__t13 *t, const char *hex, size_t *app)
+{
+    size_t n = unhex(hex, recbuf, sizeof recbuf);
+    return sslsocket__t13_record(t, recbuf, n, app);
+}
+
+/* The server's flight, opened, changed by `edit`, sealed again. */
+static size_t
+edited_flight(void (*edit)(unsigned char *plain, size_t len))
+{
+    unsigned char sec[32];
+    sslsocket__tls13_keys k;
+    size_t n = unhex(rfc8448_server_flight_record, recbuf, sizeof recbuf), len;
+    int type;
+    unhex(rfc8448_server_handshake_traffic_secret, sec, 32);
+    sslsocket__tls13_traffic_keys(&br_sha256_vtable, sec, 16, 0, &k);
+    if (sslsocket__tls13_open(&k, recbuf, n, &type, &len) < 0)
+        return 0;
+    edit(recbuf + 5, len);
+    k.seq = 0;
+    return sslsocket__tls13_seal(&k, type, recbuf, len);
+}
+
+static void edit_finished(unsigned char *p, size_t len) { p[len - 1] ^= 1; }
+static void edit_signature(unsigned char *p, size_t len)
+{
+    /* EncryptedExtensions, Certificate, then CertificateVerify's signature */
+    size_t at = 0;
+    int i;
+    for (i = 0; i < 2; i++)
+        at += 4 + (((size_t)p[at + 1] << 16) | ((size_t)p[at + 2] << 8) | p[at + 3]);
+    if (at + 20 < len)
+        p[at + 20] ^= 1;
+}
+
+static void
+test_rfc8448_client_replay(void)
+{
+    sslsocket__t13 t;
+    unsigned char want[256];
+    size_t app, n, wl;
+    replay_setup(&t);
+    CHECK(feed(&t, rfc8448_server_hello_record, &app) == 0 && t.state == SSLSOCKET__T13_WAIT_EE);
+    CHECK(t.suite == 0x1301);
+    CHECK(feed(&t, rfc8448_server_flight_record, &app) == 0);
+    CHECKF(t.state == SSLSOCKET__T13_CONNECTED, "state %d: %s", t.state, t.why ? t.why : "-");
+    /* the chain went through the library's checks (a self-signed 1024-bit RSA
+       certificate: problems, collected) */
+    CHECK(sslsocket_peer_certificate(&vsock) != NULL && sslsocket_ssl_error_count(&vsock) > 0);
+    /* our Finished is the trace's, after a compatibility ChangeCipherSpec */
+    wl = unhex(rfc8448_client_finished_record, want, sizeof want);
+    CHECK(t.out_len == 6 + wl && memcmp(t.out, "\x14\x03\x03\x00\x01\x01", 6) == 0
+          && memcmp(t.out + 6, want, wl) == 0);
+    /* the ticket is taken (not used), then the server's application data */
+    CHECK(feed(&t, rfc8448_new_session_ticket_record, &app) == 0 && app == 0);
+    CHECK(feed(&t, rfc8448_server_application_data_record, &app) == 0);
+    wl = unhex(rfc8448_server_application_data, want, sizeof want);
+    CHECK(app == wl && memcmp(recbuf + 5, want, wl) == 0);
+    /* and our application data is the trace's */
+    n = unhex(rfc8448_client_application_data, recbuf + 5, sizeof recbuf - 5);
+    n = sslsocket__tls13_seal(&t.wk, 23, recbuf, n);
+    wl = unhex(rfc8448_client_application_data_record, want, sizeof want);
+    CHECK(n == wl && memcmp(recbuf, want, wl) == 0);
+}
+
+/* Tampering: each refused with the alert RFC 8446 names. */
+static void
+test_rfc8448_client_tampered(void)
+{
+    sslsocket__t13 t;
+    size_t app, n;
+    char sh[512];
+    /* a flipped ciphertext bit: bad_record_mac */
+    replay_setup(&t);
+    CHECK(feed(&t, rfc8448_server_hello_record, &app) == 0);
+    n = unhex(rfc8448_server_flight_record, recbuf, sizeof recbuf);
+    recbuf[100] ^= 4;
+    CHECK(sslsocket__t13_record(&t, recbuf, n, &app) == -1 && t.alert == 20);
+    /* a wrong Finished: decrypt_error */
+    replay_setup(&t);
+    CHECK(feed(&t, rfc8448_server_hello_record, &app) == 0);
+    n = edited_flight(edit_finished);
+    CHECK(n > 0 && sslsocket__t13_record(&t, recbuf, n, &app) == -1 && t.alert == 51);
+    CHECK(t.why != NULL && strstr(t.why, "Finished") != NULL);
+    /* a wrong CertificateVerify signature: decrypt_error */
+    replay_setup(&t);
+    CHECK(feed(&t, rfc8448_server_hello_record, &app) == 0);
+    n = edited_flight(edit_signature);
+    CHECK(n > 0 && sslsocket__t13_record(&t, recbuf, n, &app) == -1 && t.alert == 51);
+    CHECK(t.why != NULL && strstr(t.why, "CertificateVerify") != NULL);
+    /* a ServerHello that selects TLS 1.2 in supported_versions: protocol_version */
+    replay_setup(&t);
+    snprintf(sh, sizeof sh, "%s", rfc8448_server_hello_record);
+    {
+        char *v = strstr(sh, "002b00020304");
+        REQUIRE(v != NULL);
+        v[11] = '3';
+    }
+    CHECK(feed(&t, sh, &app) == -1 && t.alert == 70);
+    /* application data before the handshake is over: unexpected_message */
+    replay_setup(&t);
+    CHECK(feed(&t, rfc8448_server_hello_record, &app) == 0);
+    CHECK(feed(&t, rfc8448_server_application_data_record, &app) == -1);
+}
+
 static const testlib_case tests[] = {
     {"hkdf_extract", test_hkdf_extract},
     {"rfc8448_key_schedule", test_rfc8448_key_schedule},
@@ -603,6 +741,8 @@ static const testlib_case tests[] = {
     {"rfc8448_application_data", test_rfc8448_application_data},
     {"aead_roundtrip", test_aead_roundtrip},
     {"rsa_pss", test_rsa_pss},
+    {"rfc8448_client_replay", test_rfc8448_client_replay},
+    {"rfc8448_client_tampered", test_rfc8448_client_tampered},
     {"openssl_server", test_openssl_server},
     {"openssl_server_wrong_name", test_openssl_server_wrong_name},
     {NULL, NULL}
