@@ -211,9 +211,9 @@ typedef struct lss_slot {
     int timeout;      /* sslsocket_timeout_ms(), -1 none */
 } lss_slot;
 
-static const char *const lss_versions[] = { "TLSv1.0", "TLSv1.1", "TLSv1.2", NULL };
+static const char *const lss_versions[] = { "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3", NULL };
 static const unsigned lss_version_values[] = { SSLSOCKET_TLS10, SSLSOCKET_TLS11,
-                                               SSLSOCKET_TLS12 };
+                                               SSLSOCKET_TLS12, SSLSOCKET_TLS13 };
 
 /* ==== >>helpers ========================================================= */
 
@@ -1484,7 +1484,7 @@ lss_cfg_set_version(lua_State *L, int is_min)
             v = lss_version_values[i];
     if (v == 0)
         return luaL_error(L, "SslConfiguration.protocol_%s: '%s' is not one of TLSv1.0, "
-                             "TLSv1.1, TLSv1.2 (BearSSL has no SSL 3 and no TLS 1.3)",
+                             "TLSv1.1, TLSv1.2, TLSv1.3 (BearSSL has no SSL 3)",
                           is_min ? "min" : "max", luaL_tolstring(L, 3, NULL));
     uv = lss_uv(L, 1);
     lua_getfield(L, uv, "vmin");

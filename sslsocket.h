@@ -552,6 +552,7 @@ enum { SSLSOCKET__ERRORS(SSLSOCKET__ERR_ENUM) SSLSOCKET_ERR_NONE_ = -2 };
 #define SSLSOCKET_TLS10 0x0301
 #define SSLSOCKET_TLS11 0x0302
 #define SSLSOCKET_TLS12 0x0303
+#define SSLSOCKET_TLS13 0x0304
 
 /* Certificate problems (Qt's QSslError in spirit).  The *_ALL mask bit of a
    code is (1u << code). */
@@ -813,6 +814,54 @@ typedef struct sslsocket__eventrec {
     int value;
 } sslsocket__eventrec;
 
+#define SSLSOCKET__TLS13_MAX_HASH 48 /* SHA-384 */
+
+/* The write key and IV of a traffic secret, and its record counter. */
+typedef struct sslsocket__tls13_keys {
+    unsigned char key[32], iv[12];
+    size_t key_len;                 /* 16 or 32 */
+    int chacha;                     /* ChaCha20-Poly1305, else AES-GCM */
+    uint64_t seq;
+} sslsocket__tls13_keys;
+
+#define SSLSOCKET__T13_WAIT_SH 1
+#define SSLSOCKET__T13_WAIT_EE 2
+#define SSLSOCKET__T13_WAIT_CERT 3
+#define SSLSOCKET__T13_WAIT_CV 4
+#define SSLSOCKET__T13_WAIT_FIN 5
+#define SSLSOCKET__T13_CONNECTED 6
+#define SSLSOCKET__T13_FAILED 7
+
+typedef struct sslsocket__t13 {
+    int state;
+    int suite;                      /* 0x1301.. */
+    const br_hash_class *h;
+    size_t hlen;
+    br_sha256_context th256;        /* the transcript, both until the suite is known */
+    br_sha384_context th384;
+    unsigned char random[32], session_id[32], x25519[32];
+    size_t sid_len;                 /* 32 (middlebox compatibility) */
+    unsigned char hs_secret[SSLSOCKET__TLS13_MAX_HASH], c_hs[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char s_hs[SSLSOCKET__TLS13_MAX_HASH];
+    sslsocket__tls13_keys rk, wk;   /* read / write */
+    int keys_in;                    /* records are protected (server side) */
+    const br_x509_class **xc;       /* the chain's verifier */
+    unsigned char *hbuf;            /* handshake message reassembly */
+    size_t hcap, hlen_in;
+    unsigned char out[512];         /* records to send */
+    size_t out_len;
+    int alert;                      /* the alert sent on failure */
+    const char *why;
+    int br_err;                     /* for the socket: BearSSL's code, or SSLSOCKET__T13_ERR */
+    /* the record engine over the socket's record buffer (sslsocket__e_*) */
+    size_t in_len;                  /* bytes of the record coming in */
+    size_t app_off, app_len;        /* its data, not yet taken */
+    size_t q_off, q_len;            /* bytes to send, at the output area */
+    int closing, close_sent;
+} sslsocket__t13;
+
+#define SSLSOCKET__T13_ERR 10000    /* a TLS 1.3 failure: see why */
+
 /* A socket: client, server connection or listener.  About 66 KiB with the
    default sizes, most of it BearSSL's record buffer. */
 typedef struct sslsocket {
@@ -864,6 +913,7 @@ typedef struct sslsocket {
     union {
         br_ssl_client_context client;
         br_ssl_server_context server;
+        sslsocket__t13 t13;         /* a TLS 1.3 connection (F_T13) */
     } ctx;
     unsigned char iobuf[SSLSOCKET_IOBUF_SIZE];
     sslsocket__x509 x509;           /* clients, and servers that verify clients */
@@ -965,7 +1015,9 @@ SSLSOCKET_API void sslsocket_config_wipe(sslsocket_config *cfg);
    (1..16).  VERIFY_NONE is DANGEROUS: anyone can impersonate the peer. */
 SSLSOCKET_API int sslsocket_config_set_peer_verify_mode(sslsocket_config *cfg, int mode);
 SSLSOCKET_API int sslsocket_config_set_peer_verify_depth(sslsocket_config *cfg, int depth);
-/* Protocol range, SSLSOCKET_TLS10..SSLSOCKET_TLS12 (min <= max). */
+/* Protocol range, SSLSOCKET_TLS10..SSLSOCKET_TLS12 (min <= max), or
+   SSLSOCKET_TLS13 alone (a client only, see >>tls13: TLS 1.3 next to 1.2
+   is refused until the fallback exists). */
 SSLSOCKET_API int sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max);
 /* Cipher suites by IANA name, separated by ':' or ',' (e.g.
    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
@@ -1331,6 +1383,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_OFFERED            0x200000u /* client offered s->session */
 #define SSLSOCKET__F_MORE               0x400000u /* the last pump stopped on its budget */
 #define SSLSOCKET__F_ABORTING           0x800000u /* finish without CLOSING */
+#define SSLSOCKET__F_T13                0x1000000u /* TLS 1.3: ctx.t13, not BearSSL's engine */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -6227,11 +6280,14 @@ SSLSOCKET__DEF int
 sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max)
 {
     SSLSOCKET__CHECK_CFG(cfg, "set_versions");
-    if (min < SSLSOCKET_TLS10 || max > SSLSOCKET_TLS12 || min > max)
+    if (min < SSLSOCKET_TLS10 || max > SSLSOCKET_TLS13 || min > max)
         return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
             "sslsocket_config_set_versions: invalid range 0x%04x..0x%04x "
-            "(TLS 1.0 = 0x0301 .. TLS 1.2 = 0x0303; SSL 3 and TLS 1.3 are not supported)",
-            min, max);
+            "(TLS 1.0 = 0x0301 .. TLS 1.3 = 0x0304; SSL 3 is not supported)", min, max);
+    if (max == SSLSOCKET_TLS13 && min != SSLSOCKET_TLS13)
+        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+            "sslsocket_config_set_versions: TLS 1.3 with a fallback to TLS 1.2 is not available "
+            "yet: ask for TLS 1.3 alone (0x0304..0x0304) or up to TLS 1.2");
     cfg->version_min = min;
     cfg->version_max = max;
     return 0;
@@ -7902,7 +7958,16 @@ sslsocket__wipe_connection(sslsocket *s)
     sslsocket__wipe(s->wbuf, sizeof s->wbuf);
     sslsocket__wipe(s->rbuf, s->rstart);
     sslsocket__wipe(s->rbuf + s->rend, sizeof s->rbuf - s->rend);
-    if (s->mode != SSLSOCKET_UNENCRYPTED) {
+    if (s->flags & SSLSOCKET__F_T13) {
+        sslsocket__t13 *t = &s->ctx.t13; /* its keys; unread data stays readable */
+        sslsocket__wipe(&t->rk, sizeof t->rk);
+        sslsocket__wipe(&t->wk, sizeof t->wk);
+        sslsocket__wipe(t->hs_secret, sizeof t->hs_secret);
+        sslsocket__wipe(t->c_hs, sizeof t->c_hs);
+        sslsocket__wipe(t->s_hs, sizeof t->s_hs);
+        sslsocket__wipe(t->x25519, sizeof t->x25519);
+        sslsocket__wipe(t->out, sizeof t->out);
+    } else if (s->mode != SSLSOCKET_UNENCRYPTED) {
         sslsocket__wipe(&eng->in, sizeof eng->in);
         sslsocket__wipe(&eng->out, sizeof eng->out);
         sslsocket__wipe(&eng->rng, sizeof eng->rng);
@@ -7976,6 +8041,9 @@ sslsocket__engine_idle(const sslsocket *s)
         || (s->flags & (SSLSOCKET__F_HOLD | SSLSOCKET__F_RELEASED))
         || !(s->flags & SSLSOCKET__F_HS_DONE) || s->wlen > 0)
         return 0;
+    if (s->flags & SSLSOCKET__F_T13) /* (its state lives outside the record buffer) */
+        return s->ctx.t13.state == SSLSOCKET__T13_CONNECTED && s->ctx.t13.in_len == 0
+               && s->ctx.t13.q_len == 0 && s->ctx.t13.app_len == 0;
     st = br_ssl_engine_current_state(eng);
     if ((st & (BR_SSL_SENDREC | BR_SSL_RECVAPP | BR_SSL_CLOSED)) || !(st & BR_SSL_RECVREC))
         return 0;
@@ -8336,19 +8404,24 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
 }
 
 /* ==========================================================================
-   >>tls
-   Starting the engine, and what happens when the handshake completes.
+   >>tls13
+   TLS 1.3's cryptography (RFC 8446 section 7) on BearSSL 0.6's
+   primitives: HKDF-Extract and HKDF-Expand-Label over br_hmac, the key
+   schedule, traffic keys, Finished, record protection (AES-GCM with
+   BearSSL's fastest CTR and GHASH, ChaCha20-Poly1305) and RSA-PSS over
+   BearSSL's raw RSA operations with MGF1.  Checked byte for byte against
+   the RFC 8448 traces (tests/test_tls13.c).  On them: the client
+   handshake (without I/O) and a record engine with BearSSL's engine
+   interface (sslsocket__e_*), so that the socket runs TLS 1.3 through the
+   same pump, states, events and errors.  A client whose configuration
+   asks for TLS 1.3 alone (sslsocket_config_set_versions(cfg,
+   SSLSOCKET_TLS13, SSLSOCKET_TLS13)) uses it: X25519, the three AEAD
+   suites, ECDSA and RSA-PSS server certificates verified as for TLS 1.2,
+   SNI, middlebox compatibility, close_notify.  Not yet: the fallback to
+   TLS 1.2 (so TLS 1.3 is never offered by default), HelloRetryRequest,
+   KeyUpdate, tickets, client certificates, ALPN, P-256 key shares, key
+   logging, the server.
    ========================================================================== */
-
-SSLSOCKET__PRIVATE int
-sslsocket__resolved_verify_mode(const sslsocket *s, int server)
-{
-    int vm = s->verify_mode_override >= 0 ? s->verify_mode_override
-                                          : sslsocket__cfg(s)->verify_mode;
-    if (vm == SSLSOCKET_AUTO_VERIFY_PEER)
-        vm = server ? SSLSOCKET_QUERY_PEER : SSLSOCKET_VERIFY_PEER;
-    return vm;
-}
 
 /* The symmetric-crypto implementations BearSSL would pick for this CPU.
    br_ssl_*_init_full probe the CPU (CPUID) for them on every call, about
@@ -8395,6 +8468,1071 @@ sslsocket__impls_get(void)
         im.ready = 1;
     }
     return &im;
+}
+
+
+/* A hash's output length, from its descriptor. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__hash_len(const br_hash_class *h)
+{
+    return (size_t)(h->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
+}
+
+/* HKDF-Extract (RFC 5869): HMAC(salt, ikm); an empty salt is HashLen zeros. */
+SSLSOCKET__PRIVATE void
+sslsocket__hkdf_extract(const br_hash_class *h, const void *salt, size_t salt_len,
+                        const void *ikm, size_t ikm_len, unsigned char *prk)
+{
+    static const unsigned char zeros[SSLSOCKET__TLS13_MAX_HASH] = {0};
+    br_hmac_key_context kc;
+    br_hmac_context hc;
+    if (salt_len == 0) {
+        salt = zeros;
+        salt_len = sslsocket__hash_len(h);
+    }
+    br_hmac_key_init(&kc, h, salt, salt_len);
+    br_hmac_init(&hc, &kc, 0);
+    br_hmac_update(&hc, ikm, ikm_len);
+    br_hmac_out(&hc, prk);
+    sslsocket__wipe(&kc, sizeof kc);
+    sslsocket__wipe(&hc, sizeof hc);
+}
+
+/* HKDF-Expand-Label (RFC 8446 7.1): HKDF-Expand(secret, HkdfLabel, len)
+   with HkdfLabel = uint16 len, opaque label<7..255> = "tls13 " + label,
+   opaque context<0..255>.  len <= 255 * HashLen; label and context short. */
+SSLSOCKET__PRIVATE void
+sslsocket__hkdf_expand_label(const br_hash_class *h, const unsigned char *secret,
+                             const char *label, const void *ctx, size_t ctx_len,
+                             unsigned char *out, size_t len)
+{
+    unsigned char info[2 + 1 + 6 + 32 + 1 + SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char t[SSLSOCKET__TLS13_MAX_HASH];
+    size_t hlen = sslsocket__hash_len(h), ll = strlen(label), n = 0, done = 0, k;
+    unsigned char i = 0;
+    br_hmac_key_context kc;
+    br_hmac_context hc;
+    SSLSOCKET_ASSERT(ll <= 32 && ctx_len <= SSLSOCKET__TLS13_MAX_HASH);
+    info[n++] = (unsigned char)(len >> 8);
+    info[n++] = (unsigned char)len;
+    info[n++] = (unsigned char)(6 + ll);
+    for (k = 0; k < 6; k++)
+        info[n++] = (unsigned char)"tls13 "[k];
+    for (k = 0; k < ll; k++)
+        info[n++] = (unsigned char)label[k];
+    info[n++] = (unsigned char)ctx_len;
+    if (ctx_len)
+        memcpy(info + n, ctx, ctx_len);
+    n += ctx_len;
+    br_hmac_key_init(&kc, h, secret, hlen);
+    while (done < len) {
+        br_hmac_init(&hc, &kc, 0);
+        if (i > 0)
+            br_hmac_update(&hc, t, hlen);
+        br_hmac_update(&hc, info, n);
+        i++;
+        br_hmac_update(&hc, &i, 1);
+        br_hmac_out(&hc, t);
+        k = len - done < hlen ? len - done : hlen;
+        memcpy(out + done, t, k);
+        done += k;
+    }
+    sslsocket__wipe(t, sizeof t);
+    sslsocket__wipe(&kc, sizeof kc);
+    sslsocket__wipe(&hc, sizeof hc);
+}
+
+/* Derive-Secret(secret, label, transcript hash), HashLen bytes. */
+SSLSOCKET__PRIVATE void
+sslsocket__tls13_derive(const br_hash_class *h, const unsigned char *secret, const char *label,
+                        const unsigned char *thash, unsigned char *out)
+{
+    size_t hlen = sslsocket__hash_len(h);
+    sslsocket__hkdf_expand_label(h, secret, label, thash, hlen, out, hlen);
+}
+
+/* One step of the key schedule: Extract(Derive-Secret(prev, "derived",
+   Hash("")), ikm), or Extract(0, ikm) from nothing (prev NULL); an absent
+   ikm (NULL) is HashLen zeros.  early -> handshake -> master. */
+SSLSOCKET__PRIVATE void
+sslsocket__tls13_next_secret(const br_hash_class *h, const unsigned char *prev,
+                             const void *ikm, size_t ikm_len, unsigned char *out)
+{
+    static const unsigned char zeros[SSLSOCKET__TLS13_MAX_HASH] = {0};
+    unsigned char empty[SSLSOCKET__TLS13_MAX_HASH], salt[SSLSOCKET__TLS13_MAX_HASH];
+    br_hash_compat_context hc;
+    size_t hlen = sslsocket__hash_len(h);
+    if (ikm == NULL) {
+        ikm = zeros;
+        ikm_len = hlen;
+    }
+    if (prev == NULL) {
+        sslsocket__hkdf_extract(h, NULL, 0, ikm, ikm_len, out);
+        return;
+    }
+    h->init(&hc.vtable);
+    h->out(&hc.vtable, empty);
+    sslsocket__tls13_derive(h, prev, "derived", empty, salt);
+    sslsocket__hkdf_extract(h, salt, hlen, ikm, ikm_len, out);
+    sslsocket__wipe(salt, sizeof salt);
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__tls13_traffic_keys(const br_hash_class *h, const unsigned char *secret,
+                              size_t key_len, int chacha, sslsocket__tls13_keys *k)
+{
+    memset(k, 0, sizeof *k);
+    k->key_len = key_len;
+    k->chacha = chacha;
+    sslsocket__hkdf_expand_label(h, secret, "key", NULL, 0, k->key, key_len);
+    sslsocket__hkdf_expand_label(h, secret, "iv", NULL, 0, k->iv, 12);
+}
+
+/* Finished verify_data (4.4.4): HMAC(Expand-Label(base, "finished", "",
+   HashLen), transcript hash). */
+SSLSOCKET__PRIVATE void
+sslsocket__tls13_finished(const br_hash_class *h, const unsigned char *base_key,
+                          const unsigned char *thash, unsigned char *out)
+{
+    unsigned char fk[SSLSOCKET__TLS13_MAX_HASH];
+    size_t hlen = sslsocket__hash_len(h);
+    br_hmac_key_context kc;
+    br_hmac_context hc;
+    sslsocket__hkdf_expand_label(h, base_key, "finished", NULL, 0, fk, hlen);
+    br_hmac_key_init(&kc, h, fk, hlen);
+    br_hmac_init(&hc, &kc, 0);
+    br_hmac_update(&hc, thash, hlen);
+    br_hmac_out(&hc, out);
+    sslsocket__wipe(fk, sizeof fk);
+    sslsocket__wipe(&kc, sizeof kc);
+}
+
+/* The AEAD over one record: the per-record nonce is the IV XOR the
+   64-bit sequence number (5.3); the additional data is the record header.
+   In place; `tag` is 16 bytes.  Returns 1, or 0 when the tag does not
+   match (decryption; the data is then garbage). */
+SSLSOCKET__PRIVATE int
+sslsocket__tls13_aead(sslsocket__tls13_keys *k, int encrypt, const unsigned char *hdr,
+                      unsigned char *data, size_t len, unsigned char *tag)
+{
+    const sslsocket__impls *im = sslsocket__impls_get();
+    unsigned char nonce[12], want[16];
+    int i, ok = 1;
+    memcpy(nonce, k->iv, 12);
+    for (i = 0; i < 8; i++)
+        nonce[11 - i] ^= (unsigned char)(k->seq >> (8 * i));
+    if (k->chacha) {
+        memcpy(want, tag, 16);
+        im->poly(k->key, nonce, data, len, hdr, 5, tag, im->chacha, encrypt);
+        if (!encrypt) {
+            unsigned diff = 0;
+            for (i = 0; i < 16; i++)
+                diff |= (unsigned)(want[i] ^ tag[i]);
+            ok = diff == 0;
+        }
+    } else {
+        br_aes_gen_ctr_keys ctr;
+        br_gcm_context gc;
+        im->ctr->init(&ctr.vtable, k->key, k->key_len);
+        br_gcm_init(&gc, &ctr.vtable, im->ghash);
+        br_gcm_reset(&gc, nonce, 12);
+        br_gcm_aad_inject(&gc, hdr, 5);
+        br_gcm_flip(&gc);
+        br_gcm_run(&gc, encrypt, data, len);
+        if (encrypt)
+            br_gcm_get_tag(&gc, tag);
+        else
+            ok = (int)br_gcm_check_tag(&gc, tag);
+        sslsocket__wipe(&ctr, sizeof ctr);
+        sslsocket__wipe(&gc, sizeof gc);
+    }
+    k->seq++;
+    return ok;
+}
+
+/* Protect a record in place: rec[5 .. 5 + len) holds the content, then
+   the inner content type is appended, the header written and the tag
+   appended.  The buffer needs len + 5 + 1 + 16 bytes.  Returns the
+   record's length. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__tls13_seal(sslsocket__tls13_keys *k, int type, unsigned char *rec, size_t len)
+{
+    size_t inner = len + 1, total = inner + 16;
+    rec[0] = 23;
+    rec[1] = 3;
+    rec[2] = 3;
+    rec[3] = (unsigned char)(total >> 8);
+    rec[4] = (unsigned char)total;
+    rec[5 + len] = (unsigned char)type;
+    sslsocket__tls13_aead(k, 1, rec, rec + 5, inner, rec + 5 + inner);
+    return 5 + total;
+}
+
+/* Open a protected record in place (rec_len bytes, header included):
+   the content type in *type and the content at rec + 5, *len bytes.
+   Returns 0, or -1 (bad_record_mac: wrong tag, or no content type). */
+SSLSOCKET__PRIVATE int
+sslsocket__tls13_open(sslsocket__tls13_keys *k, unsigned char *rec, size_t rec_len, int *type,
+                      size_t *len)
+{
+    size_t n;
+    if (rec_len < 5 + 17 || rec[0] != 23 || (size_t)((rec[3] << 8) | rec[4]) != rec_len - 5)
+        return -1;
+    n = rec_len - 5 - 16;
+    if (!sslsocket__tls13_aead(k, 0, rec, rec + 5, n, rec + 5 + n))
+        return -1;
+    while (n > 0 && rec[5 + n - 1] == 0) /* padding */
+        n--;
+    if (n == 0)
+        return -1;
+    *type = rec[5 + n - 1];
+    *len = n - 1;
+    return 0;
+}
+
+/* MGF1 (RFC 8017 B.2.1) XORed into `out`. */
+SSLSOCKET__PRIVATE void
+sslsocket__mgf1_xor(const br_hash_class *h, const unsigned char *seed, size_t seed_len,
+                    unsigned char *out, size_t len)
+{
+    unsigned char t[SSLSOCKET__TLS13_MAX_HASH], c[4];
+    br_hash_compat_context hc;
+    size_t hlen = sslsocket__hash_len(h), done = 0, i;
+    uint32_t counter = 0;
+    while (done < len) {
+        c[0] = (unsigned char)(counter >> 24);
+        c[1] = (unsigned char)(counter >> 16);
+        c[2] = (unsigned char)(counter >> 8);
+        c[3] = (unsigned char)counter;
+        h->init(&hc.vtable);
+        h->update(&hc.vtable, seed, seed_len);
+        h->update(&hc.vtable, c, 4);
+        h->out(&hc.vtable, t);
+        for (i = 0; i < hlen && done < len; i++)
+            out[done++] ^= t[i];
+        counter++;
+    }
+}
+
+/* Bits of a big-endian unsigned integer. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__bitlen(const unsigned char *x, size_t len)
+{
+    size_t i = 0;
+    unsigned top;
+    int b = 0;
+    while (i < len && x[i] == 0)
+        i++;
+    if (i == len)
+        return 0;
+    for (top = x[i]; top; top >>= 1)
+        b++;
+    return (len - i - 1) * 8 + (size_t)b;
+}
+
+/* EMSA-PSS encoding check (RFC 8017 9.1.2) of `em` (em_len bytes, em_bits
+   bits) for the message hash `mhash`, with a salt of HashLen bytes as TLS
+   1.3 requires.  Destroys em.  1 consistent, 0 not. */
+SSLSOCKET__PRIVATE int
+sslsocket__pss_check(const br_hash_class *h, const unsigned char *mhash, unsigned char *em,
+                     size_t em_len, size_t em_bits)
+{
+    size_t hlen = sslsocket__hash_len(h), db_len, i;
+    unsigned char top = (unsigned char)(0xFF >> (8 * em_len - em_bits)), hh[SSLSOCKET__TLS13_MAX_HASH];
+    br_hash_compat_context hc;
+    unsigned diff = 0;
+    static const unsigned char zeros[8] = {0};
+    if (em_len < 2 * hlen + 2 || em[em_len - 1] != 0xBC || (em[0] & ~top) != 0)
+        return 0;
+    db_len = em_len - hlen - 1;
+    sslsocket__mgf1_xor(h, em + db_len, hlen, em, db_len);
+    em[0] &= top;
+    for (i = 0; i < db_len - hlen - 1; i++)
+        diff |= em[i];
+    if (diff != 0 || em[db_len - hlen - 1] != 0x01)
+        return 0;
+    h->init(&hc.vtable);
+    h->update(&hc.vtable, zeros, 8);
+    h->update(&hc.vtable, mhash, hlen);
+    h->update(&hc.vtable, em + db_len - hlen, hlen);
+    h->out(&hc.vtable, hh);
+    for (i = 0; i < hlen; i++)
+        diff |= (unsigned)(hh[i] ^ em[db_len + i]);
+    return diff == 0;
+}
+
+/* RSASSA-PSS verification (RFC 8017 8.1.2) with MGF1 over the same hash
+   and a HashLen salt: 1 valid, 0 not. */
+SSLSOCKET__PRIVATE int
+sslsocket__rsa_pss_verify(const br_rsa_public_key *pk, const br_hash_class *h,
+                          const unsigned char *mhash, const unsigned char *sig, size_t sig_len)
+{
+    unsigned char x[512];
+    size_t k = pk->nlen, mod_bits;
+    while (k > 0 && pk->n[pk->nlen - k] == 0)
+        k--;
+    mod_bits = sslsocket__bitlen(pk->n, pk->nlen);
+    if (sig_len != k || k > sizeof x || mod_bits < 1024)
+        return 0;
+    memcpy(x, sig, k);
+    if (!br_rsa_public_get_default()(x, k, pk))
+        return 0;
+    /* emLen = ceil((modBits - 1) / 8): one byte less when modBits is 8n + 1 */
+    if ((mod_bits - 1) % 8 == 0)
+        return x[0] == 0 && sslsocket__pss_check(h, mhash, x + 1, k - 1, mod_bits - 1);
+    return sslsocket__pss_check(h, mhash, x, k, mod_bits - 1);
+}
+
+/* RSASSA-PSS signature (RFC 8017 8.1.1) with a HashLen salt: the
+   signature (the modulus's length) in `sig`; returns its length, 0 on
+   failure.  `salt` is HashLen random bytes. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__rsa_pss_sign(const br_rsa_private_key *sk, const br_hash_class *h,
+                        const unsigned char *mhash, const unsigned char *salt,
+                        unsigned char *sig, size_t sig_max)
+{
+    size_t hlen = sslsocket__hash_len(h), k = (sk->n_bitlen + 7) / 8, em_bits = sk->n_bitlen - 1;
+    size_t em_len = (em_bits + 7) / 8, db_len = em_len - hlen - 1;
+    unsigned char *em;
+    br_hash_compat_context hc;
+    static const unsigned char zeros[8] = {0};
+    if (k > sig_max || em_len < 2 * hlen + 2)
+        return 0;
+    memset(sig, 0, k);
+    em = sig + (k - em_len);
+    /* H = Hash(00 x 8 || mHash || salt), DB = PS || 01 || salt */
+    h->init(&hc.vtable);
+    h->update(&hc.vtable, zeros, 8);
+    h->update(&hc.vtable, mhash, hlen);
+    h->update(&hc.vtable, salt, hlen);
+    h->out(&hc.vtable, em + db_len);
+    em[db_len - hlen - 1] = 0x01;
+    memcpy(em + db_len - hlen, salt, hlen);
+    sslsocket__mgf1_xor(h, em + db_len, hlen, em, db_len);
+    em[0] &= (unsigned char)(0xFF >> (8 * em_len - em_bits));
+    em[em_len - 1] = 0xBC;
+    return br_rsa_private_get_default()(sig, sk) ? k : 0;
+}
+
+/* ---- the TLS 1.3 client handshake, without I/O ----
+   The caller moves records: sslsocket__t13_client_hello() makes the first
+   flight, sslsocket__t13_record() takes each record received and may
+   queue records to send (t->out).  Once T13_CONNECTED, application data
+   goes through sslsocket__tls13_seal/open with t->wk / t->rk.  The peer's
+   chain is handed to the library's X.509 class (>>verify, >>paths) as
+   BearSSL's engine would hand it; CertificateVerify is checked against
+   the leaf's key (ECDSA with BearSSL, RSA-PSS with the code above). */
+
+SSLSOCKET__PRIVATE void
+sslsocket__t13_hash(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    if (t->h == NULL || t->h == &br_sha256_vtable)
+        br_sha256_update(&t->th256, m, len);
+    if (t->h == NULL || t->h == &br_sha384_vtable)
+        br_sha384_update(&t->th384, m, len);
+}
+
+/* The transcript hash so far (the running context is not changed). */
+SSLSOCKET__PRIVATE void
+sslsocket__t13_thash(const sslsocket__t13 *t, unsigned char *out)
+{
+    if (t->h == &br_sha384_vtable)
+        br_sha384_out(&t->th384, out);
+    else
+        br_sha256_out(&t->th256, out);
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__t13_fail(sslsocket__t13 *t, int alert, const char *why)
+{
+    t->state = SSLSOCKET__T13_FAILED;
+    t->alert = alert;
+    t->why = why;
+    t->br_err = SSLSOCKET__T13_ERR;
+    return -1;
+}
+
+/* The ClientHello (a handshake message, into `out`): TLS 1.3 only, the
+   three AEAD suites, X25519, ECDSA and RSA-PSS, SNI when `host` is a name,
+   ALPN when given ("\x02h2\x08http/1.1" form), a 32-byte session id for
+   middlebox compatibility.  `rnd` is 96 random bytes (random, session
+   id, X25519 private key).  Returns the length, 0 when out is short. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const char *host,
+                            const unsigned char *alpn, size_t alpn_len, unsigned char *out,
+                            size_t cap)
+{
+    static const unsigned char fixed[] = {
+        0x00, 0x06, 0x13, 0x01, 0x13, 0x02, 0x13, 0x03, /* cipher suites */
+        0x01, 0x00                                      /* no compression */
+    };
+    static const unsigned char exts[] = {
+        0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x1d,             /* supported_groups */
+        0x00, 0x0d, 0x00, 0x0c, 0x00, 0x0a, 0x04, 0x03, 0x05, 0x03, /* signature_algorithms */
+        0x08, 0x04, 0x08, 0x05, 0x08, 0x06,
+        0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,                   /* supported_versions */
+        0x00, 0x2d, 0x00, 0x02, 0x01, 0x01                          /* psk_key_exchange_modes */
+    };
+    size_t hn = host ? strlen(host) : 0, n = 0, ext_at;
+    unsigned char pub[32];
+    sslsocket_address lit;
+    size_t need = 4 + 2 + 32 + 33 + sizeof fixed + 2 + sizeof exts + 42 + (hn + 9) + alpn_len + 6;
+    if (cap < need || hn > 255 || alpn_len > 255)
+        return 0;
+    memset(t, 0, sizeof *t);
+    br_sha256_init(&t->th256);
+    br_sha384_init(&t->th384);
+    memcpy(t->random, rnd, 32);
+    memcpy(t->session_id, rnd + 32, 32);
+    t->sid_len = 32;
+    memcpy(t->x25519, rnd + 64, 32);
+    br_ec_c25519_m31.mulgen(pub, t->x25519, 32, BR_EC_curve25519);
+    out[n++] = 1;
+    n += 3; /* length, below */
+    out[n++] = 3;
+    out[n++] = 3;
+    memcpy(out + n, t->random, 32);
+    n += 32;
+    out[n++] = 32;
+    memcpy(out + n, t->session_id, 32);
+    n += 32;
+    memcpy(out + n, fixed, sizeof fixed);
+    n += sizeof fixed;
+    ext_at = n;
+    n += 2;
+    if (hn > 0 && !sslsocket__parse_ip_literal(host, &lit)) {
+        out[n++] = 0; out[n++] = 0;                 /* server_name */
+        out[n++] = (unsigned char)((hn + 5) >> 8); out[n++] = (unsigned char)(hn + 5);
+        out[n++] = (unsigned char)((hn + 3) >> 8); out[n++] = (unsigned char)(hn + 3);
+        out[n++] = 0;
+        out[n++] = (unsigned char)(hn >> 8); out[n++] = (unsigned char)hn;
+        memcpy(out + n, host, hn);
+        n += hn;
+    }
+    memcpy(out + n, exts, sizeof exts);
+    n += sizeof exts;
+    /* key_share: X25519 */
+    out[n++] = 0x00; out[n++] = 0x33; out[n++] = 0x00; out[n++] = 0x26;
+    out[n++] = 0x00; out[n++] = 0x24; out[n++] = 0x00; out[n++] = 0x1d;
+    out[n++] = 0x00; out[n++] = 0x20;
+    memcpy(out + n, pub, 32);
+    n += 32;
+    if (alpn_len > 0) {
+        out[n++] = 0x00; out[n++] = 0x10;
+        out[n++] = (unsigned char)((alpn_len + 2) >> 8); out[n++] = (unsigned char)(alpn_len + 2);
+        out[n++] = (unsigned char)(alpn_len >> 8); out[n++] = (unsigned char)alpn_len;
+        memcpy(out + n, alpn, alpn_len);
+        n += alpn_len;
+    }
+    out[ext_at] = (unsigned char)((n - ext_at - 2) >> 8);
+    out[ext_at + 1] = (unsigned char)(n - ext_at - 2);
+    out[1] = (unsigned char)((n - 4) >> 16);
+    out[2] = (unsigned char)((n - 4) >> 8);
+    out[3] = (unsigned char)(n - 4);
+    sslsocket__t13_hash(t, out, n);
+    t->state = SSLSOCKET__T13_WAIT_SH;
+    return n;
+}
+
+/* ServerHello: TLS 1.3 selected, one of our suites, our session id
+   echoed, an X25519 share; then the handshake keys. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    static const unsigned char hrr[32] = {
+        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+        0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C
+    };
+    sslsocket__der d, exts, e;
+    unsigned char shared[32], th[SSLSOCKET__TLS13_MAX_HASH], early[SSLSOCKET__TLS13_MAX_HASH];
+    int version = 0, have_share = 0;
+    size_t i, at = 35 + t->sid_len; /* past version, random, the session id */
+    d.p = m + 4;
+    d.n = len - 4;
+    if (d.n < at + 2 + 1 + 2 || d.p[0] != 3 || d.p[1] != 3)
+        return sslsocket__t13_fail(t, 50, "malformed ServerHello");
+    if (memcmp(d.p + 2, hrr, 32) == 0)
+        return sslsocket__t13_fail(t, 40, "HelloRetryRequest is not supported yet");
+    if (d.p[34] != t->sid_len || memcmp(d.p + 35, t->session_id, t->sid_len) != 0)
+        return sslsocket__t13_fail(t, 47, "the server did not echo the session id");
+    t->suite = (d.p[at] << 8) | d.p[at + 1];
+    if (t->suite < 0x1301 || t->suite > 0x1303 || d.p[at + 2] != 0)
+        return sslsocket__t13_fail(t, 47, "the server chose a suite that was not offered");
+    exts.p = d.p + at + 5;
+    exts.n = d.n - at - 5;
+    if (((d.p[at + 3] << 8) | d.p[at + 4]) != (int)exts.n)
+        return sslsocket__t13_fail(t, 50, "malformed ServerHello extensions");
+    while (exts.n >= 4) {
+        int type = (exts.p[0] << 8) | exts.p[1];
+        size_t el = ((size_t)exts.p[2] << 8) | exts.p[3];
+        if (el > exts.n - 4)
+            return sslsocket__t13_fail(t, 50, "malformed ServerHello extensions");
+        e.p = exts.p + 4;
+        e.n = el;
+        if (type == 0x2b && el == 2)
+            version = (e.p[0] << 8) | e.p[1];
+        else if (type == 0x33) {
+            if (el != 36 || e.p[0] != 0 || e.p[1] != 0x1d || e.p[2] != 0 || e.p[3] != 32)
+                return sslsocket__t13_fail(t, 47, "the server's key share is not X25519");
+            memcpy(shared, e.p + 4, 32);
+            have_share = 1;
+        } else {
+            return sslsocket__t13_fail(t, 110, "unsupported extension in ServerHello");
+        }
+        exts.p += 4 + el;
+        exts.n -= 4 + el;
+    }
+    if (exts.n != 0 || version != 0x0304 || !have_share)
+        return sslsocket__t13_fail(t, 70, "the server did not select TLS 1.3");
+    if (!br_ec_c25519_m31.mul(shared, 32, t->x25519, 32, BR_EC_curve25519))
+        return sslsocket__t13_fail(t, 47, "bad X25519 share");
+    for (i = 0, version = 0; i < 32; i++)
+        version |= shared[i];
+    if (version == 0)
+        return sslsocket__t13_fail(t, 47, "X25519 share of low order");
+    t->h = t->suite == 0x1302 ? &br_sha384_vtable : &br_sha256_vtable;
+    t->hlen = sslsocket__hash_len(t->h);
+    sslsocket__t13_hash(t, m, len);
+    sslsocket__t13_thash(t, th);
+    sslsocket__tls13_next_secret(t->h, NULL, NULL, 0, early);
+    sslsocket__tls13_next_secret(t->h, early, shared, 32, t->hs_secret);
+    sslsocket__tls13_derive(t->h, t->hs_secret, "c hs traffic", th, t->c_hs);
+    sslsocket__tls13_derive(t->h, t->hs_secret, "s hs traffic", th, t->s_hs);
+    sslsocket__tls13_traffic_keys(t->h, t->s_hs, t->suite == 0x1301 ? 16 : 32,
+                                  t->suite == 0x1303, &t->rk);
+    sslsocket__tls13_traffic_keys(t->h, t->c_hs, t->suite == 0x1301 ? 16 : 32,
+                                  t->suite == 0x1303, &t->wk);
+    t->keys_in = 1;
+    sslsocket__wipe(shared, sizeof shared);
+    sslsocket__wipe(t->x25519, sizeof t->x25519);
+    t->state = SSLSOCKET__T13_WAIT_EE;
+    return 0;
+}
+
+/* Certificate: entries to the X.509 class, as BearSSL's engine does. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_certificate(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    const br_x509_class **xc = t->xc;
+    size_t at, end, list;
+    unsigned err;
+    if (len < 4 + 1 + 3 || m[4] != 0)
+        return sslsocket__t13_fail(t, 50, "malformed Certificate");
+    list = ((size_t)m[5] << 16) | ((size_t)m[6] << 8) | m[7];
+    if (list != len - 8 || list == 0)
+        return sslsocket__t13_fail(t, list == 0 ? 42 : 50, list == 0 ? "the server sent no "
+                                   "certificate" : "malformed Certificate");
+    (*xc)->start_chain(xc, NULL);
+    for (at = 8, end = len; at < end;) {
+        size_t cl, el;
+        if (end - at < 3)
+            return sslsocket__t13_fail(t, 50, "malformed Certificate");
+        cl = ((size_t)m[at] << 16) | ((size_t)m[at + 1] << 8) | m[at + 2];
+        if (cl == 0 || cl > end - at - 3 || end - at - 3 - cl < 2)
+            return sslsocket__t13_fail(t, 50, "malformed Certificate");
+        (*xc)->start_cert(xc, (uint32_t)cl);
+        (*xc)->append(xc, m + at + 3, cl);
+        (*xc)->end_cert(xc);
+        at += 3 + cl;
+        el = ((size_t)m[at] << 8) | m[at + 1];
+        if (el > end - at - 2)
+            return sslsocket__t13_fail(t, 50, "malformed Certificate");
+        at += 2 + el; /* (OCSP / SCT entries: not read) */
+    }
+    err = (*xc)->end_chain(xc);
+    if (err != 0) {
+        sslsocket__t13_fail(t, 42, "certificate verification failed");
+        t->br_err = (int)err; /* the socket names the problem */
+        return -1;
+    }
+    t->state = SSLSOCKET__T13_WAIT_CV;
+    return 0;
+}
+
+/* CertificateVerify: the server's signature over the transcript so far. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_certificate_verify(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    unsigned char content[64 + 34 + SSLSOCKET__TLS13_MAX_HASH], mh[64];
+    const br_x509_pkey *pk = (*t->xc)->get_pkey(t->xc, NULL);
+    const br_hash_class *sh;
+    br_hash_compat_context hc;
+    size_t sl, n;
+    int scheme, ok = 0;
+    if (len < 8)
+        return sslsocket__t13_fail(t, 50, "malformed CertificateVerify");
+    scheme = (m[4] << 8) | m[5];
+    sl = ((size_t)m[6] << 8) | m[7];
+    if (sl != len - 8)
+        return sslsocket__t13_fail(t, 50, "malformed CertificateVerify");
+    memset(content, 0x20, 64);
+    memcpy(content + 64, "TLS 1.3, server CertificateVerify", 34); /* with its 0 */
+    sslsocket__t13_thash(t, content + 98);
+    n = 98 + t->hlen;
+    sh = scheme == 0x0403 || scheme == 0x0804 ? &br_sha256_vtable
+         : scheme == 0x0503 || scheme == 0x0805 ? &br_sha384_vtable
+         : scheme == 0x0806 ? &br_sha512_vtable : NULL;
+    if (sh == NULL || pk == NULL)
+        return sslsocket__t13_fail(t, 47, "CertificateVerify with a scheme that was not offered");
+    sh->init(&hc.vtable);
+    sh->update(&hc.vtable, content, n);
+    sh->out(&hc.vtable, mh);
+    if ((scheme == 0x0403 || scheme == 0x0503) && pk->key_type == BR_KEYTYPE_EC)
+        ok = br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), mh, sslsocket__hash_len(sh),
+                                              &pk->key.ec, m + 8, sl) == 1;
+    else if (scheme >= 0x0804 && pk->key_type == BR_KEYTYPE_RSA)
+        ok = sslsocket__rsa_pss_verify(&pk->key.rsa, sh, mh, m + 8, sl);
+    if (!ok)
+        return sslsocket__t13_fail(t, 51, "the server's CertificateVerify signature is invalid");
+    t->state = SSLSOCKET__T13_WAIT_FIN;
+    return 0;
+}
+
+/* The server's Finished: checked; then the client's flight (a
+   ChangeCipherSpec for middleboxes, Finished) and the application keys. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    unsigned char th[SSLSOCKET__TLS13_MAX_HASH], want[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char ms[SSLSOCKET__TLS13_MAX_HASH], sec[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char *rec;
+    unsigned diff = 0;
+    size_t i, key_len = t->suite == 0x1301 ? 16 : 32;
+    sslsocket__t13_thash(t, th);
+    sslsocket__tls13_finished(t->h, t->s_hs, th, want);
+    if (len != 4 + t->hlen)
+        return sslsocket__t13_fail(t, 50, "malformed Finished");
+    for (i = 0; i < t->hlen; i++)
+        diff |= (unsigned)(want[i] ^ m[4 + i]);
+    if (diff != 0)
+        return sslsocket__t13_fail(t, 51, "the server's Finished is wrong");
+    sslsocket__t13_hash(t, m, len);
+    sslsocket__t13_thash(t, th);
+    /* application secrets over ClientHello .. server Finished */
+    sslsocket__tls13_next_secret(t->h, t->hs_secret, NULL, 0, ms);
+    sslsocket__tls13_derive(t->h, ms, "s ap traffic", th, sec);
+    sslsocket__tls13_traffic_keys(t->h, sec, key_len, t->suite == 0x1303, &t->rk);
+    /* ChangeCipherSpec, then Finished under the client's handshake keys */
+    memcpy(t->out, "\x14\x03\x03\x00\x01\x01", 6);
+    rec = t->out + 6;
+    rec[5] = 20;
+    rec[6] = rec[7] = 0;
+    rec[8] = (unsigned char)t->hlen;
+    sslsocket__tls13_finished(t->h, t->c_hs, th, rec + 9);
+    sslsocket__t13_hash(t, rec + 5, 4 + t->hlen);
+    t->out_len = 6 + sslsocket__tls13_seal(&t->wk, 22, rec, 4 + t->hlen);
+    sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, sec);
+    sslsocket__tls13_traffic_keys(t->h, sec, key_len, t->suite == 0x1303, &t->wk);
+    sslsocket__wipe(ms, sizeof ms);
+    sslsocket__wipe(sec, sizeof sec);
+    sslsocket__wipe(t->hs_secret, sizeof t->hs_secret);
+    t->state = SSLSOCKET__T13_CONNECTED;
+    return 0;
+}
+
+/* One handshake message (type, 24-bit length, body). */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    int type = m[0];
+    switch (t->state) {
+    case SSLSOCKET__T13_WAIT_SH:
+        return type == 2 ? sslsocket__t13_server_hello(t, m, len)
+                         : sslsocket__t13_fail(t, 10, "expected ServerHello");
+    case SSLSOCKET__T13_WAIT_EE:
+        if (type != 8)
+            return sslsocket__t13_fail(t, 10, "expected EncryptedExtensions");
+        t->state = SSLSOCKET__T13_WAIT_CERT;
+        break;
+    case SSLSOCKET__T13_WAIT_CERT:
+        if (type == 13)
+            return sslsocket__t13_fail(t, 10, "client certificates are not supported yet in TLS 1.3");
+        if (type != 11 || sslsocket__t13_certificate(t, m, len) < 0)
+            return t->state == SSLSOCKET__T13_FAILED ? -1
+                   : sslsocket__t13_fail(t, 10, "expected Certificate");
+        break;
+    case SSLSOCKET__T13_WAIT_CV:
+        if (type != 15 || sslsocket__t13_certificate_verify(t, m, len) < 0)
+            return t->state == SSLSOCKET__T13_FAILED ? -1
+                   : sslsocket__t13_fail(t, 10, "expected CertificateVerify");
+        break;
+    case SSLSOCKET__T13_WAIT_FIN:
+        return type == 20 ? sslsocket__t13_server_finished(t, m, len)
+                          : sslsocket__t13_fail(t, 10, "expected Finished");
+    case SSLSOCKET__T13_CONNECTED:
+        if (type == 4) /* NewSessionTicket: no resumption yet */
+            return 0;
+        return sslsocket__t13_fail(t, 10, "unexpected handshake message");
+    default:
+        return -1;
+    }
+    sslsocket__t13_hash(t, m, len);
+    return 0;
+}
+
+/* One record received (header included, in place).  Handshake bytes are
+   reassembled into messages; application data is left at rec + 5,
+   *app_len bytes.  0, or -1 (t->alert, t->why). */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t *app_len)
+{
+    int type = rec[0];
+    size_t n = len - 5, at;
+    const unsigned char *p = rec + 5;
+    *app_len = 0;
+    if (t->state == SSLSOCKET__T13_FAILED)
+        return -1;
+    if (type == 20 && t->state != SSLSOCKET__T13_WAIT_SH && t->state != SSLSOCKET__T13_CONNECTED
+        && n == 1 && p[0] == 1)
+        return 0; /* the server's compatibility ChangeCipherSpec */
+    if (t->keys_in && type == 23) {
+        if (sslsocket__tls13_open(&t->rk, rec, len, &type, &n) < 0)
+            return sslsocket__t13_fail(t, 20, "bad record MAC");
+    } else if (type == 21 && n == 2) {
+        sslsocket__t13_fail(t, 0, "the server sent an alert");
+        t->br_err = BR_ERR_RECV_FATAL_ALERT + p[1];
+        return -1;
+    } else if (t->keys_in || type != 22) {
+        return sslsocket__t13_fail(t, 10, "unexpected record");
+    }
+    if (type == 23) {
+        if (t->state != SSLSOCKET__T13_CONNECTED)
+            return sslsocket__t13_fail(t, 10, "application data before the handshake ended");
+        *app_len = n;
+        return 0;
+    }
+    if (type == 21) {
+        sslsocket__t13_fail(t, 0, n == 2 && rec[6] == 0 ? "close_notify"
+                                                        : "the server sent an alert");
+        t->br_err = n == 2 && rec[6] == 0 ? 0 : BR_ERR_RECV_FATAL_ALERT + (n == 2 ? rec[6] : 0);
+        return -1;
+    }
+    if (type != 22 || n == 0)
+        return sslsocket__t13_fail(t, 10, "unexpected record");
+    /* whole messages straight from the record; a message that spans
+       records is reassembled in hbuf */
+    while (t->hlen_in == 0 && n >= 4) {
+        size_t ml = ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
+        int was_sh = t->state == SSLSOCKET__T13_WAIT_SH;
+        if (n < 4 + ml)
+            break;
+        if (sslsocket__t13_message(t, p, 4 + ml) < 0)
+            return -1;
+        p += 4 + ml;
+        n -= 4 + ml;
+        if (was_sh && n != 0)
+            return sslsocket__t13_fail(t, 10, "data after ServerHello in its record");
+    }
+    if (n == 0)
+        return 0;
+    if (t->hbuf == NULL || t->hlen_in + n > t->hcap)
+        return sslsocket__t13_fail(t, 80, "handshake message too large");
+    memcpy(t->hbuf + t->hlen_in, p, n);
+    t->hlen_in += n;
+    at = 0;
+    while (t->hlen_in - at >= 4) {
+        size_t ml = ((size_t)t->hbuf[at + 1] << 16) | ((size_t)t->hbuf[at + 2] << 8)
+                    | t->hbuf[at + 3];
+        int was_sh = t->state == SSLSOCKET__T13_WAIT_SH;
+        if (t->hlen_in - at < 4 + ml)
+            break;
+        if (sslsocket__t13_message(t, t->hbuf + at, 4 + ml) < 0)
+            return -1;
+        at += 4 + ml;
+        if (was_sh && at != t->hlen_in)
+            return sslsocket__t13_fail(t, 10, "data after ServerHello in its record");
+    }
+    memmove(t->hbuf, t->hbuf + at, t->hlen_in - at);
+    t->hlen_in -= at;
+    return 0;
+}
+
+
+/* ---- the TLS 1.3 record engine: BearSSL's engine interface over the
+   core, on the socket's record buffer (records in at its start, out after
+   SSLSOCKET__T13_IN).  sslsocket__e_* call it or BearSSL's engine. ---- */
+
+#define SSLSOCKET__T13_IN (5 + 16384 + 256) /* the largest protected record */
+#define SSLSOCKET__T13_OUT(s) ((s)->iobuf + SSLSOCKET__T13_IN)
+#define SSLSOCKET__T13_OUT_CAP (sizeof(((sslsocket *)0)->iobuf) - SSLSOCKET__T13_IN)
+#define SSLSOCKET__T13_OK (SSLSOCKET_IOBUF_SIZE >= SSLSOCKET__T13_IN + 4096)
+
+/* Queue a protected alert (the connection is failing or closing). */
+SSLSOCKET__PRIVATE void
+sslsocket__t13_queue_alert(sslsocket *s, int level, int desc)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    unsigned char *o = SSLSOCKET__T13_OUT(s) + t->q_off + t->q_len;
+    if (!t->keys_in || t->q_off + t->q_len + 5 + 2 + 17 > SSLSOCKET__T13_OUT_CAP)
+        return;
+    o[5] = (unsigned char)level;
+    o[6] = (unsigned char)desc;
+    t->q_len += sslsocket__tls13_seal(&t->wk, 21, o, 2);
+}
+
+SSLSOCKET__PRIVATE unsigned
+sslsocket__e13_state(const sslsocket *s)
+{
+    const sslsocket__t13 *t = &s->ctx.t13;
+    unsigned st = 0;
+    if (t->q_len > 0)
+        st |= BR_SSL_SENDREC;
+    if (t->state == SSLSOCKET__T13_FAILED || (t->close_sent && t->q_len == 0))
+        return st ? st : BR_SSL_CLOSED;
+    if (t->state == SSLSOCKET__T13_CONNECTED) {
+        if (t->app_len > 0)
+            st |= BR_SSL_RECVAPP;
+        if (t->q_len == 0 && !t->closing)
+            st |= BR_SSL_SENDAPP;
+    }
+    /* (during the handshake the output area holds the message being
+       reassembled: nothing is read while the ClientHello is leaving) */
+    if (t->app_len == 0 && (t->state == SSLSOCKET__T13_CONNECTED || t->q_len == 0))
+        st |= BR_SSL_RECVREC;
+    return st;
+}
+
+SSLSOCKET__PRIVATE unsigned char *
+sslsocket__e13_recvrec_buf(sslsocket *s, size_t *len)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    size_t need = 5;
+    if (t->in_len >= 5)
+        need = 5 + (((size_t)s->iobuf[3] << 8) | s->iobuf[4]);
+    *len = need - t->in_len;
+    return s->iobuf + t->in_len;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    size_t app, rl;
+    int was = t->state;
+    t->in_len += n;
+    if (t->in_len < 5)
+        return;
+    rl = ((size_t)s->iobuf[3] << 8) | s->iobuf[4];
+    if (rl > 16384 + 256 || (s->iobuf[0] != 23 && rl > 16384)) {
+        sslsocket__t13_fail(t, 22, "record too large");
+        sslsocket__t13_queue_alert(s, 2, 22);
+        return;
+    }
+    if (t->in_len < 5 + rl)
+        return;
+    if (sslsocket__t13_record(t, s->iobuf, t->in_len, &app) < 0) {
+        if (t->alert)
+            sslsocket__t13_queue_alert(s, 2, t->alert);
+        t->in_len = 0;
+        return;
+    }
+    if (was != SSLSOCKET__T13_CONNECTED && t->state == SSLSOCKET__T13_CONNECTED) {
+        memcpy(SSLSOCKET__T13_OUT(s), t->out, t->out_len); /* the client's Finished */
+        t->q_off = 0;
+        t->q_len = t->out_len;
+        t->hbuf = t->out; /* post-handshake messages split across records */
+        t->hcap = sizeof t->out;
+    }
+    if (app > 0) {
+        t->app_off = 5;
+        t->app_len = app;
+    } else {
+        t->in_len = 0;
+    }
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__e13_recvapp_ack(sslsocket *s, size_t n)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    t->app_off += n;
+    t->app_len -= n;
+    if (t->app_len == 0)
+        t->in_len = 0;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__e13_close(sslsocket *s)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    t->closing = 1;
+    if (t->state == SSLSOCKET__T13_CONNECTED && !t->close_sent) {
+        sslsocket__t13_queue_alert(s, 1, 0); /* close_notify */
+        t->close_sent = 1;
+    }
+}
+
+/* The engine calls of the socket, to BearSSL's engine or the TLS 1.3 one. */
+#define SSLSOCKET__IS13(s) (((s)->flags & SSLSOCKET__F_T13) != 0)
+
+SSLSOCKET__PRIVATE unsigned
+sslsocket__e_state(const sslsocket *s)
+{
+    return SSLSOCKET__IS13(s) ? sslsocket__e13_state(s)
+                              : br_ssl_engine_current_state(&s->ctx.client.eng);
+}
+
+SSLSOCKET__PRIVATE unsigned char *
+sslsocket__e_sendrec_buf(sslsocket *s, size_t *len)
+{
+    if (SSLSOCKET__IS13(s)) {
+        *len = s->ctx.t13.q_len;
+        return SSLSOCKET__T13_OUT(s) + s->ctx.t13.q_off;
+    }
+    return br_ssl_engine_sendrec_buf(SSLSOCKET__ENG(s), len);
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__e_sendrec_ack(sslsocket *s, size_t n)
+{
+    if (SSLSOCKET__IS13(s)) {
+        s->ctx.t13.q_off += n;
+        s->ctx.t13.q_len -= n;
+        if (s->ctx.t13.q_len == 0)
+            s->ctx.t13.q_off = 0;
+        return;
+    }
+    br_ssl_engine_sendrec_ack(SSLSOCKET__ENG(s), n);
+}
+
+/* Where received bytes go; *starts: a record begins there. */
+SSLSOCKET__PRIVATE unsigned char *
+sslsocket__e_recvrec_buf(sslsocket *s, size_t *len, int *starts)
+{
+    unsigned char *b;
+    if (SSLSOCKET__IS13(s)) {
+        *starts = s->ctx.t13.in_len == 0;
+        return sslsocket__e13_recvrec_buf(s, len);
+    }
+    b = br_ssl_engine_recvrec_buf(SSLSOCKET__ENG(s), len);
+    *starts = b == SSLSOCKET__ENG(s)->ibuf;
+    return b;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__e_recvrec_ack(sslsocket *s, size_t n)
+{
+    if (SSLSOCKET__IS13(s))
+        sslsocket__e13_recvrec_ack(s, n);
+    else
+        br_ssl_engine_recvrec_ack(SSLSOCKET__ENG(s), n);
+}
+
+SSLSOCKET__PRIVATE unsigned char *
+sslsocket__e_recvapp_buf(const sslsocket *s, size_t *len)
+{
+    if (SSLSOCKET__IS13(s)) {
+        *len = s->ctx.t13.app_len;
+        return s->ctx.t13.app_len ? (unsigned char *)(uintptr_t)(s->iobuf + s->ctx.t13.app_off)
+                                  : NULL;
+    }
+    return br_ssl_engine_recvapp_buf(&s->ctx.client.eng, len);
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__e_recvapp_ack(sslsocket *s, size_t n)
+{
+    if (SSLSOCKET__IS13(s))
+        sslsocket__e13_recvapp_ack(s, n);
+    else
+        br_ssl_engine_recvapp_ack(SSLSOCKET__ENG(s), n);
+}
+
+/* Application data in: at most what one record carries; sent at once. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__e_sendapp(sslsocket *s, const unsigned char *src, size_t n)
+{
+    size_t len;
+    unsigned char *p;
+    if (SSLSOCKET__IS13(s)) {
+        sslsocket__t13 *t = &s->ctx.t13;
+        size_t cap = SSLSOCKET__T13_OUT_CAP - 5 - 1 - 16;
+        if (t->q_len > 0 || t->state != SSLSOCKET__T13_CONNECTED)
+            return 0;
+        if (n > cap)
+            n = cap;
+        if (n > 16384)
+            n = 16384;
+        memcpy(SSLSOCKET__T13_OUT(s) + 5, src, n);
+        t->q_off = 0;
+        t->q_len = sslsocket__tls13_seal(&t->wk, 23, SSLSOCKET__T13_OUT(s), n);
+        return n;
+    }
+    p = br_ssl_engine_sendapp_buf(SSLSOCKET__ENG(s), &len);
+    if (p == NULL || len == 0)
+        return 0;
+    if (n > len)
+        n = len;
+    memcpy(p, src, n);
+    br_ssl_engine_sendapp_ack(SSLSOCKET__ENG(s), n);
+    br_ssl_engine_flush(SSLSOCKET__ENG(s), 0);
+    return n;
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__e_close(sslsocket *s)
+{
+    if (SSLSOCKET__IS13(s))
+        sslsocket__e13_close(s);
+    else
+        br_ssl_engine_close(SSLSOCKET__ENG(s));
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__e_last_error(const sslsocket *s)
+{
+    return SSLSOCKET__IS13(s) ? s->ctx.t13.br_err : br_ssl_engine_last_error(&s->ctx.client.eng);
+}
+
+/* Start a TLS 1.3 client: the ClientHello leaves first. */
+SSLSOCKET__PRIVATE int
+sslsocket__begin_tls13_client(sslsocket *s, const char *name)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    unsigned char rnd[96], *o = SSLSOCKET__T13_OUT(s);
+    size_t n;
+    if (!SSLSOCKET__T13_OK) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "TLS 1.3 needs a record buffer of "
+                          "%d bytes (SSLSOCKET_IOBUF_SIZE)", (int)SSLSOCKET__T13_IN + 4096);
+        return -1;
+    }
+    if (sslsocket__sys_random(rnd, sizeof rnd) < 0) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "no randomness: getrandom failed");
+        return -1;
+    }
+    n = sslsocket__t13_client_hello(t, rnd, name, NULL, 0, o + 5, SSLSOCKET__T13_OUT_CAP - 5);
+    sslsocket__wipe(rnd, sizeof rnd);
+    if (n == 0) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "TLS 1.3: ClientHello too large");
+        return -1;
+    }
+    o[0] = 22;
+    o[1] = 3;
+    o[2] = 1;
+    o[3] = (unsigned char)(n >> 8);
+    o[4] = (unsigned char)n;
+    t->q_off = 0;
+    t->q_len = n + 5;
+    t->xc = &s->x509.vtable;
+    t->hbuf = o; /* once the ClientHello has left */
+    t->hcap = SSLSOCKET__T13_OUT_CAP;
+    s->flags |= SSLSOCKET__F_T13;
+    return 0;
+}
+
+/* ==========================================================================
+   >>tls
+   Starting the engine, and what happens when the handshake completes.
+   ========================================================================== */
+
+SSLSOCKET__PRIVATE int
+sslsocket__resolved_verify_mode(const sslsocket *s, int server)
+{
+    int vm = s->verify_mode_override >= 0 ? s->verify_mode_override
+                                          : sslsocket__cfg(s)->verify_mode;
+    if (vm == SSLSOCKET_AUTO_VERIFY_PEER)
+        vm = server ? SSLSOCKET_QUERY_PEER : SSLSOCKET_VERIFY_PEER;
+    return vm;
 }
 
 /* What br_ssl_client_init_full / br_ssl_server_init_full_* set on the
@@ -8929,6 +10067,23 @@ sslsocket__begin_tls(sslsocket *s, int server)
     int resume;
 
     s->verify_mode = sslsocket__resolved_verify_mode(s, server);
+    s->flags &= ~SSLSOCKET__F_T13;
+    if (cfg->version_min == SSLSOCKET_TLS13) {
+        if (server) {
+            sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "a TLS 1.3 server is not available "
+                              "yet: serve TLS 1.2 (sslsocket_config_set_versions)");
+            return -1;
+        }
+        /* TLS 1.3 alone: the library's own engine (>>tls13) */
+        s->x509.ta = ta;
+        s->x509.n_ta = n_ta;
+        s->x509.vtable = &sslsocket__x509_vtable;
+        s->x509.sock = s;
+        if (sslsocket__begin_tls13_client(s, name) < 0)
+            return -1;
+        sslsocket__engine_started(s, 0);
+        return 0;
+    }
     if (server)
         return sslsocket__begin_server(s, cfg, ta, n_ta);
     /* (a client without a peer name under VERIFY_PEER was refused by
@@ -8995,7 +10150,8 @@ sslsocket__keylog(sslsocket *s)
     char line[14 + 64 + 1 + 96 + 2];
     const char *path = NULL;
     size_t i, o;
-    if (cfg->keylog == NULL && (path = secure_getenv("SSLKEYLOGFILE")) == NULL)
+    if ((s->flags & SSLSOCKET__F_T13) /* (TLS 1.3 key logging: not yet) */
+        || (cfg->keylog == NULL && (path = secure_getenv("SSLKEYLOGFILE")) == NULL))
         return;
     memcpy(line, "CLIENT_RANDOM ", 14);
     o = 14;
@@ -9038,14 +10194,16 @@ sslsocket__encrypted(sslsocket *s)
     br_ssl_session_parameters p;
     s->flags |= SSLSOCKET__F_HS_DONE;
     s->flags &= ~SSLSOCKET__F_HOLD;
-    br_ssl_engine_get_session_parameters(eng, &p);
+    memset(&p, 0, sizeof p);
+    if (!(s->flags & SSLSOCKET__F_T13)) /* (TLS 1.3 sessions: not yet) */
+        br_ssl_engine_get_session_parameters(eng, &p);
     if ((s->flags & SSLSOCKET__F_SERVER) && !(s->flags & SSLSOCKET__F_FULL_HANDSHAKE))
         s->flags |= SSLSOCKET__F_RESUMED; /* no key choice: an abbreviated handshake */
     if (!(s->flags & SSLSOCKET__F_SERVER) && (s->flags & SSLSOCKET__F_OFFERED)
         && p.session_id_len > 0 && p.session_id_len == s->session.params.session_id_len
         && memcmp(p.session_id, s->session.params.session_id, p.session_id_len) == 0)
         s->flags |= SSLSOCKET__F_RESUMED;
-    if (!(s->flags & SSLSOCKET__F_SERVER)) {
+    if (!(s->flags & (SSLSOCKET__F_SERVER | SSLSOCKET__F_T13))) {
         /* a resumed session stays as verified as the handshake that made
            it; a full one is verified when it found no problem at all (an
            ignored problem is still a problem) */
@@ -9146,8 +10304,10 @@ sslsocket__fail_handshake(sslsocket *s, int br_err)
     if (s->n_ssl_errors > 0 && s->verify_mode != SSLSOCKET_VERIFY_NONE
         && !(s->flags & SSLSOCKET__F_HS_DONE))
         sslsocket__event(s, SSLSOCKET_EV_SSL_ERRORS, s->n_ssl_errors);
-    if (bad && !(s->flags & SSLSOCKET__F_HS_DONE) && br_err >= BR_ERR_X509_OK
-        && br_err < BR_ERR_RECV_FATAL_ALERT)
+    if (s->flags & SSLSOCKET__F_T13)
+        ; /* (TLS 1.3 sent its alert, protected, with the failure) */
+    else if (bad && !(s->flags & SSLSOCKET__F_HS_DONE) && br_err >= BR_ERR_X509_OK
+             && br_err < BR_ERR_RECV_FATAL_ALERT)
         sslsocket__send_cert_alert(s, bad);
     else if (br_err == BR_ERR_NO_CLIENT_AUTH) /* nor for a missing client certificate */
         sslsocket__send_cert_alert(s, SSLSOCKET_SSLERR_NO_PEER_CERTIFICATE);
@@ -9173,810 +10333,6 @@ sslsocket__fail_handshake(sslsocket *s, int br_err)
 }
 
 /* ==========================================================================
-   >>tls13
-   TLS 1.3's cryptography (RFC 8446 section 7) on BearSSL 0.6's
-   primitives: HKDF-Extract and HKDF-Expand-Label over br_hmac, the key
-   schedule, traffic keys, Finished, record protection (AES-GCM with
-   BearSSL's fastest CTR and GHASH, ChaCha20-Poly1305) and RSA-PSS over
-   BearSSL's raw RSA operations with MGF1.  Checked byte for byte against
-   the RFC 8448 traces (tests/test_tls13.c).  The TLS 1.3 handshake and
-   record engine that uses them is the next step of the TLS 1.3 work: the
-   socket still negotiates TLS 1.2 at most.
-   ========================================================================== */
-
-#define SSLSOCKET__TLS13_MAX_HASH 48 /* SHA-384 */
-
-/* A hash's output length, from its descriptor. */
-SSLSOCKET__PRIVATE size_t
-sslsocket__hash_len(const br_hash_class *h)
-{
-    return (size_t)(h->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
-}
-
-/* HKDF-Extract (RFC 5869): HMAC(salt, ikm); an empty salt is HashLen zeros. */
-SSLSOCKET__PRIVATE void
-sslsocket__hkdf_extract(const br_hash_class *h, const void *salt, size_t salt_len,
-                        const void *ikm, size_t ikm_len, unsigned char *prk)
-{
-    static const unsigned char zeros[SSLSOCKET__TLS13_MAX_HASH] = {0};
-    br_hmac_key_context kc;
-    br_hmac_context hc;
-    if (salt_len == 0) {
-        salt = zeros;
-        salt_len = sslsocket__hash_len(h);
-    }
-    br_hmac_key_init(&kc, h, salt, salt_len);
-    br_hmac_init(&hc, &kc, 0);
-    br_hmac_update(&hc, ikm, ikm_len);
-    br_hmac_out(&hc, prk);
-    sslsocket__wipe(&kc, sizeof kc);
-    sslsocket__wipe(&hc, sizeof hc);
-}
-
-/* HKDF-Expand-Label (RFC 8446 7.1): HKDF-Expand(secret, HkdfLabel, len)
-   with HkdfLabel = uint16 len, opaque label<7..255> = "tls13 " + label,
-   opaque context<0..255>.  len <= 255 * HashLen; label and context short. */
-SSLSOCKET__PRIVATE void
-sslsocket__hkdf_expand_label(const br_hash_class *h, const unsigned char *secret,
-                             const char *label, const void *ctx, size_t ctx_len,
-                             unsigned char *out, size_t len)
-{
-    unsigned char info[2 + 1 + 6 + 32 + 1 + SSLSOCKET__TLS13_MAX_HASH];
-    unsigned char t[SSLSOCKET__TLS13_MAX_HASH];
-    size_t hlen = sslsocket__hash_len(h), ll = strlen(label), n = 0, done = 0, k;
-    unsigned char i = 0;
-    br_hmac_key_context kc;
-    br_hmac_context hc;
-    SSLSOCKET_ASSERT(ll <= 32 && ctx_len <= SSLSOCKET__TLS13_MAX_HASH);
-    info[n++] = (unsigned char)(len >> 8);
-    info[n++] = (unsigned char)len;
-    info[n++] = (unsigned char)(6 + ll);
-    for (k = 0; k < 6; k++)
-        info[n++] = (unsigned char)"tls13 "[k];
-    for (k = 0; k < ll; k++)
-        info[n++] = (unsigned char)label[k];
-    info[n++] = (unsigned char)ctx_len;
-    if (ctx_len)
-        memcpy(info + n, ctx, ctx_len);
-    n += ctx_len;
-    br_hmac_key_init(&kc, h, secret, hlen);
-    while (done < len) {
-        br_hmac_init(&hc, &kc, 0);
-        if (i > 0)
-            br_hmac_update(&hc, t, hlen);
-        br_hmac_update(&hc, info, n);
-        i++;
-        br_hmac_update(&hc, &i, 1);
-        br_hmac_out(&hc, t);
-        k = len - done < hlen ? len - done : hlen;
-        memcpy(out + done, t, k);
-        done += k;
-    }
-    sslsocket__wipe(t, sizeof t);
-    sslsocket__wipe(&kc, sizeof kc);
-    sslsocket__wipe(&hc, sizeof hc);
-}
-
-/* Derive-Secret(secret, label, transcript hash), HashLen bytes. */
-SSLSOCKET__PRIVATE void
-sslsocket__tls13_derive(const br_hash_class *h, const unsigned char *secret, const char *label,
-                        const unsigned char *thash, unsigned char *out)
-{
-    size_t hlen = sslsocket__hash_len(h);
-    sslsocket__hkdf_expand_label(h, secret, label, thash, hlen, out, hlen);
-}
-
-/* One step of the key schedule: Extract(Derive-Secret(prev, "derived",
-   Hash("")), ikm), or Extract(0, ikm) from nothing (prev NULL); an absent
-   ikm (NULL) is HashLen zeros.  early -> handshake -> master. */
-SSLSOCKET__PRIVATE void
-sslsocket__tls13_next_secret(const br_hash_class *h, const unsigned char *prev,
-                             const void *ikm, size_t ikm_len, unsigned char *out)
-{
-    static const unsigned char zeros[SSLSOCKET__TLS13_MAX_HASH] = {0};
-    unsigned char empty[SSLSOCKET__TLS13_MAX_HASH], salt[SSLSOCKET__TLS13_MAX_HASH];
-    br_hash_compat_context hc;
-    size_t hlen = sslsocket__hash_len(h);
-    if (ikm == NULL) {
-        ikm = zeros;
-        ikm_len = hlen;
-    }
-    if (prev == NULL) {
-        sslsocket__hkdf_extract(h, NULL, 0, ikm, ikm_len, out);
-        return;
-    }
-    h->init(&hc.vtable);
-    h->out(&hc.vtable, empty);
-    sslsocket__tls13_derive(h, prev, "derived", empty, salt);
-    sslsocket__hkdf_extract(h, salt, hlen, ikm, ikm_len, out);
-    sslsocket__wipe(salt, sizeof salt);
-}
-
-/* The write key and IV of a traffic secret, and its record counter. */
-typedef struct sslsocket__tls13_keys {
-    unsigned char key[32], iv[12];
-    size_t key_len;                 /* 16 or 32 */
-    int chacha;                     /* ChaCha20-Poly1305, else AES-GCM */
-    uint64_t seq;
-} sslsocket__tls13_keys;
-
-SSLSOCKET__PRIVATE void
-sslsocket__tls13_traffic_keys(const br_hash_class *h, const unsigned char *secret,
-                              size_t key_len, int chacha, sslsocket__tls13_keys *k)
-{
-    memset(k, 0, sizeof *k);
-    k->key_len = key_len;
-    k->chacha = chacha;
-    sslsocket__hkdf_expand_label(h, secret, "key", NULL, 0, k->key, key_len);
-    sslsocket__hkdf_expand_label(h, secret, "iv", NULL, 0, k->iv, 12);
-}
-
-/* Finished verify_data (4.4.4): HMAC(Expand-Label(base, "finished", "",
-   HashLen), transcript hash). */
-SSLSOCKET__PRIVATE void
-sslsocket__tls13_finished(const br_hash_class *h, const unsigned char *base_key,
-                          const unsigned char *thash, unsigned char *out)
-{
-    unsigned char fk[SSLSOCKET__TLS13_MAX_HASH];
-    size_t hlen = sslsocket__hash_len(h);
-    br_hmac_key_context kc;
-    br_hmac_context hc;
-    sslsocket__hkdf_expand_label(h, base_key, "finished", NULL, 0, fk, hlen);
-    br_hmac_key_init(&kc, h, fk, hlen);
-    br_hmac_init(&hc, &kc, 0);
-    br_hmac_update(&hc, thash, hlen);
-    br_hmac_out(&hc, out);
-    sslsocket__wipe(fk, sizeof fk);
-    sslsocket__wipe(&kc, sizeof kc);
-}
-
-/* The AEAD over one record: the per-record nonce is the IV XOR the
-   64-bit sequence number (5.3); the additional data is the record header.
-   In place; `tag` is 16 bytes.  Returns 1, or 0 when the tag does not
-   match (decryption; the data is then garbage). */
-SSLSOCKET__PRIVATE int
-sslsocket__tls13_aead(sslsocket__tls13_keys *k, int encrypt, const unsigned char *hdr,
-                      unsigned char *data, size_t len, unsigned char *tag)
-{
-    const sslsocket__impls *im = sslsocket__impls_get();
-    unsigned char nonce[12], want[16];
-    int i, ok = 1;
-    memcpy(nonce, k->iv, 12);
-    for (i = 0; i < 8; i++)
-        nonce[11 - i] ^= (unsigned char)(k->seq >> (8 * i));
-    if (k->chacha) {
-        memcpy(want, tag, 16);
-        im->poly(k->key, nonce, data, len, hdr, 5, tag, im->chacha, encrypt);
-        if (!encrypt) {
-            unsigned diff = 0;
-            for (i = 0; i < 16; i++)
-                diff |= (unsigned)(want[i] ^ tag[i]);
-            ok = diff == 0;
-        }
-    } else {
-        br_aes_gen_ctr_keys ctr;
-        br_gcm_context gc;
-        im->ctr->init(&ctr.vtable, k->key, k->key_len);
-        br_gcm_init(&gc, &ctr.vtable, im->ghash);
-        br_gcm_reset(&gc, nonce, 12);
-        br_gcm_aad_inject(&gc, hdr, 5);
-        br_gcm_flip(&gc);
-        br_gcm_run(&gc, encrypt, data, len);
-        if (encrypt)
-            br_gcm_get_tag(&gc, tag);
-        else
-            ok = (int)br_gcm_check_tag(&gc, tag);
-        sslsocket__wipe(&ctr, sizeof ctr);
-        sslsocket__wipe(&gc, sizeof gc);
-    }
-    k->seq++;
-    return ok;
-}
-
-/* Protect a record in place: rec[5 .. 5 + len) holds the content, then
-   the inner content type is appended, the header written and the tag
-   appended.  The buffer needs len + 5 + 1 + 16 bytes.  Returns the
-   record's length. */
-SSLSOCKET__PRIVATE size_t
-sslsocket__tls13_seal(sslsocket__tls13_keys *k, int type, unsigned char *rec, size_t len)
-{
-    size_t inner = len + 1, total = inner + 16;
-    rec[0] = 23;
-    rec[1] = 3;
-    rec[2] = 3;
-    rec[3] = (unsigned char)(total >> 8);
-    rec[4] = (unsigned char)total;
-    rec[5 + len] = (unsigned char)type;
-    sslsocket__tls13_aead(k, 1, rec, rec + 5, inner, rec + 5 + inner);
-    return 5 + total;
-}
-
-/* Open a protected record in place (rec_len bytes, header included):
-   the content type in *type and the content at rec + 5, *len bytes.
-   Returns 0, or -1 (bad_record_mac: wrong tag, or no content type). */
-SSLSOCKET__PRIVATE int
-sslsocket__tls13_open(sslsocket__tls13_keys *k, unsigned char *rec, size_t rec_len, int *type,
-                      size_t *len)
-{
-    size_t n;
-    if (rec_len < 5 + 17 || rec[0] != 23 || (size_t)((rec[3] << 8) | rec[4]) != rec_len - 5)
-        return -1;
-    n = rec_len - 5 - 16;
-    if (!sslsocket__tls13_aead(k, 0, rec, rec + 5, n, rec + 5 + n))
-        return -1;
-    while (n > 0 && rec[5 + n - 1] == 0) /* padding */
-        n--;
-    if (n == 0)
-        return -1;
-    *type = rec[5 + n - 1];
-    *len = n - 1;
-    return 0;
-}
-
-/* MGF1 (RFC 8017 B.2.1) XORed into `out`. */
-SSLSOCKET__PRIVATE void
-sslsocket__mgf1_xor(const br_hash_class *h, const unsigned char *seed, size_t seed_len,
-                    unsigned char *out, size_t len)
-{
-    unsigned char t[SSLSOCKET__TLS13_MAX_HASH], c[4];
-    br_hash_compat_context hc;
-    size_t hlen = sslsocket__hash_len(h), done = 0, i;
-    uint32_t counter = 0;
-    while (done < len) {
-        c[0] = (unsigned char)(counter >> 24);
-        c[1] = (unsigned char)(counter >> 16);
-        c[2] = (unsigned char)(counter >> 8);
-        c[3] = (unsigned char)counter;
-        h->init(&hc.vtable);
-        h->update(&hc.vtable, seed, seed_len);
-        h->update(&hc.vtable, c, 4);
-        h->out(&hc.vtable, t);
-        for (i = 0; i < hlen && done < len; i++)
-            out[done++] ^= t[i];
-        counter++;
-    }
-}
-
-/* Bits of a big-endian unsigned integer. */
-SSLSOCKET__PRIVATE size_t
-sslsocket__bitlen(const unsigned char *x, size_t len)
-{
-    size_t i = 0;
-    unsigned top;
-    int b = 0;
-    while (i < len && x[i] == 0)
-        i++;
-    if (i == len)
-        return 0;
-    for (top = x[i]; top; top >>= 1)
-        b++;
-    return (len - i - 1) * 8 + (size_t)b;
-}
-
-/* EMSA-PSS encoding check (RFC 8017 9.1.2) of `em` (em_len bytes, em_bits
-   bits) for the message hash `mhash`, with a salt of HashLen bytes as TLS
-   1.3 requires.  Destroys em.  1 consistent, 0 not. */
-SSLSOCKET__PRIVATE int
-sslsocket__pss_check(const br_hash_class *h, const unsigned char *mhash, unsigned char *em,
-                     size_t em_len, size_t em_bits)
-{
-    size_t hlen = sslsocket__hash_len(h), db_len, i;
-    unsigned char top = (unsigned char)(0xFF >> (8 * em_len - em_bits)), hh[SSLSOCKET__TLS13_MAX_HASH];
-    br_hash_compat_context hc;
-    unsigned diff = 0;
-    static const unsigned char zeros[8] = {0};
-    if (em_len < 2 * hlen + 2 || em[em_len - 1] != 0xBC || (em[0] & ~top) != 0)
-        return 0;
-    db_len = em_len - hlen - 1;
-    sslsocket__mgf1_xor(h, em + db_len, hlen, em, db_len);
-    em[0] &= top;
-    for (i = 0; i < db_len - hlen - 1; i++)
-        diff |= em[i];
-    if (diff != 0 || em[db_len - hlen - 1] != 0x01)
-        return 0;
-    h->init(&hc.vtable);
-    h->update(&hc.vtable, zeros, 8);
-    h->update(&hc.vtable, mhash, hlen);
-    h->update(&hc.vtable, em + db_len - hlen, hlen);
-    h->out(&hc.vtable, hh);
-    for (i = 0; i < hlen; i++)
-        diff |= (unsigned)(hh[i] ^ em[db_len + i]);
-    return diff == 0;
-}
-
-/* RSASSA-PSS verification (RFC 8017 8.1.2) with MGF1 over the same hash
-   and a HashLen salt: 1 valid, 0 not. */
-SSLSOCKET__PRIVATE int
-sslsocket__rsa_pss_verify(const br_rsa_public_key *pk, const br_hash_class *h,
-                          const unsigned char *mhash, const unsigned char *sig, size_t sig_len)
-{
-    unsigned char x[512];
-    size_t k = pk->nlen, mod_bits;
-    while (k > 0 && pk->n[pk->nlen - k] == 0)
-        k--;
-    mod_bits = sslsocket__bitlen(pk->n, pk->nlen);
-    if (sig_len != k || k > sizeof x || mod_bits < 1024)
-        return 0;
-    memcpy(x, sig, k);
-    if (!br_rsa_public_get_default()(x, k, pk))
-        return 0;
-    /* emLen = ceil((modBits - 1) / 8): one byte less when modBits is 8n + 1 */
-    if ((mod_bits - 1) % 8 == 0)
-        return x[0] == 0 && sslsocket__pss_check(h, mhash, x + 1, k - 1, mod_bits - 1);
-    return sslsocket__pss_check(h, mhash, x, k, mod_bits - 1);
-}
-
-/* RSASSA-PSS signature (RFC 8017 8.1.1) with a HashLen salt: the
-   signature (the modulus's length) in `sig`; returns its length, 0 on
-   failure.  `salt` is HashLen random bytes. */
-SSLSOCKET__PRIVATE size_t
-sslsocket__rsa_pss_sign(const br_rsa_private_key *sk, const br_hash_class *h,
-                        const unsigned char *mhash, const unsigned char *salt,
-                        unsigned char *sig, size_t sig_max)
-{
-    size_t hlen = sslsocket__hash_len(h), k = (sk->n_bitlen + 7) / 8, em_bits = sk->n_bitlen - 1;
-    size_t em_len = (em_bits + 7) / 8, db_len = em_len - hlen - 1;
-    unsigned char *em;
-    br_hash_compat_context hc;
-    static const unsigned char zeros[8] = {0};
-    if (k > sig_max || em_len < 2 * hlen + 2)
-        return 0;
-    memset(sig, 0, k);
-    em = sig + (k - em_len);
-    /* H = Hash(00 x 8 || mHash || salt), DB = PS || 01 || salt */
-    h->init(&hc.vtable);
-    h->update(&hc.vtable, zeros, 8);
-    h->update(&hc.vtable, mhash, hlen);
-    h->update(&hc.vtable, salt, hlen);
-    h->out(&hc.vtable, em + db_len);
-    em[db_len - hlen - 1] = 0x01;
-    memcpy(em + db_len - hlen, salt, hlen);
-    sslsocket__mgf1_xor(h, em + db_len, hlen, em, db_len);
-    em[0] &= (unsigned char)(0xFF >> (8 * em_len - em_bits));
-    em[em_len - 1] = 0xBC;
-    return br_rsa_private_get_default()(sig, sk) ? k : 0;
-}
-
-/* ---- the TLS 1.3 client handshake, without I/O ----
-   The caller moves records: sslsocket__t13_client_hello() makes the first
-   flight, sslsocket__t13_record() takes each record received and may
-   queue records to send (t->out).  Once T13_CONNECTED, application data
-   goes through sslsocket__tls13_seal/open with t->wk / t->rk.  The peer's
-   chain is handed to the library's X.509 class (>>verify, >>paths) as
-   BearSSL's engine would hand it; CertificateVerify is checked against
-   the leaf's key (ECDSA with BearSSL, RSA-PSS with the code above). */
-
-#define SSLSOCKET__T13_WAIT_SH 1
-#define SSLSOCKET__T13_WAIT_EE 2
-#define SSLSOCKET__T13_WAIT_CERT 3
-#define SSLSOCKET__T13_WAIT_CV 4
-#define SSLSOCKET__T13_WAIT_FIN 5
-#define SSLSOCKET__T13_CONNECTED 6
-#define SSLSOCKET__T13_FAILED 7
-
-typedef struct sslsocket__t13 {
-    int state;
-    int suite;                      /* 0x1301.. */
-    const br_hash_class *h;
-    size_t hlen;
-    br_sha256_context th256;        /* the transcript, both until the suite is known */
-    br_sha384_context th384;
-    unsigned char random[32], session_id[32], x25519[32];
-    size_t sid_len;                 /* 32 (middlebox compatibility) */
-    unsigned char hs_secret[SSLSOCKET__TLS13_MAX_HASH], c_hs[SSLSOCKET__TLS13_MAX_HASH];
-    unsigned char s_hs[SSLSOCKET__TLS13_MAX_HASH];
-    sslsocket__tls13_keys rk, wk;   /* read / write */
-    int keys_in;                    /* records are protected (server side) */
-    const br_x509_class **xc;       /* the chain's verifier */
-    unsigned char *hbuf;            /* handshake message reassembly */
-    size_t hcap, hlen_in;
-    unsigned char out[512];         /* records to send */
-    size_t out_len;
-    int alert;                      /* the alert sent on failure */
-    const char *why;
-    char alpn[32];
-} sslsocket__t13;
-
-SSLSOCKET__PRIVATE void
-sslsocket__t13_hash(sslsocket__t13 *t, const unsigned char *m, size_t len)
-{
-    if (t->h == NULL || t->h == &br_sha256_vtable)
-        br_sha256_update(&t->th256, m, len);
-    if (t->h == NULL || t->h == &br_sha384_vtable)
-        br_sha384_update(&t->th384, m, len);
-}
-
-/* The transcript hash so far (the running context is not changed). */
-SSLSOCKET__PRIVATE void
-sslsocket__t13_thash(const sslsocket__t13 *t, unsigned char *out)
-{
-    if (t->h == &br_sha384_vtable)
-        br_sha384_out(&t->th384, out);
-    else
-        br_sha256_out(&t->th256, out);
-}
-
-SSLSOCKET__PRIVATE int
-sslsocket__t13_fail(sslsocket__t13 *t, int alert, const char *why)
-{
-    t->state = SSLSOCKET__T13_FAILED;
-    t->alert = alert;
-    t->why = why;
-    return -1;
-}
-
-/* The ClientHello (a handshake message, into `out`): TLS 1.3 only, the
-   three AEAD suites, X25519, ECDSA and RSA-PSS, SNI when `host` is a name,
-   ALPN when given ("\x02h2\x08http/1.1" form), a 32-byte session id for
-   middlebox compatibility.  `rnd` is 96 random bytes (random, session
-   id, X25519 private key).  Returns the length, 0 when out is short. */
-SSLSOCKET__PRIVATE size_t
-sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const char *host,
-                            const unsigned char *alpn, size_t alpn_len, unsigned char *out,
-                            size_t cap)
-{
-    static const unsigned char fixed[] = {
-        0x00, 0x06, 0x13, 0x01, 0x13, 0x02, 0x13, 0x03, /* cipher suites */
-        0x01, 0x00                                      /* no compression */
-    };
-    static const unsigned char exts[] = {
-        0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x1d,             /* supported_groups */
-        0x00, 0x0d, 0x00, 0x0c, 0x00, 0x0a, 0x04, 0x03, 0x05, 0x03, /* signature_algorithms */
-        0x08, 0x04, 0x08, 0x05, 0x08, 0x06,
-        0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,                   /* supported_versions */
-        0x00, 0x2d, 0x00, 0x02, 0x01, 0x01                          /* psk_key_exchange_modes */
-    };
-    size_t hn = host ? strlen(host) : 0, n = 0, ext_at;
-    unsigned char pub[32];
-    sslsocket_address lit;
-    size_t need = 4 + 2 + 32 + 33 + sizeof fixed + 2 + sizeof exts + 42 + (hn + 9) + alpn_len + 6;
-    if (cap < need || hn > 255 || alpn_len > 255)
-        return 0;
-    memset(t, 0, sizeof *t);
-    br_sha256_init(&t->th256);
-    br_sha384_init(&t->th384);
-    memcpy(t->random, rnd, 32);
-    memcpy(t->session_id, rnd + 32, 32);
-    t->sid_len = 32;
-    memcpy(t->x25519, rnd + 64, 32);
-    br_ec_c25519_m31.mulgen(pub, t->x25519, 32, BR_EC_curve25519);
-    out[n++] = 1;
-    n += 3; /* length, below */
-    out[n++] = 3;
-    out[n++] = 3;
-    memcpy(out + n, t->random, 32);
-    n += 32;
-    out[n++] = 32;
-    memcpy(out + n, t->session_id, 32);
-    n += 32;
-    memcpy(out + n, fixed, sizeof fixed);
-    n += sizeof fixed;
-    ext_at = n;
-    n += 2;
-    if (hn > 0 && !sslsocket__parse_ip_literal(host, &lit)) {
-        out[n++] = 0; out[n++] = 0;                 /* server_name */
-        out[n++] = (unsigned char)((hn + 5) >> 8); out[n++] = (unsigned char)(hn + 5);
-        out[n++] = (unsigned char)((hn + 3) >> 8); out[n++] = (unsigned char)(hn + 3);
-        out[n++] = 0;
-        out[n++] = (unsigned char)(hn >> 8); out[n++] = (unsigned char)hn;
-        memcpy(out + n, host, hn);
-        n += hn;
-    }
-    memcpy(out + n, exts, sizeof exts);
-    n += sizeof exts;
-    /* key_share: X25519 */
-    out[n++] = 0x00; out[n++] = 0x33; out[n++] = 0x00; out[n++] = 0x26;
-    out[n++] = 0x00; out[n++] = 0x24; out[n++] = 0x00; out[n++] = 0x1d;
-    out[n++] = 0x00; out[n++] = 0x20;
-    memcpy(out + n, pub, 32);
-    n += 32;
-    if (alpn_len > 0) {
-        out[n++] = 0x00; out[n++] = 0x10;
-        out[n++] = (unsigned char)((alpn_len + 2) >> 8); out[n++] = (unsigned char)(alpn_len + 2);
-        out[n++] = (unsigned char)(alpn_len >> 8); out[n++] = (unsigned char)alpn_len;
-        memcpy(out + n, alpn, alpn_len);
-        n += alpn_len;
-    }
-    out[ext_at] = (unsigned char)((n - ext_at - 2) >> 8);
-    out[ext_at + 1] = (unsigned char)(n - ext_at - 2);
-    out[1] = (unsigned char)((n - 4) >> 16);
-    out[2] = (unsigned char)((n - 4) >> 8);
-    out[3] = (unsigned char)(n - 4);
-    sslsocket__t13_hash(t, out, n);
-    t->state = SSLSOCKET__T13_WAIT_SH;
-    return n;
-}
-
-/* ServerHello: TLS 1.3 selected, one of our suites, our session id
-   echoed, an X25519 share; then the handshake keys. */
-SSLSOCKET__PRIVATE int
-sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t len)
-{
-    static const unsigned char hrr[32] = {
-        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
-        0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C
-    };
-    sslsocket__der d, exts, e;
-    unsigned char shared[32], th[SSLSOCKET__TLS13_MAX_HASH], early[SSLSOCKET__TLS13_MAX_HASH];
-    int version = 0, have_share = 0;
-    size_t i, at = 35 + t->sid_len; /* past version, random, the session id */
-    d.p = m + 4;
-    d.n = len - 4;
-    if (d.n < at + 2 + 1 + 2 || d.p[0] != 3 || d.p[1] != 3)
-        return sslsocket__t13_fail(t, 50, "malformed ServerHello");
-    if (memcmp(d.p + 2, hrr, 32) == 0)
-        return sslsocket__t13_fail(t, 40, "HelloRetryRequest is not supported yet");
-    if (d.p[34] != t->sid_len || memcmp(d.p + 35, t->session_id, t->sid_len) != 0)
-        return sslsocket__t13_fail(t, 47, "the server did not echo the session id");
-    t->suite = (d.p[at] << 8) | d.p[at + 1];
-    if (t->suite < 0x1301 || t->suite > 0x1303 || d.p[at + 2] != 0)
-        return sslsocket__t13_fail(t, 47, "the server chose a suite that was not offered");
-    exts.p = d.p + at + 5;
-    exts.n = d.n - at - 5;
-    if (((d.p[at + 3] << 8) | d.p[at + 4]) != (int)exts.n)
-        return sslsocket__t13_fail(t, 50, "malformed ServerHello extensions");
-    while (exts.n >= 4) {
-        int type = (exts.p[0] << 8) | exts.p[1];
-        size_t el = ((size_t)exts.p[2] << 8) | exts.p[3];
-        if (el > exts.n - 4)
-            return sslsocket__t13_fail(t, 50, "malformed ServerHello extensions");
-        e.p = exts.p + 4;
-        e.n = el;
-        if (type == 0x2b && el == 2)
-            version = (e.p[0] << 8) | e.p[1];
-        else if (type == 0x33) {
-            if (el != 36 || e.p[0] != 0 || e.p[1] != 0x1d || e.p[2] != 0 || e.p[3] != 32)
-                return sslsocket__t13_fail(t, 47, "the server's key share is not X25519");
-            memcpy(shared, e.p + 4, 32);
-            have_share = 1;
-        } else {
-            return sslsocket__t13_fail(t, 110, "unsupported extension in ServerHello");
-        }
-        exts.p += 4 + el;
-        exts.n -= 4 + el;
-    }
-    if (exts.n != 0 || version != 0x0304 || !have_share)
-        return sslsocket__t13_fail(t, 70, "the server did not select TLS 1.3");
-    if (!br_ec_c25519_m31.mul(shared, 32, t->x25519, 32, BR_EC_curve25519))
-        return sslsocket__t13_fail(t, 47, "bad X25519 share");
-    for (i = 0, version = 0; i < 32; i++)
-        version |= shared[i];
-    if (version == 0)
-        return sslsocket__t13_fail(t, 47, "X25519 share of low order");
-    t->h = t->suite == 0x1302 ? &br_sha384_vtable : &br_sha256_vtable;
-    t->hlen = sslsocket__hash_len(t->h);
-    sslsocket__t13_hash(t, m, len);
-    sslsocket__t13_thash(t, th);
-    sslsocket__tls13_next_secret(t->h, NULL, NULL, 0, early);
-    sslsocket__tls13_next_secret(t->h, early, shared, 32, t->hs_secret);
-    sslsocket__tls13_derive(t->h, t->hs_secret, "c hs traffic", th, t->c_hs);
-    sslsocket__tls13_derive(t->h, t->hs_secret, "s hs traffic", th, t->s_hs);
-    sslsocket__tls13_traffic_keys(t->h, t->s_hs, t->suite == 0x1301 ? 16 : 32,
-                                  t->suite == 0x1303, &t->rk);
-    sslsocket__tls13_traffic_keys(t->h, t->c_hs, t->suite == 0x1301 ? 16 : 32,
-                                  t->suite == 0x1303, &t->wk);
-    t->keys_in = 1;
-    sslsocket__wipe(shared, sizeof shared);
-    sslsocket__wipe(t->x25519, sizeof t->x25519);
-    t->state = SSLSOCKET__T13_WAIT_EE;
-    return 0;
-}
-
-/* Certificate: entries to the X.509 class, as BearSSL's engine does. */
-SSLSOCKET__PRIVATE int
-sslsocket__t13_certificate(sslsocket__t13 *t, const unsigned char *m, size_t len)
-{
-    const br_x509_class **xc = t->xc;
-    size_t at, end, list;
-    unsigned err;
-    if (len < 4 + 1 + 3 || m[4] != 0)
-        return sslsocket__t13_fail(t, 50, "malformed Certificate");
-    list = ((size_t)m[5] << 16) | ((size_t)m[6] << 8) | m[7];
-    if (list != len - 8 || list == 0)
-        return sslsocket__t13_fail(t, list == 0 ? 42 : 50, list == 0 ? "the server sent no "
-                                   "certificate" : "malformed Certificate");
-    (*xc)->start_chain(xc, NULL);
-    for (at = 8, end = len; at < end;) {
-        size_t cl, el;
-        if (end - at < 3)
-            return sslsocket__t13_fail(t, 50, "malformed Certificate");
-        cl = ((size_t)m[at] << 16) | ((size_t)m[at + 1] << 8) | m[at + 2];
-        if (cl == 0 || cl > end - at - 3 || end - at - 3 - cl < 2)
-            return sslsocket__t13_fail(t, 50, "malformed Certificate");
-        (*xc)->start_cert(xc, (uint32_t)cl);
-        (*xc)->append(xc, m + at + 3, cl);
-        (*xc)->end_cert(xc);
-        at += 3 + cl;
-        el = ((size_t)m[at] << 8) | m[at + 1];
-        if (el > end - at - 2)
-            return sslsocket__t13_fail(t, 50, "malformed Certificate");
-        at += 2 + el; /* (OCSP / SCT entries: not read) */
-    }
-    err = (*xc)->end_chain(xc);
-    if (err != 0)
-        return sslsocket__t13_fail(t, 42, "certificate verification failed");
-    t->state = SSLSOCKET__T13_WAIT_CV;
-    return 0;
-}
-
-/* CertificateVerify: the server's signature over the transcript so far. */
-SSLSOCKET__PRIVATE int
-sslsocket__t13_certificate_verify(sslsocket__t13 *t, const unsigned char *m, size_t len)
-{
-    unsigned char content[64 + 34 + SSLSOCKET__TLS13_MAX_HASH], mh[64];
-    const br_x509_pkey *pk = (*t->xc)->get_pkey(t->xc, NULL);
-    const br_hash_class *sh;
-    br_hash_compat_context hc;
-    size_t sl, n;
-    int scheme, ok = 0;
-    if (len < 8)
-        return sslsocket__t13_fail(t, 50, "malformed CertificateVerify");
-    scheme = (m[4] << 8) | m[5];
-    sl = ((size_t)m[6] << 8) | m[7];
-    if (sl != len - 8)
-        return sslsocket__t13_fail(t, 50, "malformed CertificateVerify");
-    memset(content, 0x20, 64);
-    memcpy(content + 64, "TLS 1.3, server CertificateVerify", 34); /* with its 0 */
-    sslsocket__t13_thash(t, content + 98);
-    n = 98 + t->hlen;
-    sh = scheme == 0x0403 || scheme == 0x0804 ? &br_sha256_vtable
-         : scheme == 0x0503 || scheme == 0x0805 ? &br_sha384_vtable
-         : scheme == 0x0806 ? &br_sha512_vtable : NULL;
-    if (sh == NULL || pk == NULL)
-        return sslsocket__t13_fail(t, 47, "CertificateVerify with a scheme that was not offered");
-    sh->init(&hc.vtable);
-    sh->update(&hc.vtable, content, n);
-    sh->out(&hc.vtable, mh);
-    if ((scheme == 0x0403 || scheme == 0x0503) && pk->key_type == BR_KEYTYPE_EC)
-        ok = br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), mh, sslsocket__hash_len(sh),
-                                              &pk->key.ec, m + 8, sl) == 1;
-    else if (scheme >= 0x0804 && pk->key_type == BR_KEYTYPE_RSA)
-        ok = sslsocket__rsa_pss_verify(&pk->key.rsa, sh, mh, m + 8, sl);
-    if (!ok)
-        return sslsocket__t13_fail(t, 51, "the server's CertificateVerify signature is invalid");
-    t->state = SSLSOCKET__T13_WAIT_FIN;
-    return 0;
-}
-
-/* The server's Finished: checked; then the client's flight (a
-   ChangeCipherSpec for middleboxes, Finished) and the application keys. */
-SSLSOCKET__PRIVATE int
-sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t len)
-{
-    unsigned char th[SSLSOCKET__TLS13_MAX_HASH], want[SSLSOCKET__TLS13_MAX_HASH];
-    unsigned char ms[SSLSOCKET__TLS13_MAX_HASH], sec[SSLSOCKET__TLS13_MAX_HASH];
-    unsigned char *rec;
-    unsigned diff = 0;
-    size_t i, key_len = t->suite == 0x1301 ? 16 : 32;
-    sslsocket__t13_thash(t, th);
-    sslsocket__tls13_finished(t->h, t->s_hs, th, want);
-    if (len != 4 + t->hlen)
-        return sslsocket__t13_fail(t, 50, "malformed Finished");
-    for (i = 0; i < t->hlen; i++)
-        diff |= (unsigned)(want[i] ^ m[4 + i]);
-    if (diff != 0)
-        return sslsocket__t13_fail(t, 51, "the server's Finished is wrong");
-    sslsocket__t13_hash(t, m, len);
-    sslsocket__t13_thash(t, th);
-    /* application secrets over ClientHello .. server Finished */
-    sslsocket__tls13_next_secret(t->h, t->hs_secret, NULL, 0, ms);
-    sslsocket__tls13_derive(t->h, ms, "s ap traffic", th, sec);
-    sslsocket__tls13_traffic_keys(t->h, sec, key_len, t->suite == 0x1303, &t->rk);
-    /* ChangeCipherSpec, then Finished under the client's handshake keys */
-    memcpy(t->out, "\x14\x03\x03\x00\x01\x01", 6);
-    rec = t->out + 6;
-    rec[5] = 20;
-    rec[6] = rec[7] = 0;
-    rec[8] = (unsigned char)t->hlen;
-    sslsocket__tls13_finished(t->h, t->c_hs, th, rec + 9);
-    sslsocket__t13_hash(t, rec + 5, 4 + t->hlen);
-    t->out_len = 6 + sslsocket__tls13_seal(&t->wk, 22, rec, 4 + t->hlen);
-    sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, sec);
-    sslsocket__tls13_traffic_keys(t->h, sec, key_len, t->suite == 0x1303, &t->wk);
-    sslsocket__wipe(ms, sizeof ms);
-    sslsocket__wipe(sec, sizeof sec);
-    sslsocket__wipe(t->hs_secret, sizeof t->hs_secret);
-    t->state = SSLSOCKET__T13_CONNECTED;
-    return 0;
-}
-
-/* One handshake message (type, 24-bit length, body). */
-SSLSOCKET__PRIVATE int
-sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
-{
-    int type = m[0];
-    switch (t->state) {
-    case SSLSOCKET__T13_WAIT_SH:
-        return type == 2 ? sslsocket__t13_server_hello(t, m, len)
-                         : sslsocket__t13_fail(t, 10, "expected ServerHello");
-    case SSLSOCKET__T13_WAIT_EE:
-        if (type != 8)
-            return sslsocket__t13_fail(t, 10, "expected EncryptedExtensions");
-        t->state = SSLSOCKET__T13_WAIT_CERT;
-        break;
-    case SSLSOCKET__T13_WAIT_CERT:
-        if (type == 13)
-            return sslsocket__t13_fail(t, 10, "client certificates are not supported yet in TLS 1.3");
-        if (type != 11 || sslsocket__t13_certificate(t, m, len) < 0)
-            return t->state == SSLSOCKET__T13_FAILED ? -1
-                   : sslsocket__t13_fail(t, 10, "expected Certificate");
-        break;
-    case SSLSOCKET__T13_WAIT_CV:
-        if (type != 15 || sslsocket__t13_certificate_verify(t, m, len) < 0)
-            return t->state == SSLSOCKET__T13_FAILED ? -1
-                   : sslsocket__t13_fail(t, 10, "expected CertificateVerify");
-        break;
-    case SSLSOCKET__T13_WAIT_FIN:
-        return type == 20 ? sslsocket__t13_server_finished(t, m, len)
-                          : sslsocket__t13_fail(t, 10, "expected Finished");
-    case SSLSOCKET__T13_CONNECTED:
-        if (type == 4) /* NewSessionTicket: no resumption yet */
-            return 0;
-        return sslsocket__t13_fail(t, 10, "unexpected handshake message");
-    default:
-        return -1;
-    }
-    sslsocket__t13_hash(t, m, len);
-    return 0;
-}
-
-/* One record received (header included, in place).  Handshake bytes are
-   reassembled into messages; application data is left at rec + 5,
-   *app_len bytes.  0, or -1 (t->alert, t->why). */
-SSLSOCKET__PRIVATE int
-sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t *app_len)
-{
-    int type = rec[0];
-    size_t n = len - 5, at;
-    const unsigned char *p = rec + 5;
-    *app_len = 0;
-    if (t->state == SSLSOCKET__T13_FAILED)
-        return -1;
-    if (type == 20 && t->state != SSLSOCKET__T13_WAIT_SH && t->state != SSLSOCKET__T13_CONNECTED
-        && n == 1 && p[0] == 1)
-        return 0; /* the server's compatibility ChangeCipherSpec */
-    if (t->keys_in && type == 23) {
-        if (sslsocket__tls13_open(&t->rk, rec, len, &type, &n) < 0)
-            return sslsocket__t13_fail(t, 20, "bad record MAC");
-    } else if (t->keys_in || type != 22) {
-        return sslsocket__t13_fail(t, 10, type == 21 ? "the server sent an alert"
-                                                      : "unexpected record");
-    }
-    if (type == 23) {
-        if (t->state != SSLSOCKET__T13_CONNECTED)
-            return sslsocket__t13_fail(t, 10, "application data before the handshake ended");
-        *app_len = n;
-        return 0;
-    }
-    if (type == 21)
-        return sslsocket__t13_fail(t, 0, n == 2 && rec[6] == 0 ? "close_notify"
-                                                               : "the server sent an alert");
-    if (type != 22 || n == 0)
-        return sslsocket__t13_fail(t, 10, "unexpected record");
-    /* reassemble: messages may span records, a record may hold several */
-    if (t->hlen_in + n > t->hcap)
-        return sslsocket__t13_fail(t, 80, "handshake message too large");
-    memcpy(t->hbuf + t->hlen_in, p, n);
-    t->hlen_in += n;
-    at = 0;
-    while (t->hlen_in - at >= 4) {
-        size_t ml = ((size_t)t->hbuf[at + 1] << 16) | ((size_t)t->hbuf[at + 2] << 8)
-                    | t->hbuf[at + 3];
-        int was_sh = t->state == SSLSOCKET__T13_WAIT_SH;
-        if (t->hlen_in - at < 4 + ml)
-            break;
-        if (sslsocket__t13_message(t, t->hbuf + at, 4 + ml) < 0)
-            return -1;
-        at += 4 + ml;
-        if (was_sh && at != t->hlen_in)
-            return sslsocket__t13_fail(t, 10, "data after ServerHello in its record");
-    }
-    memmove(t->hbuf, t->hbuf + at, t->hlen_in - at);
-    t->hlen_in -= at;
-    return 0;
-}
-
-/* ==========================================================================
    >>engine
    The engine pump: moves bytes between the socket and BearSSL's record
    buffers, and between BearSSL's application buffers and ours.
@@ -9990,7 +10346,7 @@ sslsocket__recvapp(const sslsocket *s, size_t *len)
     if (!(s->flags & SSLSOCKET__F_ENGINE_LIVE) || (s->flags & SSLSOCKET__F_HOLD)
         || !(s->flags & SSLSOCKET__F_HS_DONE))
         return NULL;
-    return br_ssl_engine_recvapp_buf(SSLSOCKET__ENG(s), len);
+    return sslsocket__e_recvapp_buf(s, len);
 }
 
 SSLSOCKET__PRIVATE void
@@ -10029,7 +10385,7 @@ sslsocket__take_recvapp(sslsocket *s)
         return 0;
     memcpy(s->rbuf + s->rend, p, len);
     s->rend += len;
-    br_ssl_engine_recvapp_ack(SSLSOCKET__ENG(s), len);
+    sslsocket__e_recvapp_ack(s, len);
     return len;
 }
 
@@ -10037,16 +10393,8 @@ sslsocket__take_recvapp(sslsocket *s)
 SSLSOCKET__PRIVATE size_t
 sslsocket__feed_sendapp(sslsocket *s, const unsigned char *src, size_t n)
 {
-    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
-    size_t len;
-    unsigned char *p = br_ssl_engine_sendapp_buf(eng, &len);
-    if (p == NULL || len == 0 || n == 0)
+    if (n == 0 || (n = sslsocket__e_sendapp(s, src, n)) == 0)
         return 0;
-    if (n > len)
-        n = len;
-    memcpy(p, src, n);
-    br_ssl_engine_sendapp_ack(eng, n);
-    br_ssl_engine_flush(eng, 0);
     s->unflushed += n;
     return n;
 }
@@ -10066,7 +10414,6 @@ sslsocket__feed_sendapp(sslsocket *s, const unsigned char *src, size_t n)
 SSLSOCKET__PRIVATE int
 sslsocket__pump(sslsocket *s)
 {
-    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
     int progress, records = 0;
     int64_t t0 = 0;
     s->flags &= ~(SSLSOCKET__F_WANT_READ | SSLSOCKET__F_WANT_WRITE | SSLSOCKET__F_MORE);
@@ -10086,7 +10433,7 @@ sslsocket__pump(sslsocket *s)
         sslsocket__event(s, SSLSOCKET_EV_BYTES_WRITTEN, (int)n);
     }
     do {
-        unsigned st = br_ssl_engine_current_state(eng);
+        unsigned st = sslsocket__e_state(s);
         size_t len;
         unsigned char *buf;
         ptrdiff_t n;
@@ -10095,10 +10442,10 @@ sslsocket__pump(sslsocket *s)
             return 0;
         /* 1. records out first: they may unblock the peer */
         if (st & BR_SSL_SENDREC) {
-            buf = br_ssl_engine_sendrec_buf(eng, &len);
+            buf = sslsocket__e_sendrec_buf(s, &len);
             n = sslsocket__io_send(s, buf, len);
             if (n > 0) {
-                br_ssl_engine_sendrec_ack(eng, (size_t)n);
+                sslsocket__e_sendrec_ack(s, (size_t)n);
                 sslsocket__traffic(s);
                 progress = 1;
                 continue;
@@ -10159,20 +10506,19 @@ sslsocket__pump(sslsocket *s)
             && !(s->flags & SSLSOCKET__F_ENGINE_CLOSING) && (s->flags & SSLSOCKET__F_HS_DONE)) {
             size_t rest;
             sslsocket__take_recvapp(s);
-            if (br_ssl_engine_recvapp_buf(eng, &rest) != NULL && rest > 0)
-                br_ssl_engine_recvapp_ack(eng, rest);
-            br_ssl_engine_close(eng);
+            if (sslsocket__e_recvapp_buf(s, &rest) != NULL && rest > 0)
+                sslsocket__e_recvapp_ack(s, rest);
+            sslsocket__e_close(s);
             s->flags |= SSLSOCKET__F_ENGINE_CLOSING;
             progress = 1;
             continue;
         }
         /* 6. records in (the state again: in half-duplex mode, data fed
            in step 4 takes the buffer records would come into) */
-        st = br_ssl_engine_current_state(eng);
+        st = sslsocket__e_state(s);
         if ((st & BR_SSL_RECVREC) && !(s->flags & SSLSOCKET__F_EOF)) {
             int starts;
-            buf = br_ssl_engine_recvrec_buf(eng, &len);
-            starts = buf == eng->ibuf; /* a record begins at the buffer's start */
+            buf = sslsocket__e_recvrec_buf(s, &len, &starts); /* starts: a record begins */
             if (starts && records > 0) {
                 if (t0 == 0)
                     t0 = sslsocket__now_ms();
@@ -10190,7 +10536,7 @@ sslsocket__pump(sslsocket *s)
                     return -2;
             }
             if (n > 0) {
-                br_ssl_engine_recvrec_ack(eng, (size_t)n);
+                sslsocket__e_recvrec_ack(s, (size_t)n);
                 sslsocket__traffic(s);
                 progress = 1;
             } else if (n == 0) {
@@ -10210,7 +10556,6 @@ sslsocket__pump(sslsocket *s)
 SSLSOCKET__PRIVATE void
 sslsocket__tls_io(sslsocket *s)
 {
-    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
     unsigned st;
     int r;
     if (s->flags & SSLSOCKET__F_HOLD) {
@@ -10228,7 +10573,8 @@ sslsocket__tls_io(sslsocket *s)
             sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_INTERNAL,
                 "TLS error: the peer sent %d records in a row without data (empty records "
                 "or warning alerts)", SSLSOCKET__MAX_EMPTY_RECORDS + 1);
-        } else if (eng->shutdown_recv || eng->close_received) {
+        } else if (!SSLSOCKET__IS13(s)
+                   && (SSLSOCKET__ENG(s)->shutdown_recv || SSLSOCKET__ENG(s)->close_received)) {
             /* the peer sent close_notify and left before our answer */
             sslsocket__fail_connection(s, SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
                 "remote host closed the connection (close_notify received)");
@@ -10243,10 +10589,21 @@ sslsocket__tls_io(sslsocket *s)
         }
         return;
     }
-    st = br_ssl_engine_current_state(eng);
+    st = sslsocket__e_state(s);
     if (st & BR_SSL_CLOSED) {
-        int err = br_ssl_engine_last_error(eng);
+        int err = sslsocket__e_last_error(s);
         s->br_err = err;
+        if (err == SSLSOCKET__T13_ERR) {
+            /* a TLS 1.3 failure that is not a certificate's or an alert's */
+            s->flags &= ~SSLSOCKET__F_ENGINE_LIVE;
+            sslsocket__fail_connection(s, (s->flags & SSLSOCKET__F_HS_DONE)
+                                              ? SSLSOCKET_ERR_SSL_INTERNAL
+                                              : SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED,
+                                       "%s: %s", (s->flags & SSLSOCKET__F_HS_DONE)
+                                              ? "TLS error" : "TLS handshake failed",
+                                       s->ctx.t13.why);
+            return;
+        }
         if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT)
             s->flags |= SSLSOCKET__F_ABORTING; /* the peer killed it: nothing to flush */
         if (s->flags & SSLSOCKET__F_ENGINE_CLOSING) {
@@ -10628,7 +10985,7 @@ sslsocket_wants(const sslsocket *s)
     case SSLSOCKET_CONNECTED:
     case SSLSOCKET_CLOSING:
         if (SSLSOCKET__TLS(s)) {
-            unsigned st = br_ssl_engine_current_state(SSLSOCKET__ENG(s));
+            unsigned st = sslsocket__e_state(s);
             if ((st & BR_SSL_SENDREC) || s->plain_pending > 0)
                 w |= SSLSOCKET_WANT_WRITE;
             if ((st & BR_SSL_RECVREC) && !(s->flags & SSLSOCKET__F_EOF))
@@ -10683,7 +11040,7 @@ sslsocket__has_work(const sslsocket *s)
         return 1;
     if ((s->state == SSLSOCKET_CONNECTED || s->state == SSLSOCKET_CLOSING)
         && SSLSOCKET__TLS(s)) {
-        unsigned st = br_ssl_engine_current_state(SSLSOCKET__ENG(s));
+        unsigned st = sslsocket__e_state(s);
         if (st & BR_SSL_CLOSED)
             return 1;
         if (!(s->flags & SSLSOCKET__F_HS_DONE) && (st & BR_SSL_SENDAPP))
@@ -10807,7 +11164,7 @@ sslsocket__copy_out(sslsocket *s, unsigned char *dst, size_t len, int take)
         memcpy(dst + n, p, b);
         n += b;
         if (take && b > 0) {
-            br_ssl_engine_recvapp_ack(SSLSOCKET__ENG(s), b);
+            sslsocket__e_recvapp_ack(s, b);
             s->flags &= ~SSLSOCKET__F_APP_SEEN; /* what comes next is news */
         }
     }
@@ -11124,6 +11481,8 @@ sslsocket_protocol(const sslsocket *s)
 {
     if (!sslsocket_is_encrypted(s))
         return NULL;
+    if (SSLSOCKET__IS13(s))
+        return "TLSv1.3";
     switch (br_ssl_engine_get_version(SSLSOCKET__ENG(s))) {
     case BR_TLS10: return "TLSv1.0";
     case BR_TLS11: return "TLSv1.1";
@@ -11139,6 +11498,10 @@ sslsocket_cipher(const sslsocket *s)
     uint16_t id;
     if (!sslsocket_is_encrypted(s))
         return NULL;
+    if (SSLSOCKET__IS13(s))
+        return s->ctx.t13.suite == 0x1301 ? "TLS_AES_128_GCM_SHA256"
+               : s->ctx.t13.suite == 0x1302 ? "TLS_AES_256_GCM_SHA384"
+               : "TLS_CHACHA20_POLY1305_SHA256";
     id = SSLSOCKET__ENG(s)->session.cipher_suite;
     for (i = 0; i < SSLSOCKET__N_SUITES; i++)
         if (sslsocket__suites[i].id == id)
@@ -11149,7 +11512,7 @@ sslsocket_cipher(const sslsocket *s)
 SSLSOCKET__DEF const char *
 sslsocket_alpn(const sslsocket *s)
 {
-    if (!sslsocket_is_encrypted(s))
+    if (!sslsocket_is_encrypted(s) || SSLSOCKET__IS13(s)) /* (no ALPN in TLS 1.3 yet) */
         return NULL;
     return br_ssl_engine_get_selected_protocol((br_ssl_engine_context *)SSLSOCKET__ENG(s));
 }

@@ -568,6 +568,8 @@ t_server_client_certificate() {
     echo uncertified | (cd "$T" && timeout 15 openssl s_client -connect "127.0.0.1:$PORT" \
         $S_CLIENT_ARGS) >"$T/sc4.out" 2>&1
     RC=$?
+    # (the server logs the failure on its next poll: wait for it, bounded)
+    wait_until 10 grep -q "TLS handshake failed" "$T/srv3.log"
     stop "$SERVER_PID"
     status nonzero && has "$T/srv3.log" "TLS handshake failed"
 }

@@ -8,6 +8,7 @@
 #include "testlib.h"
 #include "peers.h"
 #include "tls13_rfc8448.h"
+#include "drive.h"
 
 static size_t
 unhex(const char *hex, unsigned char *out, size_t max)
@@ -733,6 +734,87 @@ test_rfc8448_client_tampered(void)
     CHECK(feed(&t, rfc8448_server_application_data_record, &app) == -1);
 }
 
+/* ---- the socket, configured for TLS 1.3, against openssl s_server ---- */
+
+static sslsocket_config scfg13;
+static unsigned char sstore13[64 * 1024];
+static sslsocket sock13;
+
+static int
+got_reply(sslsocket *s, drive_log *l)
+{
+    (void)s;
+    return l->rx_len > 0 && strstr((char *)l->rx, "\r\n\r\n") != NULL;
+}
+
+/* connect_encrypted with the usual events, the request written before
+   the handshake leaves after it, protocol and cipher reported, the reply
+   read, and the close as for TLS 1.2. */
+static void
+test_socket_client(void)
+{
+    static const char *suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                   "TLS_CHACHA20_POLY1305_SHA256"};
+    size_t i;
+    for (i = 0; i < 3; i++) {
+        peers_proc p;
+        unsigned char rx[16384];
+        drive_log l;
+        unsigned port = start_s_server(&p, peers_path(i == 1 ? "rsa.pem" : "ec.pem"),
+                                       peers_path(i == 1 ? "rsa.key" : "ec.key"), suites[i]);
+        REQUIRE(port != 0);
+        memset(&l, 0, sizeof l);
+        memset(rx, 0, sizeof rx);
+        l.rx = rx;
+        l.rx_cap = sizeof rx - 1;
+        sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
+        REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
+        REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+        sslsocket_init(&sock13, &scfg13);
+        REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+        CHECK(sslsocket_write_string(&sock13, "GET / HTTP/1.0\r\n\r\n") == 18);
+        CHECK(drive_until(&sock13, &l, got_reply, 5000));
+        CHECKF(strstr(l.text, "M1 C E ") != NULL, "events: %s (%s)", l.text,
+               sslsocket_error_string(&sock13));
+        CHECK(sslsocket_protocol(&sock13) && strcmp(sslsocket_protocol(&sock13), "TLSv1.3") == 0);
+        CHECKF(sslsocket_cipher(&sock13) && strcmp(sslsocket_cipher(&sock13), suites[i]) == 0,
+               "cipher %s", sslsocket_cipher(&sock13) ? sslsocket_cipher(&sock13) : "-");
+        CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s", rx);
+        CHECK(sslsocket_peer_certificate(&sock13) != NULL);
+        CHECK(sslsocket_ssl_error_count(&sock13) == 0);
+        sslsocket_disconnect(&sock13);
+        CHECK(drive_until(&sock13, &l, NULL, 5000));
+        CHECK(sslsocket_state(&sock13) == SSLSOCKET_UNCONNECTED);
+        peers_kill(&p);
+    }
+}
+
+/* A name the certificate does not carry: the SSL errors, then the
+   handshake fails with the problem named, nothing of the request sent. */
+static void
+test_socket_client_refused(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned port = start_s_server(&p, peers_path("ec.pem"), peers_path("ec.key"),
+                                   "TLS_AES_128_GCM_SHA256");
+    REQUIRE(port != 0);
+    memset(&l, 0, sizeof l);
+    sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
+    REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
+    REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+    sslsocket_init(&sock13, &scfg13);
+    REQUIRE(sslsocket_connect_encrypted(&sock13, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    sslsocket_set_peer_verify_name(&sock13, "other.example");
+    CHECK(drive_until(&sock13, &l, NULL, 5000));
+    CHECKF(strstr(l.text, " V X13 ") != NULL, "events: %s", l.text);
+    CHECK_ERR(&sock13, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "host name mismatch");
+    peers_kill(&p);
+    /* and the configuration refuses what is not there yet */
+    CHECK(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == -1);
+    CHECK(strstr(sslsocket_config_error_string(&scfg13), "fallback") != NULL);
+}
+
 static const testlib_case tests[] = {
     {"hkdf_extract", test_hkdf_extract},
     {"rfc8448_key_schedule", test_rfc8448_key_schedule},
@@ -745,6 +827,8 @@ static const testlib_case tests[] = {
     {"rfc8448_client_tampered", test_rfc8448_client_tampered},
     {"openssl_server", test_openssl_server},
     {"openssl_server_wrong_name", test_openssl_server_wrong_name},
+    {"socket_client", test_socket_client},
+    {"socket_client_refused", test_socket_client_refused},
     {NULL, NULL}
 };
 

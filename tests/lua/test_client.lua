@@ -283,6 +283,23 @@ test("QUERY_PEER reports problems and proceeds; VERIFY_NONE does not ask", funct
     H.kill(pid)
 end)
 
+test("TLS 1.3 alone against s_server -tls1_3: session_protocol says TLSv1.3", function()
+    local port, pid = H.s_server("-quiet -www -tls1_3")
+    local cfg = H.client_config()
+    cfg.protocol_min = "TLSv1.3" -- moves both ends: TLS 1.3 alone
+    H.eq(cfg.protocol_max, "TLSv1.3", "protocol_max moved too")
+    local seen = {}
+    local s, log, rx = https_get(port, cfg, nil, function(sock)
+        sock.encrypted_handler = function(x)
+            seen.protocol, seen.cipher = x.session_protocol, x.session_cipher
+        end
+    end)
+    H.match(rx, "^HTTP/1%.0 200 ok", "reply " .. text(log) .. " " .. s.error_string)
+    H.eq(seen.protocol, "TLSv1.3", "session_protocol")
+    H.match(seen.cipher or "", "^TLS_AES_", "session_cipher")
+    H.kill(pid)
+end)
+
 test("a CRL of the issuer that lists the server's certificate: revoked", function()
     local port, pid = H.s_server("-quiet -www")
     local cfg = H.client_config()
