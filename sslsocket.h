@@ -839,8 +839,11 @@ typedef struct sslsocket__t13 {
     size_t hlen;
     br_sha256_context th256;        /* the transcript, both until the suite is known */
     br_sha384_context th384;
-    unsigned char random[32], session_id[32], x25519[32];
+    unsigned char random[32], session_id[32], x25519[32], p256[32];
     size_t sid_len;                 /* 32 (middlebox compatibility) */
+    int group;                      /* the key share offered: 0x1d X25519, 0x17 P-256 */
+    int hrr;                        /* a HelloRetryRequest came */
+    char host[256];                 /* the SNI name ("" none), for a second ClientHello */
     unsigned char hs_secret[SSLSOCKET__TLS13_MAX_HASH], c_hs[SSLSOCKET__TLS13_MAX_HASH];
     unsigned char s_hs[SSLSOCKET__TLS13_MAX_HASH];
     sslsocket__tls13_keys rk, wk;   /* read / write */
@@ -848,11 +851,14 @@ typedef struct sslsocket__t13 {
     const br_x509_class **xc;       /* the chain's verifier */
     unsigned char *hbuf;            /* handshake message reassembly */
     size_t hcap, hlen_in;
-    unsigned char out[512];         /* records to send */
+    unsigned char out[1024];        /* records to send */
     size_t out_len;
     int alert;                      /* the alert sent on failure */
     const char *why;
     int br_err;                     /* for the socket: BearSSL's code, or SSLSOCKET__T13_ERR */
+    unsigned char alpn_offer[64];   /* the ALPN list offered (wire form) */
+    size_t alpn_offer_len;
+    char alpn[64];                  /* the protocol the server selected, "" none */
     /* the record engine over the socket's record buffer (sslsocket__e_*) */
     size_t in_len;                  /* bytes of the record coming in */
     size_t app_off, app_len;        /* its data, not yet taken */
@@ -8417,10 +8423,10 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
    asks for TLS 1.3 alone (sslsocket_config_set_versions(cfg,
    SSLSOCKET_TLS13, SSLSOCKET_TLS13)) uses it: X25519, the three AEAD
    suites, ECDSA and RSA-PSS server certificates verified as for TLS 1.2,
-   SNI, middlebox compatibility, close_notify.  Not yet: the fallback to
-   TLS 1.2 (so TLS 1.3 is never offered by default), HelloRetryRequest,
-   KeyUpdate, tickets, client certificates, ALPN, P-256 key shares, key
-   logging, the server.
+   SNI, ALPN, middlebox compatibility, HelloRetryRequest (to P-256, with
+   its cookie), close_notify.  Not yet: the fallback to TLS 1.2 (so TLS
+   1.3 is never offered by default), KeyUpdate, tickets, client
+   certificates, key logging, the server.
    ========================================================================== */
 
 /* The symmetric-crypto implementations BearSSL would pick for this CPU.
@@ -8852,77 +8858,82 @@ sslsocket__t13_fail(sslsocket__t13 *t, int alert, const char *why)
     return -1;
 }
 
-/* The ClientHello (a handshake message, into `out`): TLS 1.3 only, the
-   three AEAD suites, X25519, ECDSA and RSA-PSS, SNI when `host` is a name,
-   ALPN when given ("\x02h2\x08http/1.1" form), a 32-byte session id for
-   middlebox compatibility.  `rnd` is 96 random bytes (random, session
-   id, X25519 private key).  Returns the length, 0 when out is short. */
+/* Write the ClientHello from what t holds (a handshake message, into
+   `out`, hashed): TLS 1.3 only, the three AEAD suites, X25519 and P-256,
+   ECDSA and RSA-PSS, SNI, ALPN, a 32-byte session id for middlebox
+   compatibility, the key share of t->group, the cookie of a
+   HelloRetryRequest.  Returns the length, 0 when out is short. */
 SSLSOCKET__PRIVATE size_t
-sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const char *host,
-                            const unsigned char *alpn, size_t alpn_len, unsigned char *out,
-                            size_t cap)
+sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t cookie_len,
+                        unsigned char *out, size_t cap)
 {
     static const unsigned char fixed[] = {
         0x00, 0x06, 0x13, 0x01, 0x13, 0x02, 0x13, 0x03, /* cipher suites */
         0x01, 0x00                                      /* no compression */
     };
     static const unsigned char exts[] = {
-        0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x1d,             /* supported_groups */
-        0x00, 0x0d, 0x00, 0x0c, 0x00, 0x0a, 0x04, 0x03, 0x05, 0x03, /* signature_algorithms */
+        0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17, /* supported_groups */
+        0x00, 0x0d, 0x00, 0x0c, 0x00, 0x0a, 0x04, 0x03, 0x05, 0x03,   /* signature_algorithms */
         0x08, 0x04, 0x08, 0x05, 0x08, 0x06,
-        0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,                   /* supported_versions */
-        0x00, 0x2d, 0x00, 0x02, 0x01, 0x01                          /* psk_key_exchange_modes */
+        0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,                     /* supported_versions */
+        0x00, 0x2d, 0x00, 0x02, 0x01, 0x01                            /* psk_key_exchange_modes */
     };
-    size_t hn = host ? strlen(host) : 0, n = 0, ext_at;
-    unsigned char pub[32];
-    sslsocket_address lit;
-    size_t need = 4 + 2 + 32 + 33 + sizeof fixed + 2 + sizeof exts + 42 + (hn + 9) + alpn_len + 6;
-    if (cap < need || hn > 255 || alpn_len > 255)
+    size_t hn = strlen(t->host), n = 0, ext_at, kl, alpn_len = t->alpn_offer_len;
+    unsigned char pub[65];
+    size_t need = 4 + 2 + 32 + 33 + sizeof fixed + 2 + sizeof exts + 75 + (hn + 9) + alpn_len + 6
+                  + (cookie_len ? cookie_len + 6 : 0);
+    if (cap < need)
         return 0;
-    memset(t, 0, sizeof *t);
-    br_sha256_init(&t->th256);
-    br_sha384_init(&t->th384);
-    memcpy(t->random, rnd, 32);
-    memcpy(t->session_id, rnd + 32, 32);
-    t->sid_len = 32;
-    memcpy(t->x25519, rnd + 64, 32);
-    br_ec_c25519_m31.mulgen(pub, t->x25519, 32, BR_EC_curve25519);
+    if (t->group == 0x17)
+        kl = br_ec_get_default()->mulgen(pub, t->p256, 32, BR_EC_secp256r1);
+    else
+        kl = br_ec_c25519_m31.mulgen(pub, t->x25519, 32, BR_EC_curve25519);
+    if (kl == 0)
+        return 0;
     out[n++] = 1;
     n += 3; /* length, below */
     out[n++] = 3;
     out[n++] = 3;
     memcpy(out + n, t->random, 32);
     n += 32;
-    out[n++] = 32;
-    memcpy(out + n, t->session_id, 32);
-    n += 32;
+    out[n++] = (unsigned char)t->sid_len;
+    memcpy(out + n, t->session_id, t->sid_len);
+    n += t->sid_len;
     memcpy(out + n, fixed, sizeof fixed);
     n += sizeof fixed;
     ext_at = n;
     n += 2;
-    if (hn > 0 && !sslsocket__parse_ip_literal(host, &lit)) {
+    if (hn > 0) {
         out[n++] = 0; out[n++] = 0;                 /* server_name */
         out[n++] = (unsigned char)((hn + 5) >> 8); out[n++] = (unsigned char)(hn + 5);
         out[n++] = (unsigned char)((hn + 3) >> 8); out[n++] = (unsigned char)(hn + 3);
         out[n++] = 0;
         out[n++] = (unsigned char)(hn >> 8); out[n++] = (unsigned char)hn;
-        memcpy(out + n, host, hn);
+        memcpy(out + n, t->host, hn);
         n += hn;
     }
     memcpy(out + n, exts, sizeof exts);
     n += sizeof exts;
-    /* key_share: X25519 */
-    out[n++] = 0x00; out[n++] = 0x33; out[n++] = 0x00; out[n++] = 0x26;
-    out[n++] = 0x00; out[n++] = 0x24; out[n++] = 0x00; out[n++] = 0x1d;
-    out[n++] = 0x00; out[n++] = 0x20;
-    memcpy(out + n, pub, 32);
-    n += 32;
+    out[n++] = 0x00; out[n++] = 0x33;               /* key_share */
+    out[n++] = (unsigned char)((kl + 6) >> 8); out[n++] = (unsigned char)(kl + 6);
+    out[n++] = (unsigned char)((kl + 4) >> 8); out[n++] = (unsigned char)(kl + 4);
+    out[n++] = 0x00; out[n++] = (unsigned char)t->group;
+    out[n++] = (unsigned char)(kl >> 8); out[n++] = (unsigned char)kl;
+    memcpy(out + n, pub, kl);
+    n += kl;
     if (alpn_len > 0) {
         out[n++] = 0x00; out[n++] = 0x10;
         out[n++] = (unsigned char)((alpn_len + 2) >> 8); out[n++] = (unsigned char)(alpn_len + 2);
         out[n++] = (unsigned char)(alpn_len >> 8); out[n++] = (unsigned char)alpn_len;
-        memcpy(out + n, alpn, alpn_len);
+        memcpy(out + n, t->alpn_offer, alpn_len);
         n += alpn_len;
+    }
+    if (cookie_len > 0) {
+        out[n++] = 0x00; out[n++] = 0x2c;
+        out[n++] = (unsigned char)((cookie_len + 2) >> 8); out[n++] = (unsigned char)(cookie_len + 2);
+        out[n++] = (unsigned char)(cookie_len >> 8); out[n++] = (unsigned char)cookie_len;
+        memcpy(out + n, cookie, cookie_len);
+        n += cookie_len;
     }
     out[ext_at] = (unsigned char)((n - ext_at - 2) >> 8);
     out[ext_at + 1] = (unsigned char)(n - ext_at - 2);
@@ -8930,8 +8941,104 @@ sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const c
     out[2] = (unsigned char)((n - 4) >> 8);
     out[3] = (unsigned char)(n - 4);
     sslsocket__t13_hash(t, out, n);
+    return n;
+}
+
+/* Start a handshake: the first ClientHello into `out`.  `rnd` is 128
+   random bytes (random, session id, X25519 and P-256 private keys);
+   `host` the SNI name (NULL, "" or an IP literal: none); `alpn` the
+   offer in wire form ("\x02h2\x08http/1.1").  Returns the length, 0 when
+   out is short or the arguments too long. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const char *host,
+                            const unsigned char *alpn, size_t alpn_len, unsigned char *out,
+                            size_t cap)
+{
+    size_t hn = host ? strlen(host) : 0, n;
+    sslsocket_address lit;
+    memset(t, 0, sizeof *t);
+    if (hn >= sizeof t->host || alpn_len > sizeof t->alpn_offer)
+        return 0;
+    br_sha256_init(&t->th256);
+    br_sha384_init(&t->th384);
+    memcpy(t->random, rnd, 32);
+    memcpy(t->session_id, rnd + 32, 32);
+    t->sid_len = 32;
+    memcpy(t->x25519, rnd + 64, 32);
+    memcpy(t->p256, rnd + 96, 32);
+    t->group = 0x1d;
+    if (hn > 0 && !sslsocket__parse_ip_literal(host, &lit))
+        memcpy(t->host, host, hn + 1);
+    if (alpn_len > 0)
+        memcpy(t->alpn_offer, alpn, alpn_len);
+    t->alpn_offer_len = alpn_len;
+    n = sslsocket__t13_write_ch(t, NULL, 0, out, cap);
     t->state = SSLSOCKET__T13_WAIT_SH;
     return n;
+}
+
+/* HelloRetryRequest (4.1.4): the transcript restarts from the hash of the
+   first ClientHello, then the HRR; the second ClientHello carries the
+   group asked for (P-256: X25519 was offered) and the cookie, into
+   t->out as a record. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_hello_retry(sslsocket__t13 *t, const unsigned char *m, size_t len, int suite,
+                           sslsocket__der exts)
+{
+    unsigned char h1[SSLSOCKET__TLS13_MAX_HASH + 4];
+    const unsigned char *cookie = NULL;
+    size_t cookie_len = 0, n;
+    int version = 0, group = 0;
+    if (t->hrr)
+        return sslsocket__t13_fail(t, 10, "a second HelloRetryRequest");
+    t->hrr = 1;
+    while (exts.n >= 4) {
+        int type = (exts.p[0] << 8) | exts.p[1];
+        size_t el = ((size_t)exts.p[2] << 8) | exts.p[3];
+        const unsigned char *v = exts.p + 4;
+        if (el > exts.n - 4)
+            return sslsocket__t13_fail(t, 50, "malformed HelloRetryRequest");
+        if (type == 0x2b && el == 2)
+            version = (v[0] << 8) | v[1];
+        else if (type == 0x33 && el == 2)
+            group = (v[0] << 8) | v[1];
+        else if (type == 0x2c && el >= 3 && (((size_t)v[0] << 8) | v[1]) == el - 2) {
+            cookie = v + 2;
+            cookie_len = el - 2;
+        } else
+            return sslsocket__t13_fail(t, 110, "unsupported extension in HelloRetryRequest");
+        exts.p += 4 + el;
+        exts.n -= 4 + el;
+    }
+    if (version != 0x0304)
+        return sslsocket__t13_fail(t, 70, "the server did not select TLS 1.3");
+    if (group != 0x17 && !(group == 0 && cookie_len > 0))
+        return sslsocket__t13_fail(t, 47, "HelloRetryRequest for a group that was not offered "
+                                          "or was already sent");
+    if (group)
+        t->group = group;
+    /* the transcript: message_hash(Hash(ClientHello1)), the HRR */
+    t->suite = suite;
+    t->h = suite == 0x1302 ? &br_sha384_vtable : &br_sha256_vtable;
+    t->hlen = sslsocket__hash_len(t->h);
+    h1[0] = 254;
+    h1[1] = h1[2] = 0;
+    h1[3] = (unsigned char)t->hlen;
+    sslsocket__t13_thash(t, h1 + 4);
+    br_sha256_init(&t->th256);
+    br_sha384_init(&t->th384);
+    sslsocket__t13_hash(t, h1, 4 + t->hlen);
+    sslsocket__t13_hash(t, m, len);
+    n = sslsocket__t13_write_ch(t, cookie, cookie_len, t->out + 5, sizeof t->out - 5);
+    if (n == 0)
+        return sslsocket__t13_fail(t, 80, "the second ClientHello does not fit");
+    t->out[0] = 22;
+    t->out[1] = 3;
+    t->out[2] = 3;
+    t->out[3] = (unsigned char)(n >> 8);
+    t->out[4] = (unsigned char)n;
+    t->out_len = n + 5;
+    return 0;
 }
 
 /* ServerHello: TLS 1.3 selected, one of our suites, our session id
@@ -8944,24 +9051,28 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
         0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C
     };
     sslsocket__der d, exts, e;
-    unsigned char shared[32], th[SSLSOCKET__TLS13_MAX_HASH], early[SSLSOCKET__TLS13_MAX_HASH];
-    int version = 0, have_share = 0;
+    unsigned char shared[65], th[SSLSOCKET__TLS13_MAX_HASH], early[SSLSOCKET__TLS13_MAX_HASH];
+    int version = 0, have_share = 0, is_hrr;
     size_t i, at = 35 + t->sid_len; /* past version, random, the session id */
     d.p = m + 4;
     d.n = len - 4;
     if (d.n < at + 2 + 1 + 2 || d.p[0] != 3 || d.p[1] != 3)
         return sslsocket__t13_fail(t, 50, "malformed ServerHello");
-    if (memcmp(d.p + 2, hrr, 32) == 0)
-        return sslsocket__t13_fail(t, 40, "HelloRetryRequest is not supported yet");
+    is_hrr = memcmp(d.p + 2, hrr, 32) == 0;
     if (d.p[34] != t->sid_len || memcmp(d.p + 35, t->session_id, t->sid_len) != 0)
         return sslsocket__t13_fail(t, 47, "the server did not echo the session id");
-    t->suite = (d.p[at] << 8) | d.p[at + 1];
-    if (t->suite < 0x1301 || t->suite > 0x1303 || d.p[at + 2] != 0)
+    version = (d.p[at] << 8) | d.p[at + 1]; /* (the suite) */
+    if (version < 0x1301 || version > 0x1303 || d.p[at + 2] != 0
+        || (t->hrr && version != t->suite))
         return sslsocket__t13_fail(t, 47, "the server chose a suite that was not offered");
     exts.p = d.p + at + 5;
     exts.n = d.n - at - 5;
     if (((d.p[at + 3] << 8) | d.p[at + 4]) != (int)exts.n)
         return sslsocket__t13_fail(t, 50, "malformed ServerHello extensions");
+    if (is_hrr)
+        return sslsocket__t13_hello_retry(t, m, len, version, exts);
+    t->suite = version;
+    version = 0;
     while (exts.n >= 4) {
         int type = (exts.p[0] << 8) | exts.p[1];
         size_t el = ((size_t)exts.p[2] << 8) | exts.p[3];
@@ -8972,9 +9083,11 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
         if (type == 0x2b && el == 2)
             version = (e.p[0] << 8) | e.p[1];
         else if (type == 0x33) {
-            if (el != 36 || e.p[0] != 0 || e.p[1] != 0x1d || e.p[2] != 0 || e.p[3] != 32)
-                return sslsocket__t13_fail(t, 47, "the server's key share is not X25519");
-            memcpy(shared, e.p + 4, 32);
+            size_t kl = t->group == 0x17 ? 65 : 32;
+            if (el != 4 + kl || e.p[0] != 0 || e.p[1] != t->group || e.p[2] != 0 || e.p[3] != kl)
+                return sslsocket__t13_fail(t, 47, "the server's key share is not of the group "
+                                                  "offered");
+            memcpy(shared, e.p + 4, kl);
             have_share = 1;
         } else {
             return sslsocket__t13_fail(t, 110, "unsupported extension in ServerHello");
@@ -8984,12 +9097,19 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
     }
     if (exts.n != 0 || version != 0x0304 || !have_share)
         return sslsocket__t13_fail(t, 70, "the server did not select TLS 1.3");
-    if (!br_ec_c25519_m31.mul(shared, 32, t->x25519, 32, BR_EC_curve25519))
-        return sslsocket__t13_fail(t, 47, "bad X25519 share");
-    for (i = 0, version = 0; i < 32; i++)
-        version |= shared[i];
-    if (version == 0)
-        return sslsocket__t13_fail(t, 47, "X25519 share of low order");
+    if (t->group == 0x17) {
+        /* the shared secret is the point's X coordinate */
+        if (!br_ec_get_default()->mul(shared, 65, t->p256, 32, BR_EC_secp256r1))
+            return sslsocket__t13_fail(t, 47, "bad P-256 share");
+        memmove(shared, shared + 1, 32);
+    } else {
+        if (!br_ec_c25519_m31.mul(shared, 32, t->x25519, 32, BR_EC_curve25519))
+            return sslsocket__t13_fail(t, 47, "bad X25519 share");
+        for (i = 0, version = 0; i < 32; i++)
+            version |= shared[i];
+        if (version == 0)
+            return sslsocket__t13_fail(t, 47, "X25519 share of low order");
+    }
     t->h = t->suite == 0x1302 ? &br_sha384_vtable : &br_sha256_vtable;
     t->hlen = sslsocket__hash_len(t->h);
     sslsocket__t13_hash(t, m, len);
@@ -9005,6 +9125,7 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
     t->keys_in = 1;
     sslsocket__wipe(shared, sizeof shared);
     sslsocket__wipe(t->x25519, sizeof t->x25519);
+    sslsocket__wipe(t->p256, sizeof t->p256);
     t->state = SSLSOCKET__T13_WAIT_EE;
     return 0;
 }
@@ -9130,6 +9251,38 @@ sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t
     return 0;
 }
 
+/* EncryptedExtensions: the ALPN choice, which must be one we offered. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_encrypted_extensions(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    size_t at = 6, end;
+    if (len < 6 || (((size_t)m[4] << 8) | m[5]) != len - 6)
+        return sslsocket__t13_fail(t, 50, "malformed EncryptedExtensions");
+    for (end = len; at + 4 <= end;) {
+        int type = (m[at] << 8) | m[at + 1];
+        size_t el = ((size_t)m[at + 2] << 8) | m[at + 3], i;
+        if (el > end - at - 4)
+            return sslsocket__t13_fail(t, 50, "malformed EncryptedExtensions");
+        if (type == 0x10) {
+            const unsigned char *v = m + at + 4;
+            size_t nl = el >= 3 ? v[2] : 0;
+            int offered = 0;
+            if (el < 3 || ((size_t)v[0] << 8 | v[1]) != el - 2 || nl != el - 3 || nl == 0
+                || nl >= sizeof t->alpn)
+                return sslsocket__t13_fail(t, 50, "malformed ALPN in EncryptedExtensions");
+            for (i = 0; i + 1 <= t->alpn_offer_len; i += 1 + t->alpn_offer[i])
+                offered |= t->alpn_offer[i] == nl && memcmp(t->alpn_offer + i + 1, v + 3, nl) == 0;
+            if (!offered)
+                return sslsocket__t13_fail(t, 47, "the server chose an ALPN protocol that was "
+                                                  "not offered");
+            memcpy(t->alpn, v + 3, nl);
+            t->alpn[nl] = 0;
+        }
+        at += 4 + el;
+    }
+    return at == len ? 0 : sslsocket__t13_fail(t, 50, "malformed EncryptedExtensions");
+}
+
 /* One handshake message (type, 24-bit length, body). */
 SSLSOCKET__PRIVATE int
 sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
@@ -9142,6 +9295,8 @@ sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
     case SSLSOCKET__T13_WAIT_EE:
         if (type != 8)
             return sslsocket__t13_fail(t, 10, "expected EncryptedExtensions");
+        if (sslsocket__t13_encrypted_extensions(t, m, len) < 0)
+            return -1;
         t->state = SSLSOCKET__T13_WAIT_CERT;
         break;
     case SSLSOCKET__T13_WAIT_CERT:
@@ -9182,8 +9337,8 @@ sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t 
     *app_len = 0;
     if (t->state == SSLSOCKET__T13_FAILED)
         return -1;
-    if (type == 20 && t->state != SSLSOCKET__T13_WAIT_SH && t->state != SSLSOCKET__T13_CONNECTED
-        && n == 1 && p[0] == 1)
+    if (type == 20 && (t->state != SSLSOCKET__T13_WAIT_SH || t->hrr)
+        && t->state != SSLSOCKET__T13_CONNECTED && n == 1 && p[0] == 1)
         return 0; /* the server's compatibility ChangeCipherSpec */
     if (t->keys_in && type == 23) {
         if (sslsocket__tls13_open(&t->rk, rec, len, &type, &n) < 0)
@@ -9326,10 +9481,14 @@ sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
         t->in_len = 0;
         return;
     }
-    if (was != SSLSOCKET__T13_CONNECTED && t->state == SSLSOCKET__T13_CONNECTED) {
-        memcpy(SSLSOCKET__T13_OUT(s), t->out, t->out_len); /* the client's Finished */
+    if (t->out_len > 0) {
+        /* the core's flight: a second ClientHello, or Finished */
+        memcpy(SSLSOCKET__T13_OUT(s), t->out, t->out_len);
         t->q_off = 0;
         t->q_len = t->out_len;
+        t->out_len = 0;
+    }
+    if (was != SSLSOCKET__T13_CONNECTED && t->state == SSLSOCKET__T13_CONNECTED) {
         t->hbuf = t->out; /* post-handshake messages split across records */
         t->hcap = sizeof t->out;
     }
@@ -9489,7 +9648,7 @@ SSLSOCKET__PRIVATE int
 sslsocket__begin_tls13_client(sslsocket *s, const char *name)
 {
     sslsocket__t13 *t = &s->ctx.t13;
-    unsigned char rnd[96], *o = SSLSOCKET__T13_OUT(s);
+    unsigned char rnd[128], *o = SSLSOCKET__T13_OUT(s);
     size_t n;
     if (!SSLSOCKET__T13_OK) {
         sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "TLS 1.3 needs a record buffer of "
@@ -9500,7 +9659,21 @@ sslsocket__begin_tls13_client(sslsocket *s, const char *name)
         sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "no randomness: getrandom failed");
         return -1;
     }
-    n = sslsocket__t13_client_hello(t, rnd, name, NULL, 0, o + 5, SSLSOCKET__T13_OUT_CAP - 5);
+    {
+        const sslsocket_config *cfg = sslsocket__cfg(s);
+        unsigned char alpn[64];
+        size_t al = 0, i;
+        for (i = 0; i < cfg->n_alpn; i++) {
+            size_t l = strlen(cfg->alpn[i]);
+            if (al + 1 + l > sizeof alpn)
+                break;
+            alpn[al++] = (unsigned char)l;
+            memcpy(alpn + al, cfg->alpn[i], l);
+            al += l;
+        }
+        n = sslsocket__t13_client_hello(t, rnd, name, alpn, al, o + 5,
+                                        SSLSOCKET__T13_OUT_CAP - 5);
+    }
     sslsocket__wipe(rnd, sizeof rnd);
     if (n == 0) {
         sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "TLS 1.3: ClientHello too large");
@@ -11512,8 +11685,10 @@ sslsocket_cipher(const sslsocket *s)
 SSLSOCKET__DEF const char *
 sslsocket_alpn(const sslsocket *s)
 {
-    if (!sslsocket_is_encrypted(s) || SSLSOCKET__IS13(s)) /* (no ALPN in TLS 1.3 yet) */
+    if (!sslsocket_is_encrypted(s))
         return NULL;
+    if (SSLSOCKET__IS13(s))
+        return s->ctx.t13.alpn[0] ? s->ctx.t13.alpn : NULL;
     return br_ssl_engine_get_selected_protocol((br_ssl_engine_context *)SSLSOCKET__ENG(s));
 }
 

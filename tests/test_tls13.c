@@ -478,7 +478,7 @@ static int
 handshake13(unsigned port, const char *host, char *line, size_t cap, sslsocket__t13 *t)
 {
     static sslsocket_config vcfg;
-    unsigned char rnd[96], ch[1024];
+    unsigned char rnd[128], ch[1024];
     struct sockaddr_in a;
     size_t chl, n, app;
     int fd, ok = 0, i;
@@ -496,7 +496,7 @@ handshake13(unsigned port, const char *host, char *line, size_t cap, sslsocket__
         vsock.x509.vtable = &sslsocket__x509_vtable;
         vsock.x509.sock = &vsock;
     }
-    for (i = 0; i < 96; i++)
+    for (i = 0; i < 128; i++)
         rnd[i] = (unsigned char)rand();
     chl = sslsocket__t13_client_hello(t, rnd, host, NULL, 0, ch + 5, sizeof ch - 5);
     if (chl == 0)
@@ -524,8 +524,13 @@ handshake13(unsigned port, const char *host, char *line, size_t cap, sslsocket__
             break;
         if (sslsocket__t13_record(t, recbuf, n, &app) < 0)
             break;
+        if (t->out_len > 0) { /* a second ClientHello, or our Finished */
+            if (write(fd, t->out, t->out_len) != (ssize_t)t->out_len)
+                break;
+            t->out_len = 0;
+        }
     }
-    if (t->state == SSLSOCKET__T13_CONNECTED && write(fd, t->out, t->out_len) == (ssize_t)t->out_len) {
+    if (t->state == SSLSOCKET__T13_CONNECTED) {
         static const char req[] = "GET / HTTP/1.0\r\n\r\n";
         memcpy(recbuf + 5, req, sizeof req - 1);
         n = sslsocket__tls13_seal(&t->wk, 23, recbuf, sizeof req - 1);
@@ -615,6 +620,7 @@ replay_setup(sslsocket__t13 *t)
     t->sid_len = ch[38];
     memcpy(t->session_id, ch + 39, t->sid_len);
     unhex(rfc8448_client_x25519_private, t->x25519, 32);
+    t->group = 0x1d;
     t->state = SSLSOCKET__T13_WAIT_SH;
     sslsocket_config_init(&rcfg, rstore, sizeof rstore);
     sslsocket_init(&vsock, &rcfg);
@@ -789,6 +795,81 @@ test_socket_client(void)
     }
 }
 
+/* HelloRetryRequest: a server that wants P-256 gets it in a second
+   ClientHello (X25519 was offered first), through the socket. */
+static void
+test_socket_client_hrr(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[4096];
+    unsigned port = peers_free_port();
+    char accept[40];
+    char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
+                    "-tls1_3", "-groups", "P-256", "-www", "-quiet", NULL};
+    argv[5] = (char *)peers_path("rsa.pem");
+    argv[7] = (char *)peers_path("rsa.key");
+    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+    p = peers_spawn("s_server_hrr.log", argv);
+    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+    memset(&l, 0, sizeof l);
+    memset(rx, 0, sizeof rx);
+    l.rx = rx;
+    l.rx_cap = sizeof rx - 1;
+    sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
+    REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
+    REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+    sslsocket_init(&sock13, &scfg13);
+    REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+    CHECK(sslsocket_write_string(&sock13, "GET / HTTP/1.0\r\n\r\n") == 18);
+    CHECK(drive_until(&sock13, &l, got_reply, 5000));
+    CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") != NULL, "reply: %.80s (%s)", rx,
+           sslsocket_error_string(&sock13));
+    CHECK(sock13.ctx.t13.hrr == 1 && sock13.ctx.t13.group == 0x17);
+    sslsocket_abort(&sock13);
+    peers_kill(&p);
+}
+
+/* ALPN: the server's choice among ours, read back; none when it has none. */
+static void
+test_socket_client_alpn(void)
+{
+    int with;
+    for (with = 0; with < 2; with++) {
+        peers_proc p;
+        drive_log l;
+        unsigned char rx[4096];
+        unsigned port = peers_free_port();
+        char accept[40];
+        char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
+                        "-tls1_3", "-www", "-quiet", with ? "-alpn" : NULL, "http/1.1", NULL};
+        argv[5] = (char *)peers_path("ec.pem");
+        argv[7] = (char *)peers_path("ec.key");
+        snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+        p = peers_spawn("s_server_alpn.log", argv);
+        REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+        memset(&l, 0, sizeof l);
+        memset(rx, 0, sizeof rx);
+        l.rx = rx;
+        l.rx_cap = sizeof rx - 1;
+        sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
+        REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
+        REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+        REQUIRE(sslsocket_config_set_alpn(&scfg13, "h2,http/1.1") == 0);
+        sslsocket_init(&sock13, &scfg13);
+        REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+        CHECK(sslsocket_write_string(&sock13, "GET / HTTP/1.0\r\n\r\n") == 18);
+        CHECK(drive_until(&sock13, &l, got_reply, 5000));
+        if (with)
+            CHECKF(sslsocket_alpn(&sock13) && strcmp(sslsocket_alpn(&sock13), "http/1.1") == 0,
+                   "alpn %s", sslsocket_alpn(&sock13) ? sslsocket_alpn(&sock13) : "(none)");
+        else
+            CHECK(sslsocket_alpn(&sock13) == NULL);
+        sslsocket_abort(&sock13);
+        peers_kill(&p);
+    }
+}
+
 /* A name the certificate does not carry: the SSL errors, then the
    handshake fails with the problem named, nothing of the request sent. */
 static void
@@ -829,6 +910,8 @@ static const testlib_case tests[] = {
     {"openssl_server_wrong_name", test_openssl_server_wrong_name},
     {"socket_client", test_socket_client},
     {"socket_client_refused", test_socket_client_refused},
+    {"socket_client_alpn", test_socket_client_alpn},
+    {"socket_client_hrr", test_socket_client_hrr},
     {NULL, NULL}
 };
 
