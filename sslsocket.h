@@ -852,6 +852,9 @@ typedef struct sslsocket__t13 {
     unsigned char *hbuf;            /* handshake message reassembly */
     size_t hcap, hlen_in;
     unsigned char out[1024];        /* records to send */
+    unsigned char c_ap[SSLSOCKET__TLS13_MAX_HASH], s_ap[SSLSOCKET__TLS13_MAX_HASH]; /* KeyUpdate */
+    unsigned char post[512];        /* post-handshake messages split across records */
+    unsigned key_updates;           /* KeyUpdates received */
     size_t out_len;
     int alert;                      /* the alert sent on failure */
     const char *why;
@@ -7971,6 +7974,9 @@ sslsocket__wipe_connection(sslsocket *s)
         sslsocket__wipe(t->hs_secret, sizeof t->hs_secret);
         sslsocket__wipe(t->c_hs, sizeof t->c_hs);
         sslsocket__wipe(t->s_hs, sizeof t->s_hs);
+        sslsocket__wipe(t->c_ap, sizeof t->c_ap);
+        sslsocket__wipe(t->s_ap, sizeof t->s_ap);
+        sslsocket__wipe(t->p256, sizeof t->p256);
         sslsocket__wipe(t->x25519, sizeof t->x25519);
         sslsocket__wipe(t->out, sizeof t->out);
     } else if (s->mode != SSLSOCKET_UNENCRYPTED) {
@@ -8424,9 +8430,10 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
    SSLSOCKET_TLS13, SSLSOCKET_TLS13)) uses it: X25519, the three AEAD
    suites, ECDSA and RSA-PSS server certificates verified as for TLS 1.2,
    SNI, ALPN, middlebox compatibility, HelloRetryRequest (to P-256, with
-   its cookie), close_notify.  Not yet: the fallback to TLS 1.2 (so TLS
-   1.3 is never offered by default), KeyUpdate, tickets, client
-   certificates, key logging, the server.
+   its cookie), the peer's KeyUpdate (answered when asked), close_notify.
+   Not yet: the fallback to TLS 1.2 (so TLS 1.3 is never offered by
+   default), a KeyUpdate of our own asking, tickets, client certificates,
+   key logging, the server.
    ========================================================================== */
 
 /* The symmetric-crypto implementations BearSSL would pick for this CPU.
@@ -9231,8 +9238,8 @@ sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t
     sslsocket__t13_thash(t, th);
     /* application secrets over ClientHello .. server Finished */
     sslsocket__tls13_next_secret(t->h, t->hs_secret, NULL, 0, ms);
-    sslsocket__tls13_derive(t->h, ms, "s ap traffic", th, sec);
-    sslsocket__tls13_traffic_keys(t->h, sec, key_len, t->suite == 0x1303, &t->rk);
+    sslsocket__tls13_derive(t->h, ms, "s ap traffic", th, t->s_ap);
+    sslsocket__tls13_traffic_keys(t->h, t->s_ap, key_len, t->suite == 0x1303, &t->rk);
     /* ChangeCipherSpec, then Finished under the client's handshake keys */
     memcpy(t->out, "\x14\x03\x03\x00\x01\x01", 6);
     rec = t->out + 6;
@@ -9242,8 +9249,8 @@ sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t
     sslsocket__tls13_finished(t->h, t->c_hs, th, rec + 9);
     sslsocket__t13_hash(t, rec + 5, 4 + t->hlen);
     t->out_len = 6 + sslsocket__tls13_seal(&t->wk, 22, rec, 4 + t->hlen);
-    sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, sec);
-    sslsocket__tls13_traffic_keys(t->h, sec, key_len, t->suite == 0x1303, &t->wk);
+    sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, t->c_ap);
+    sslsocket__tls13_traffic_keys(t->h, t->c_ap, key_len, t->suite == 0x1303, &t->wk);
     sslsocket__wipe(ms, sizeof ms);
     sslsocket__wipe(sec, sizeof sec);
     sslsocket__wipe(t->hs_secret, sizeof t->hs_secret);
@@ -9283,6 +9290,38 @@ sslsocket__t13_encrypted_extensions(sslsocket__t13 *t, const unsigned char *m, s
     return at == len ? 0 : sslsocket__t13_fail(t, 50, "malformed EncryptedExtensions");
 }
 
+/* The next generation of a traffic secret (7.2) and its keys. */
+SSLSOCKET__PRIVATE void
+sslsocket__t13_next_keys(sslsocket__t13 *t, unsigned char *secret, sslsocket__tls13_keys *k)
+{
+    unsigned char next[SSLSOCKET__TLS13_MAX_HASH];
+    sslsocket__hkdf_expand_label(t->h, secret, "traffic upd", NULL, 0, next, t->hlen);
+    memcpy(secret, next, t->hlen);
+    sslsocket__wipe(next, sizeof next);
+    sslsocket__tls13_traffic_keys(t->h, secret, k->key_len, k->chacha, k);
+}
+
+/* KeyUpdate (4.6.3): new read keys; when the peer asks, our own
+   KeyUpdate (under the old write keys, into t->out) and new write keys. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_key_update(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    if (len != 5 || m[1] != 0 || m[2] != 0 || m[3] != 1 || m[4] > 1)
+        return sslsocket__t13_fail(t, m[4] > 1 ? 47 : 50, "malformed KeyUpdate");
+    sslsocket__t13_next_keys(t, t->s_ap, &t->rk);
+    t->key_updates++;
+    if (m[4] == 1 && t->out_len + 5 + 5 + 17 <= sizeof t->out) {
+        unsigned char *r = t->out + t->out_len;
+        r[5] = 24; /* KeyUpdate, length 1, update_not_requested */
+        r[6] = r[7] = 0;
+        r[8] = 1;
+        r[9] = 0;
+        t->out_len += sslsocket__tls13_seal(&t->wk, 22, r, 5);
+        sslsocket__t13_next_keys(t, t->c_ap, &t->wk);
+    }
+    return 0;
+}
+
 /* One handshake message (type, 24-bit length, body). */
 SSLSOCKET__PRIVATE int
 sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
@@ -9317,6 +9356,8 @@ sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
     case SSLSOCKET__T13_CONNECTED:
         if (type == 4) /* NewSessionTicket: no resumption yet */
             return 0;
+        if (type == 24)
+            return sslsocket__t13_key_update(t, m, len);
         return sslsocket__t13_fail(t, 10, "unexpected handshake message");
     default:
         return -1;
@@ -9482,15 +9523,19 @@ sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
         return;
     }
     if (t->out_len > 0) {
-        /* the core's flight: a second ClientHello, or Finished */
-        memcpy(SSLSOCKET__T13_OUT(s), t->out, t->out_len);
-        t->q_off = 0;
-        t->q_len = t->out_len;
+        /* the core's flight (a second ClientHello, Finished, a KeyUpdate),
+           behind what is already waiting to leave */
+        if (t->q_len == 0)
+            t->q_off = 0;
+        if (t->q_off + t->q_len + t->out_len <= SSLSOCKET__T13_OUT_CAP) {
+            memcpy(SSLSOCKET__T13_OUT(s) + t->q_off + t->q_len, t->out, t->out_len);
+            t->q_len += t->out_len;
+        }
         t->out_len = 0;
     }
     if (was != SSLSOCKET__T13_CONNECTED && t->state == SSLSOCKET__T13_CONNECTED) {
-        t->hbuf = t->out; /* post-handshake messages split across records */
-        t->hcap = sizeof t->out;
+        t->hbuf = t->post; /* post-handshake messages split across records */
+        t->hcap = sizeof t->post;
     }
     if (app > 0) {
         t->app_off = 5;

@@ -700,6 +700,53 @@ test_rfc8448_client_replay(void)
     CHECK(n == wl && memcmp(recbuf, want, wl) == 0);
 }
 
+/* KeyUpdate on the replayed connection: the server's (asking for ours)
+   gives new read keys, ours goes out under the old write keys, and both
+   sides' next records use the next generation (7.2). */
+static void
+test_rfc8448_key_update(void)
+{
+    sslsocket__t13 t;
+    sslsocket__tls13_keys srv_w, cli_r;
+    unsigned char ssec[32], csec[32], next[32], rec[128];
+    size_t app, n, len;
+    int type;
+    replay_setup(&t);
+    REQUIRE(feed(&t, rfc8448_server_hello_record, &app) == 0);
+    REQUIRE(feed(&t, rfc8448_server_flight_record, &app) == 0);
+    REQUIRE(t.state == SSLSOCKET__T13_CONNECTED);
+    t.out_len = 0; /* (our Finished: sent) */
+    unhex(rfc8448_server_application_traffic_secret, ssec, 32);
+    unhex(rfc8448_client_application_traffic_secret, csec, 32);
+    sslsocket__tls13_traffic_keys(&br_sha256_vtable, ssec, 16, 0, &srv_w);
+    sslsocket__tls13_traffic_keys(&br_sha256_vtable, csec, 16, 0, &cli_r);
+    /* the server's KeyUpdate(update_requested) */
+    memcpy(rec + 5, "\x18\x00\x00\x01\x01", 5);
+    n = sslsocket__tls13_seal(&srv_w, 22, rec, 5);
+    CHECKF(sslsocket__t13_record(&t, rec, n, &app) == 0, "%s", t.why ? t.why : "-");
+    /* ours: KeyUpdate(update_not_requested) under the old client keys */
+    REQUIRE(t.out_len > 0);
+    memcpy(rec, t.out, t.out_len);
+    CHECK(sslsocket__tls13_open(&cli_r, rec, t.out_len, &type, &len) == 0 && type == 22
+          && len == 5 && memcmp(rec + 5, "\x18\x00\x00\x01\x00", 5) == 0);
+    /* the next generation both ways */
+    sslsocket__hkdf_expand_label(&br_sha256_vtable, ssec, "traffic upd", NULL, 0, next, 32);
+    sslsocket__tls13_traffic_keys(&br_sha256_vtable, next, 16, 0, &srv_w);
+    memcpy(rec + 5, "hello", 5);
+    n = sslsocket__tls13_seal(&srv_w, 23, rec, 5);
+    CHECK(sslsocket__t13_record(&t, rec, n, &app) == 0 && app == 5
+          && memcmp(rec + 5, "hello", 5) == 0);
+    sslsocket__hkdf_expand_label(&br_sha256_vtable, csec, "traffic upd", NULL, 0, next, 32);
+    sslsocket__tls13_traffic_keys(&br_sha256_vtable, next, 16, 0, &cli_r);
+    memcpy(rec + 5, "world", 5);
+    n = sslsocket__tls13_seal(&t.wk, 23, rec, 5);
+    CHECK(sslsocket__tls13_open(&cli_r, rec, n, &type, &len) == 0 && len == 5);
+    /* a KeyUpdate with another value: illegal_parameter */
+    memcpy(rec + 5, "\x18\x00\x00\x01\x02", 5);
+    n = sslsocket__tls13_seal(&srv_w, 22, rec, 5);
+    CHECK(sslsocket__t13_record(&t, rec, n, &app) == -1 && t.alert == 47);
+}
+
 /* Tampering: each refused with the alert RFC 8446 names. */
 static void
 test_rfc8448_client_tampered(void)
@@ -830,6 +877,78 @@ test_socket_client_hrr(void)
     peers_kill(&p);
 }
 
+static int
+got_line2(sslsocket *s, drive_log *l)
+{
+    (void)s;
+    return l->rx_len > 0 && strstr((char *)l->rx, "after the update") != NULL;
+}
+
+static int
+key_updated(sslsocket *s, drive_log *l)
+{
+    (void)l;
+    return s->ctx.t13.key_updates > 0;
+}
+
+/* KeyUpdate: s_server's "K" command updates its keys and asks for ours;
+   what it sends next reads, and what we send next reaches it. */
+static void
+test_socket_client_key_update(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[4096];
+    unsigned port = peers_free_port();
+    char accept[40];
+    const char *log;
+    size_t loglen = 0;
+    int64_t end;
+    char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
+                    "-tls1_3", NULL};
+    argv[5] = (char *)peers_path("ec.pem");
+    argv[7] = (char *)peers_path("ec.key");
+    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+    p = peers_spawn("s_server_ku.log", argv);
+    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+    memset(&l, 0, sizeof l);
+    memset(rx, 0, sizeof rx);
+    l.rx = rx;
+    l.rx_cap = sizeof rx - 1;
+    sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
+    REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
+    REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+    sslsocket_init(&sock13, &scfg13);
+    REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+    CHECK(sslsocket_write_string(&sock13, "before the update\n") == 18);
+    CHECK(drive_until(&sock13, &l, drive_is_encrypted, 5000));
+    REQUIRE(write(p.stdin_fd, "K\n", 2) == 2);
+    /* (the next line only once the update is through, not in the same read) */
+    CHECK(drive_until(&sock13, &l, key_updated, 5000));
+    REQUIRE(write(p.stdin_fd, "after the update\n", 17) == 17);
+    CHECK(drive_until(&sock13, &l, got_line2, 5000));
+    if (strstr((char *)rx, "after the update") == NULL)
+        printf("         t13: state %d q_len %zu in_len %zu app_len %zu updates %u events %s\n",
+               sock13.ctx.t13.state, sock13.ctx.t13.q_len, sock13.ctx.t13.in_len,
+               sock13.ctx.t13.app_len, sock13.ctx.t13.key_updates, l.text);
+    CHECKF(strstr((char *)rx, "after the update") != NULL, "read: %.60s (%s) server: %s", rx,
+           sslsocket_error_string(&sock13), peers_slurp(peers_path("s_server_ku.log"), NULL));
+    CHECK(sock13.ctx.t13.key_updates == 1);
+    CHECK(sslsocket_write_string(&sock13, "client after the update\n") == 24);
+    /* the server prints what it decrypts (bounded wait for its log) */
+    end = peers_now_ms() + 5000;
+    do {
+        drive_until(&sock13, &l, NULL, 50);
+        log = peers_slurp(peers_path("s_server_ku.log"), &loglen);
+    } while ((log == NULL || strstr(log, "client after the update") == NULL)
+             && peers_now_ms() < end);
+    CHECKF(log != NULL && strstr(log, "client after the update") != NULL, "server log: %s",
+           log ? log : "-");
+    CHECK(sslsocket_state(&sock13) == SSLSOCKET_CONNECTED);
+    sslsocket_abort(&sock13);
+    peers_kill(&p);
+}
+
 /* ALPN: the server's choice among ours, read back; none when it has none. */
 static void
 test_socket_client_alpn(void)
@@ -906,12 +1025,14 @@ static const testlib_case tests[] = {
     {"rsa_pss", test_rsa_pss},
     {"rfc8448_client_replay", test_rfc8448_client_replay},
     {"rfc8448_client_tampered", test_rfc8448_client_tampered},
+    {"rfc8448_key_update", test_rfc8448_key_update},
     {"openssl_server", test_openssl_server},
     {"openssl_server_wrong_name", test_openssl_server_wrong_name},
     {"socket_client", test_socket_client},
     {"socket_client_refused", test_socket_client_refused},
     {"socket_client_alpn", test_socket_client_alpn},
     {"socket_client_hrr", test_socket_client_hrr},
+    {"socket_client_key_update", test_socket_client_key_update},
     {NULL, NULL}
 };
 
