@@ -27,7 +27,7 @@ LDLIBS ?= -lbearssl
 WARN   ?= -std=c99 -Wall -Wextra -Werror -pedantic -Wshadow -Wundef -Wstrict-prototypes
 
 FUZZ_DIR       = tests/fuzz
-FUZZ_HARNESSES ?= fuzz_client fuzz_server fuzz_certs fuzz_dns fuzz_lines
+FUZZ_HARNESSES ?= fuzz_client fuzz_server fuzz_certs fuzz_dns fuzz_lines fuzz_tls13
 FUZZ_SECONDS   ?= 60
 FUZZ_CLANG     ?= clang
 FUZZ_CFLAGS    ?= -g -O1
@@ -39,7 +39,7 @@ REPLAY_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omi
 FUZZ_OPTS      ?= -timeout=10 -rss_limit_mb=2048 -max_len=20000 -print_final_stats=1
 # minimizing keeps an input only for new edges, not new hit counts
 FUZZ_MERGE_OPTS ?= -use_counters=0
-FUZZ_DEPS      = sslsocket.h $(FUZZ_DIR)/fuzz_common.h $(FUZZ_DIR)/fuzz_keys.h
+FUZZ_DEPS      = sslsocket.h $(FUZZ_DIR)/fuzz_common.h $(FUZZ_DIR)/fuzz_keys.h tests/tls13_rfc8448.h
 
 .PHONY: fuzz fuzz-deps fuzz-build fuzz-replay fuzz-minimize fuzz-seeds
 

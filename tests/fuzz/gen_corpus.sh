@@ -111,7 +111,7 @@ REC="$TMP/recorder"
 K="$TMP/k"
 
 # the named seeds are remade; inputs libFuzzer found (SHA-1 names) stay
-for h in fuzz_client fuzz_server fuzz_certs fuzz_dns fuzz_lines; do
+for h in fuzz_client fuzz_server fuzz_certs fuzz_dns fuzz_lines fuzz_tls13; do
     mkdir -p "$CORPUS/$h"
     for f in "$CORPUS/$h"/*; do
         case ${f##*/} in
@@ -339,7 +339,31 @@ python3 -c 'import sys; sys.stdout.buffer.write(b"\x85" + b"".join(b"line %d\n" 
 python3 -c 'import sys; sys.stdout.buffer.write(b"\x86" + bytes(range(256)) * 8)' > "$L/binary-tls"
 printf '\207220 smtp.example.com ESMTP\r\n250-PIPELINING\r\n250 STARTTLS\r\n' > "$L/smtp-tls"
 
+# ---- TLS 1.3 client records (control byte, see fuzz_tls13.c): the RFC 8448
+# trace's server records (tests/tls13_rfc8448.h), and a HelloRetryRequest
+python3 - "$HERE/../tls13_rfc8448.h" "$CORPUS/fuzz_tls13" <<'EOF'
+import re, sys, os
+out = sys.argv[2]
+os.makedirs(out, exist_ok=True)
+v = dict(re.findall(r'rfc8448_(\w+)\s*=\s*((?:"[0-9a-f]*"\s*)+);', open(sys.argv[1]).read()))
+def get(name): return bytes.fromhex(''.join(re.findall(r'"([0-9a-f]*)"', v[name])))
+sh, flight = get('server_hello_record'), get('server_flight_record')
+nst, app, alert = get('new_session_ticket_record'), get('server_application_data_record'), get('server_alert_record')
+ccs = bytes.fromhex('140303000101')
+def w(name, data): open(os.path.join(out, name), 'wb').write(data)
+w('rfc8448-conversation', b'\x01' + sh + ccs + flight + nst + app + alert)
+w('rfc8448-verify-peer', b'\x03' + sh + flight)
+w('rfc8448-truncated-flight', b'\x01' + sh + flight[:5 + 300])
+w('fresh-wrong-session', b'\x00' + sh)
+# a HelloRetryRequest for the fresh client (session id 32 x 0x5a): P-256 and a cookie
+hrr_random = bytes.fromhex('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c')
+exts = bytes.fromhex('002b00020304') + bytes.fromhex('003300020017') + bytes.fromhex('002c0006000463616b65')
+body = b'\x03\x03' + hrr_random + b'\x20' + b'\x5a' * 32 + b'\x13\x01\x00' + len(exts).to_bytes(2, 'big') + exts
+msg = b'\x02' + len(body).to_bytes(3, 'big') + body
+w('fresh-hrr', b'\x00' + b'\x16\x03\x03' + len(msg).to_bytes(2, 'big') + msg + ccs + b'\x16\x03\x03\x00\x04\x02\x00\x00\x00')
+EOF
+
 echo "corpus sizes:"
-for h in fuzz_client fuzz_server fuzz_certs fuzz_dns fuzz_lines; do
+for h in fuzz_client fuzz_server fuzz_certs fuzz_dns fuzz_lines fuzz_tls13; do
     printf '  %-12s %3d files %6d bytes\n' "$h" "$(ls "$CORPUS/$h" | wc -l)" "$(cat "$CORPUS/$h"/* | wc -c)"
 done
