@@ -268,7 +268,7 @@ https_works(sslsocket *s, unsigned port, const char *what)
 static unsigned char big_tx[BIG], big_rx[BIG];
 
 static void
-test_zero_alloc(void)
+zero_alloc(int tls13)
 {
     peers_proc dns, echo;
     unsigned dns_port, echo_port;
@@ -280,6 +280,7 @@ test_zero_alloc(void)
     int64_t end;
     const char *report;
     void *volatile probe; /* volatile: the compiler may not drop malloc+free */
+    char proto[16] = "";
     int probe_ok;
 
     /* the counter sees direct calls and libc's internal ones */
@@ -319,6 +320,8 @@ test_zero_alloc(void)
     counting = 1;
     alloc_calls = 0;
     sslsocket_config_init(&cfg, store, sizeof store);
+    if (tls13)
+        sslsocket_config_set_versions(&cfg, SSLSOCKET_TLS13, SSLSOCKET_TLS13);
     if (sslsocket_config_add_ca_file(&cfg, peers_path("ca.pem")) == 1
         && sslsocket_config_add_nameserver(&cfg, ns) == 0) {
         sslsocket_config_set_resolver_files(&cfg, hosts, NULL);
@@ -340,6 +343,8 @@ test_zero_alloc(void)
                 list[0] = &sock;
                 sslsocket_wait(list, 1, 50);
             }
+            if (sslsocket_protocol(&sock))
+                snprintf(proto, sizeof proto, "%s", sslsocket_protocol(&sock));
             sslsocket_disconnect(&sock);
             drive_until(&sock, &l, NULL, 5000 * slow);
         }
@@ -358,11 +363,16 @@ test_zero_alloc(void)
     CHECK(memcmp(big_tx, big_rx, BIG) == 0);
     CHECKF(strcmp(sslsocket_remote_address(&sock, remote, sizeof remote), "127.0.0.1") == 0,
            "remote %s", remote);
+    CHECKF(strcmp(proto, tls13 ? "TLSv1.3" : "TLSv1.2") == 0, "protocol %s", proto);
     report = peer_report(&echo, "echo.log");
     CHECKF(strstr(report, "received=1048576") != NULL && strstr(report, "close_notify=yes"),
            "echo peer: %s", report);
     peers_kill(&dns);
 }
+
+static void test_zero_alloc(void) { zero_alloc(0); }
+/* the same through the library's TLS 1.3 engine (the peer: Python's ssl) */
+static void test_zero_alloc_tls13(void) { zero_alloc(1); }
 #endif
 
 /* ---- (b) never blocks ----------------------------------------------------- */
@@ -1283,6 +1293,7 @@ test_abort_discards(void)
 static const testlib_case tests[] = {
 #ifndef ROBUST_SANITIZED
     { "zero_alloc", test_zero_alloc },
+    { "zero_alloc_tls13", test_zero_alloc_tls13 },
 #endif
     { "never_blocks_handshake", test_never_blocks_handshake },
     { "never_blocks_lookup", test_never_blocks_lookup },
