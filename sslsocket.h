@@ -8433,7 +8433,8 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
    its cookie), the peer's KeyUpdate (answered when asked), close_notify.
    Not yet: the fallback to TLS 1.2 (so TLS 1.3 is never offered by
    default), a KeyUpdate of our own asking, tickets, client certificates,
-   key logging, the server.
+   the server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
+   gives the four traffic secrets.
    ========================================================================== */
 
 /* The symmetric-crypto implementations BearSSL would pick for this CPU.
@@ -10360,27 +10361,22 @@ sslsocket__begin_tls(sslsocket *s, int server)
 }
 
 SSLSOCKET__PRIVATE void
-sslsocket__keylog(sslsocket *s)
+sslsocket__keylog_line(const sslsocket_config *cfg, const char *path, const char *label,
+                       const unsigned char *random, const unsigned char *secret, size_t len)
 {
-    const sslsocket_config *cfg = sslsocket__cfg(s);
-    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
     static const char hex[] = "0123456789abcdef";
-    char line[14 + 64 + 1 + 96 + 2];
-    const char *path = NULL;
-    size_t i, o;
-    if ((s->flags & SSLSOCKET__F_T13) /* (TLS 1.3 key logging: not yet) */
-        || (cfg->keylog == NULL && (path = secure_getenv("SSLKEYLOGFILE")) == NULL))
-        return;
-    memcpy(line, "CLIENT_RANDOM ", 14);
-    o = 14;
+    char line[40 + 64 + 1 + 2 * SSLSOCKET__TLS13_MAX_HASH + 2];
+    size_t i, o = strlen(label);
+    memcpy(line, label, o);
+    line[o++] = ' ';
     for (i = 0; i < 32; i++) {
-        line[o++] = hex[eng->client_random[i] >> 4];
-        line[o++] = hex[eng->client_random[i] & 15];
+        line[o++] = hex[random[i] >> 4];
+        line[o++] = hex[random[i] & 15];
     }
     line[o++] = ' ';
-    for (i = 0; i < 48; i++) {
-        line[o++] = hex[eng->session.master_secret[i] >> 4];
-        line[o++] = hex[eng->session.master_secret[i] & 15];
+    for (i = 0; i < len; i++) {
+        line[o++] = hex[secret[i] >> 4];
+        line[o++] = hex[secret[i] & 15];
     }
     line[o] = 0;
     if (cfg->keylog) {
@@ -10402,6 +10398,28 @@ sslsocket__keylog(sslsocket *s)
         }
     }
     sslsocket__wipe(line, sizeof line);
+}
+
+SSLSOCKET__PRIVATE void
+sslsocket__keylog(sslsocket *s)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    const char *path = NULL;
+    if (cfg->keylog == NULL && (path = secure_getenv("SSLKEYLOGFILE")) == NULL)
+        return;
+    if (s->flags & SSLSOCKET__F_T13) {
+        /* TLS 1.3: the four traffic secrets (NSS key log format) */
+        const sslsocket__t13 *t = &s->ctx.t13;
+        sslsocket__keylog_line(cfg, path, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", t->random, t->c_hs,
+                               t->hlen);
+        sslsocket__keylog_line(cfg, path, "SERVER_HANDSHAKE_TRAFFIC_SECRET", t->random, t->s_hs,
+                               t->hlen);
+        sslsocket__keylog_line(cfg, path, "CLIENT_TRAFFIC_SECRET_0", t->random, t->c_ap, t->hlen);
+        sslsocket__keylog_line(cfg, path, "SERVER_TRAFFIC_SECRET_0", t->random, t->s_ap, t->hlen);
+        return;
+    }
+    sslsocket__keylog_line(cfg, path, "CLIENT_RANDOM", SSLSOCKET__ENG(s)->client_random,
+                           SSLSOCKET__ENG(s)->session.master_secret, 48);
 }
 
 /* The handshake is over and the decision taken: ENCRYPTED. */

@@ -949,6 +949,61 @@ test_socket_client_key_update(void)
     peers_kill(&p);
 }
 
+static char keylog_lines[8][256];
+static int n_keylog;
+
+static void
+keylog_cb(void *user, const char *line)
+{
+    (void)user;
+    if (n_keylog < 8)
+        snprintf(keylog_lines[n_keylog++], sizeof keylog_lines[0], "%s", line);
+}
+
+/* Key logging: the four traffic secrets, each line exactly what s_server's
+   own -keylogfile wrote for the connection. */
+static void
+test_socket_client_keylog(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[4096];
+    unsigned port = peers_free_port();
+    char accept[40];
+    const char *theirs;
+    int i;
+    char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
+                    "-tls1_3", "-www", "-quiet", "-keylogfile", NULL, NULL};
+    argv[5] = (char *)peers_path("ec.pem");
+    argv[7] = (char *)peers_path("ec.key");
+    argv[12] = (char *)peers_path("theirs.keylog");
+    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+    p = peers_spawn("s_server_keylog.log", argv);
+    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+    memset(&l, 0, sizeof l);
+    memset(rx, 0, sizeof rx);
+    l.rx = rx;
+    l.rx_cap = sizeof rx - 1;
+    n_keylog = 0;
+    sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
+    REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
+    REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+    sslsocket_config_set_keylog(&scfg13, keylog_cb, NULL);
+    sslsocket_init(&sock13, &scfg13);
+    REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+    CHECK(sslsocket_write_string(&sock13, "GET / HTTP/1.0\r\n\r\n") == 18);
+    CHECK(drive_until(&sock13, &l, got_reply, 5000));
+    sslsocket_abort(&sock13);
+    peers_kill(&p);
+    theirs = peers_slurp(peers_path("theirs.keylog"), NULL);
+    CHECK(n_keylog == 4);
+    CHECK(strncmp(keylog_lines[0], "CLIENT_HANDSHAKE_TRAFFIC_SECRET ", 32) == 0);
+    CHECK(strncmp(keylog_lines[3], "SERVER_TRAFFIC_SECRET_0 ", 24) == 0);
+    for (i = 0; i < n_keylog; i++)
+        CHECKF(strstr(theirs, keylog_lines[i]) != NULL, "ours: %s\ntheirs: %s", keylog_lines[i],
+               theirs);
+}
+
 /* ALPN: the server's choice among ours, read back; none when it has none. */
 static void
 test_socket_client_alpn(void)
@@ -1031,6 +1086,7 @@ static const testlib_case tests[] = {
     {"socket_client", test_socket_client},
     {"socket_client_refused", test_socket_client_refused},
     {"socket_client_alpn", test_socket_client_alpn},
+    {"socket_client_keylog", test_socket_client_keylog},
     {"socket_client_hrr", test_socket_client_hrr},
     {"socket_client_key_update", test_socket_client_key_update},
     {NULL, NULL}
