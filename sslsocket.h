@@ -855,6 +855,9 @@ typedef struct sslsocket__t13 {
     unsigned char c_ap[SSLSOCKET__TLS13_MAX_HASH], s_ap[SSLSOCKET__TLS13_MAX_HASH]; /* KeyUpdate */
     unsigned char post[512];        /* post-handshake messages split across records */
     unsigned key_updates;           /* KeyUpdates received */
+    int cert_requested;             /* CertificateRequest came */
+    unsigned char cr_ctx[32];       /* its context */
+    size_t cr_ctx_len;
     size_t out_len;
     int alert;                      /* the alert sent on failure */
     const char *why;
@@ -8432,8 +8435,9 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
    SNI, ALPN, middlebox compatibility, HelloRetryRequest (to P-256, with
    its cookie), the peer's KeyUpdate (answered when asked), close_notify.
    Not yet: the fallback to TLS 1.2 (so TLS 1.3 is never offered by
-   default), a KeyUpdate of our own asking, tickets, client certificates,
-   the server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
+   default), a KeyUpdate of our own asking, tickets, client certificates
+   (a CertificateRequest is answered with an empty Certificate), the
+   server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
    gives the four traffic secrets.
    ========================================================================== */
 
@@ -9241,15 +9245,38 @@ sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t
     sslsocket__tls13_next_secret(t->h, t->hs_secret, NULL, 0, ms);
     sslsocket__tls13_derive(t->h, ms, "s ap traffic", th, t->s_ap);
     sslsocket__tls13_traffic_keys(t->h, t->s_ap, key_len, t->suite == 0x1303, &t->rk);
-    /* ChangeCipherSpec, then Finished under the client's handshake keys */
+    /* ChangeCipherSpec, then (an empty Certificate when one was asked
+       for: no client certificates in TLS 1.3 yet) Finished, in one record
+       under the client's handshake keys */
     memcpy(t->out, "\x14\x03\x03\x00\x01\x01", 6);
     rec = t->out + 6;
-    rec[5] = 20;
-    rec[6] = rec[7] = 0;
-    rec[8] = (unsigned char)t->hlen;
-    sslsocket__tls13_finished(t->h, t->c_hs, th, rec + 9);
-    sslsocket__t13_hash(t, rec + 5, 4 + t->hlen);
-    t->out_len = 6 + sslsocket__tls13_seal(&t->wk, 22, rec, 4 + t->hlen);
+    i = 5;
+    if (t->cert_requested) {
+        unsigned char th2[SSLSOCKET__TLS13_MAX_HASH];
+        rec[i++] = 11;
+        rec[i++] = 0;
+        rec[i++] = 0;
+        rec[i++] = (unsigned char)(1 + t->cr_ctx_len + 3);
+        rec[i++] = (unsigned char)t->cr_ctx_len;
+        memcpy(rec + i, t->cr_ctx, t->cr_ctx_len);
+        i += t->cr_ctx_len;
+        rec[i++] = 0;
+        rec[i++] = 0;
+        rec[i++] = 0;
+        sslsocket__t13_hash(t, rec + 5, i - 5);
+        sslsocket__t13_thash(t, th2);
+        rec[i] = 20;
+        rec[i + 1] = rec[i + 2] = 0;
+        rec[i + 3] = (unsigned char)t->hlen;
+        sslsocket__tls13_finished(t->h, t->c_hs, th2, rec + i + 4);
+    } else {
+        rec[i] = 20;
+        rec[i + 1] = rec[i + 2] = 0;
+        rec[i + 3] = (unsigned char)t->hlen;
+        sslsocket__tls13_finished(t->h, t->c_hs, th, rec + i + 4);
+    }
+    sslsocket__t13_hash(t, rec + i, 4 + t->hlen);
+    t->out_len = 6 + sslsocket__tls13_seal(&t->wk, 22, rec, i - 5 + 4 + t->hlen);
     sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, t->c_ap);
     sslsocket__tls13_traffic_keys(t->h, t->c_ap, key_len, t->suite == 0x1303, &t->wk);
     sslsocket__wipe(ms, sizeof ms);
@@ -9340,8 +9367,16 @@ sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
         t->state = SSLSOCKET__T13_WAIT_CERT;
         break;
     case SSLSOCKET__T13_WAIT_CERT:
-        if (type == 13)
-            return sslsocket__t13_fail(t, 10, "client certificates are not supported yet in TLS 1.3");
+        if (type == 13 && !t->cert_requested) {
+            /* CertificateRequest: its context echoed in our (empty) Certificate */
+            size_t cl = len > 4 ? m[4] : 0;
+            if (len < 5 + cl + 2 || cl > sizeof t->cr_ctx)
+                return sslsocket__t13_fail(t, 50, "malformed CertificateRequest");
+            memcpy(t->cr_ctx, m + 5, cl);
+            t->cr_ctx_len = cl;
+            t->cert_requested = 1;
+            break;
+        }
         if (type != 11 || sslsocket__t13_certificate(t, m, len) < 0)
             return t->state == SSLSOCKET__T13_FAILED ? -1
                    : sslsocket__t13_fail(t, 10, "expected Certificate");

@@ -949,6 +949,59 @@ test_socket_client_key_update(void)
     peers_kill(&p);
 }
 
+static int
+got_echo(sslsocket *s, drive_log *l)
+{
+    (void)s;
+    return l->rx_len > 0 && strstr((char *)l->rx, "gnutls echo line") != NULL;
+}
+
+/* GnuTLS too: gnutls-serv --echo with TLS 1.3 alone, for each AEAD and
+   an RSA-PSS and an ECDSA certificate. */
+static void
+test_socket_client_gnutls(void)
+{
+    static const char *prio[] = {"NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM",
+                                 "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM",
+                                 "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305"};
+    static const char *names[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                  "TLS_CHACHA20_POLY1305_SHA256"};
+    int i;
+    for (i = 0; i < 3; i++) {
+        peers_proc p;
+        drive_log l;
+        unsigned char rx[4096];
+        unsigned port = peers_free_port();
+        char portarg[32];
+        char *argv[] = {"gnutls-serv", "--echo", "--x509certfile", NULL, "--x509keyfile", NULL,
+                        "--priority", (char *)prio[i], portarg, NULL};
+        argv[3] = (char *)peers_path(i == 1 ? "rsa.pem" : "ec.pem");
+        argv[5] = (char *)peers_path(i == 1 ? "rsa.key" : "ec.key");
+        snprintf(portarg, sizeof portarg, "--port=%u", port);
+        p = peers_spawn("gnutls13.log", argv);
+        REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+        memset(&l, 0, sizeof l);
+        memset(rx, 0, sizeof rx);
+        l.rx = rx;
+        l.rx_cap = sizeof rx - 1;
+        sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
+        REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
+        REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+        sslsocket_init(&sock13, &scfg13);
+        REQUIRE(sslsocket_connect_encrypted(&sock13, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+        sslsocket_set_peer_verify_name(&sock13, "localhost");
+        CHECK(sslsocket_write_string(&sock13, "gnutls echo line\n") == 17);
+        CHECK(drive_until(&sock13, &l, got_echo, 5000));
+        CHECKF(strstr((char *)rx, "gnutls echo line") != NULL, "%s: %s (%s)", names[i], l.text,
+               sslsocket_error_string(&sock13));
+        CHECKF(sslsocket_cipher(&sock13) && strcmp(sslsocket_cipher(&sock13), names[i]) == 0,
+               "cipher %s", sslsocket_cipher(&sock13) ? sslsocket_cipher(&sock13) : "-");
+        sslsocket_disconnect(&sock13);
+        CHECK(drive_until(&sock13, &l, NULL, 5000));
+        peers_kill(&p);
+    }
+}
+
 static char keylog_lines[8][256];
 static int n_keylog;
 
@@ -1086,6 +1139,7 @@ static const testlib_case tests[] = {
     {"socket_client", test_socket_client},
     {"socket_client_refused", test_socket_client_refused},
     {"socket_client_alpn", test_socket_client_alpn},
+    {"socket_client_gnutls", test_socket_client_gnutls},
     {"socket_client_keylog", test_socket_client_keylog},
     {"socket_client_hrr", test_socket_client_hrr},
     {"socket_client_key_update", test_socket_client_key_update},
