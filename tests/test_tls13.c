@@ -10,19 +10,6 @@
 #include "tls13_rfc8448.h"
 #include "drive.h"
 
-static size_t
-unhex(const char *hex, unsigned char *out, size_t max)
-{
-    size_t n = 0;
-    while (hex[0] && hex[1] && n < max) {
-        unsigned v;
-        if (sscanf(hex, "%2x", &v) != 1)
-            break;
-        out[n++] = (unsigned char)v;
-        hex += 2;
-    }
-    return n;
-}
 
 /* Is `got` (len bytes) the hex string `want`? */
 static int
@@ -63,6 +50,20 @@ test_hkdf_extract(void)
     CHECK(same_hex(prk, 32, "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"));
 }
 
+/* A traffic secret derived from `base` over the transcript hash `th`
+   (into x), and its write key and IV, against the trace. */
+static void
+check_traffic(const unsigned char *base, const char *label, const unsigned char *th,
+              unsigned char *x, const char *secret, const char *key, const char *iv)
+{
+    sslsocket__tls13_keys k;
+    sslsocket__tls13_derive(&br_sha256_vtable, base, label, th, x);
+    CHECK(same_hex(x, 32, secret));
+    sslsocket__tls13_traffic_keys(&br_sha256_vtable, x, 16, 0, &k);
+    CHECK(same_hex(k.key, 16, key));
+    CHECK(same_hex(k.iv, 12, iv));
+}
+
 static const unsigned char *th0_dummy(const unsigned char *msgs, size_t n, unsigned char *out);
 
 /* RFC 8448 section 3: the key schedule from the X25519 shared secret. */
@@ -91,16 +92,8 @@ test_rfc8448_key_schedule(void)
     n = unhex(rfc8448_client_hello, msgs, sizeof msgs);
     n += unhex(rfc8448_server_hello, msgs + n, sizeof msgs - n);
     sha256(msgs, n, th);
-    sslsocket__tls13_derive(h, hs, "c hs traffic", th, x);
-    CHECK(same_hex(x, 32, rfc8448_client_handshake_traffic_secret));
-    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
-    CHECK(same_hex(k.key, 16, rfc8448_client_handshake_key));
-    CHECK(same_hex(k.iv, 12, rfc8448_client_handshake_iv));
-    sslsocket__tls13_derive(h, hs, "s hs traffic", th, x);
-    CHECK(same_hex(x, 32, rfc8448_server_handshake_traffic_secret));
-    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
-    CHECK(same_hex(k.key, 16, rfc8448_server_handshake_key));
-    CHECK(same_hex(k.iv, 12, rfc8448_server_handshake_iv));
+    check_traffic(hs, "c hs traffic", th, x, rfc8448_client_handshake_traffic_secret, rfc8448_client_handshake_key, rfc8448_client_handshake_iv);
+    check_traffic(hs, "s hs traffic", th, x, rfc8448_server_handshake_traffic_secret, rfc8448_server_handshake_key, rfc8448_server_handshake_iv);
 
     /* the server's Finished: over ClientHello .. CertificateVerify */
     m = n;
@@ -121,16 +114,8 @@ test_rfc8448_key_schedule(void)
     sha256(msgs, m, th);
     sslsocket__tls13_next_secret(h, hs, NULL, 0, ms);
     CHECK(same_hex(ms, 32, rfc8448_master_secret));
-    sslsocket__tls13_derive(h, ms, "c ap traffic", th, x);
-    CHECK(same_hex(x, 32, rfc8448_client_application_traffic_secret));
-    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
-    CHECK(same_hex(k.key, 16, rfc8448_client_application_key));
-    CHECK(same_hex(k.iv, 12, rfc8448_client_application_iv));
-    sslsocket__tls13_derive(h, ms, "s ap traffic", th, x);
-    CHECK(same_hex(x, 32, rfc8448_server_application_traffic_secret));
-    sslsocket__tls13_traffic_keys(h, x, 16, 0, &k);
-    CHECK(same_hex(k.key, 16, rfc8448_server_application_key));
-    CHECK(same_hex(k.iv, 12, rfc8448_server_application_iv));
+    check_traffic(ms, "c ap traffic", th, x, rfc8448_client_application_traffic_secret, rfc8448_client_application_key, rfc8448_client_application_iv);
+    check_traffic(ms, "s ap traffic", th, x, rfc8448_server_application_traffic_secret, rfc8448_server_application_key, rfc8448_server_application_iv);
     sslsocket__tls13_derive(h, ms, "exp master", th, x);
     CHECK(same_hex(x, 32, rfc8448_exporter_master_secret));
 
@@ -793,6 +778,29 @@ static sslsocket_config scfg13;
 static unsigned char sstore13[64 * 1024];
 static sslsocket sock13;
 
+/* A TLS 1.3-only client configuration trusting the test CA, and a log
+   that keeps what is read in rx. */
+static int
+setup13(drive_log *l, unsigned char *rx, size_t cap)
+{
+    memset(l, 0, sizeof *l);
+    memset(rx, 0, cap);
+    l->rx = rx;
+    l->rx_cap = cap - 1;
+    sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
+    return sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1
+           && sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0;
+}
+
+/* Start a peer that accepts on 127.0.0.1:port (argv names `accept`). */
+static int
+spawn13(peers_proc *p, const char *log, char **argv, char *accept, unsigned port)
+{
+    snprintf(accept, 40, "127.0.0.1:%u", port);
+    *p = peers_spawn(log, argv);
+    return peers_wait_port("127.0.0.1", port, 5000) == 0;
+}
+
 static int
 got_reply(sslsocket *s, drive_log *l)
 {
@@ -816,13 +824,7 @@ test_socket_client(void)
         unsigned port = start_s_server(&p, peers_path(i == 1 ? "rsa.pem" : "ec.pem"),
                                        peers_path(i == 1 ? "rsa.key" : "ec.key"), suites[i]);
         REQUIRE(port != 0);
-        memset(&l, 0, sizeof l);
-        memset(rx, 0, sizeof rx);
-        l.rx = rx;
-        l.rx_cap = sizeof rx - 1;
-        sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
-        REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
-        REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+        REQUIRE(setup13(&l, rx, sizeof rx));
         sslsocket_init(&sock13, &scfg13);
         REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
         CHECK(sslsocket_write_string(&sock13, "GET / HTTP/1.0\r\n\r\n") == 18);
@@ -856,16 +858,8 @@ test_socket_client_hrr(void)
                     "-tls1_3", "-groups", "P-256", "-www", "-quiet", NULL};
     argv[5] = (char *)peers_path("rsa.pem");
     argv[7] = (char *)peers_path("rsa.key");
-    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-    p = peers_spawn("s_server_hrr.log", argv);
-    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
-    memset(&l, 0, sizeof l);
-    memset(rx, 0, sizeof rx);
-    l.rx = rx;
-    l.rx_cap = sizeof rx - 1;
-    sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
-    REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
-    REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+    REQUIRE(spawn13(&p, "s_server_hrr.log", argv, accept, port));
+    REQUIRE(setup13(&l, rx, sizeof rx));
     sslsocket_init(&sock13, &scfg13);
     REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
     CHECK(sslsocket_write_string(&sock13, "GET / HTTP/1.0\r\n\r\n") == 18);
@@ -908,16 +902,8 @@ test_socket_client_key_update(void)
                     "-tls1_3", NULL};
     argv[5] = (char *)peers_path("ec.pem");
     argv[7] = (char *)peers_path("ec.key");
-    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-    p = peers_spawn("s_server_ku.log", argv);
-    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
-    memset(&l, 0, sizeof l);
-    memset(rx, 0, sizeof rx);
-    l.rx = rx;
-    l.rx_cap = sizeof rx - 1;
-    sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
-    REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
-    REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+    REQUIRE(spawn13(&p, "s_server_ku.log", argv, accept, port));
+    REQUIRE(setup13(&l, rx, sizeof rx));
     sslsocket_init(&sock13, &scfg13);
     REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
     CHECK(sslsocket_write_string(&sock13, "before the update\n") == 18);
@@ -980,13 +966,7 @@ test_socket_client_gnutls(void)
         snprintf(portarg, sizeof portarg, "--port=%u", port);
         p = peers_spawn("gnutls13.log", argv);
         REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
-        memset(&l, 0, sizeof l);
-        memset(rx, 0, sizeof rx);
-        l.rx = rx;
-        l.rx_cap = sizeof rx - 1;
-        sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
-        REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
-        REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+        REQUIRE(setup13(&l, rx, sizeof rx));
         sslsocket_init(&sock13, &scfg13);
         REQUIRE(sslsocket_connect_encrypted(&sock13, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
         sslsocket_set_peer_verify_name(&sock13, "localhost");
@@ -1030,9 +1010,7 @@ test_socket_client_keylog(void)
     argv[5] = (char *)peers_path("ec.pem");
     argv[7] = (char *)peers_path("ec.key");
     argv[12] = (char *)peers_path("theirs.keylog");
-    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-    p = peers_spawn("s_server_keylog.log", argv);
-    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+    REQUIRE(spawn13(&p, "s_server_keylog.log", argv, accept, port));
     memset(&l, 0, sizeof l);
     memset(rx, 0, sizeof rx);
     l.rx = rx;
@@ -1072,16 +1050,8 @@ test_socket_client_alpn(void)
                         "-tls1_3", "-www", "-quiet", with ? "-alpn" : NULL, "http/1.1", NULL};
         argv[5] = (char *)peers_path("ec.pem");
         argv[7] = (char *)peers_path("ec.key");
-        snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-        p = peers_spawn("s_server_alpn.log", argv);
-        REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
-        memset(&l, 0, sizeof l);
-        memset(rx, 0, sizeof rx);
-        l.rx = rx;
-        l.rx_cap = sizeof rx - 1;
-        sslsocket_config_init(&scfg13, sstore13, sizeof sstore13);
-        REQUIRE(sslsocket_config_add_ca_file(&scfg13, peers_path("ca.pem")) == 1);
-        REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0);
+        REQUIRE(spawn13(&p, "s_server_alpn.log", argv, accept, port));
+        REQUIRE(setup13(&l, rx, sizeof rx));
         REQUIRE(sslsocket_config_set_alpn(&scfg13, "h2,http/1.1") == 0);
         sslsocket_init(&sock13, &scfg13);
         REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);

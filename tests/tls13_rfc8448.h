@@ -36,6 +36,23 @@
 #endif
 #endif
 
+#include <stdio.h>
+
+/* A value as bytes: its length (at most max). */
+TESTLIB_UNUSED static size_t
+unhex(const char *hex, unsigned char *out, size_t max)
+{
+    size_t n = 0;
+    while (hex[0] && hex[1] && n < max) {
+        unsigned v;
+        if (sscanf(hex, "%2x", &v) != 1)
+            break;
+        out[n++] = (unsigned char)v;
+        hex += 2;
+    }
+    return n;
+}
+
 /* ---- Ephemeral X25519 keys and the ECDHE shared secret ---- */
 
 /* RFC 8448: {client} create an ephemeral x25519 key pair: private key (32

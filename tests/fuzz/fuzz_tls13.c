@@ -36,19 +36,6 @@ static sslsocket vsock;
 static sslsocket_config vcfg;
 static unsigned char vstore[8192], hbuf[20000], rec[20000];
 
-static size_t
-unhex(const char *hex, unsigned char *out, size_t max)
-{
-    size_t n = 0;
-    while (hex[0] && hex[1] && n < max) {
-        unsigned v;
-        if (sscanf(hex, "%2x", &v) != 1)
-            break;
-        out[n++] = (unsigned char)v;
-        hex += 2;
-    }
-    return n;
-}
 
 static void
 setup(sslsocket__t13 *t, int rfc8448, int verify_peer)
