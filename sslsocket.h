@@ -277,7 +277,7 @@
 
    >>memory
    ========
-   sizeof(sslsocket) is about 66 KiB with the defaults (67,784 bytes on
+   sizeof(sslsocket) is about 66 KiB with the defaults (67,776 bytes on
    x86-64): 33,178 bytes of BearSSL record buffer (full duplex, 16 KiB
    records each way), 4 KiB of BearSSL client/server context, 16 KiB where
    the peer's certificates are kept for the path search (>>paths; it runs
@@ -286,7 +286,7 @@
    The small profile,
        -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1
        -DSSLSOCKET_WRITE_BUFFER_SIZE=2048 -DSSLSOCKET_CERT_BUFFER_SIZE=0
-   is 20,592 bytes: one buffer for both directions holding one 4 KiB
+   is 20,584 bytes: one buffer for both directions holding one 4 KiB
    record.  A client asks the server for 4 KiB records with the
    max_fragment_length extension (RFC 6066: OpenSSL >= 1.1.1 and GnuTLS
    grant it); a server in this profile serves clients that ask for it, and
@@ -789,7 +789,6 @@ typedef struct sslsocket__x509 {
     unsigned char prev_leaf[32];    /* SHA-256 of the leaf of the first handshake */
     br_x509_pkey pkey;
     unsigned char pkey_buf[520];
-    unsigned usages;
 } sslsocket__x509;
 
 #ifndef SSLSOCKET_PIPE_SIZE
@@ -9053,6 +9052,16 @@ sslsocket__t13_hello_retry(sslsocket__t13 *t, const unsigned char *m, size_t len
     return 0;
 }
 
+/* A traffic secret's keys for the suite chosen: AES-128-GCM (0x1301),
+   AES-256-GCM (0x1302), ChaCha20-Poly1305 (0x1303). */
+SSLSOCKET__PRIVATE void
+sslsocket__t13_keys(const sslsocket__t13 *t, const unsigned char *secret,
+                    sslsocket__tls13_keys *k)
+{
+    sslsocket__tls13_traffic_keys(t->h, secret, t->suite == 0x1301 ? 16 : 32,
+                                  t->suite == 0x1303, k);
+}
+
 /* ServerHello: TLS 1.3 selected, one of our suites, our session id
    echoed, an X25519 share; then the handshake keys. */
 SSLSOCKET__PRIVATE int
@@ -9130,10 +9139,8 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
     sslsocket__tls13_next_secret(t->h, early, shared, 32, t->hs_secret);
     sslsocket__tls13_derive(t->h, t->hs_secret, "c hs traffic", th, t->c_hs);
     sslsocket__tls13_derive(t->h, t->hs_secret, "s hs traffic", th, t->s_hs);
-    sslsocket__tls13_traffic_keys(t->h, t->s_hs, t->suite == 0x1301 ? 16 : 32,
-                                  t->suite == 0x1303, &t->rk);
-    sslsocket__tls13_traffic_keys(t->h, t->c_hs, t->suite == 0x1301 ? 16 : 32,
-                                  t->suite == 0x1303, &t->wk);
+    sslsocket__t13_keys(t, t->s_hs, &t->rk);
+    sslsocket__t13_keys(t, t->c_hs, &t->wk);
     t->keys_in = 1;
     sslsocket__wipe(shared, sizeof shared);
     sslsocket__wipe(t->x25519, sizeof t->x25519);
@@ -9227,10 +9234,10 @@ SSLSOCKET__PRIVATE int
 sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t len)
 {
     unsigned char th[SSLSOCKET__TLS13_MAX_HASH], want[SSLSOCKET__TLS13_MAX_HASH];
-    unsigned char ms[SSLSOCKET__TLS13_MAX_HASH], sec[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char ms[SSLSOCKET__TLS13_MAX_HASH];
     unsigned char *rec;
     unsigned diff = 0;
-    size_t i, key_len = t->suite == 0x1301 ? 16 : 32;
+    size_t i;
     sslsocket__t13_thash(t, th);
     sslsocket__tls13_finished(t->h, t->s_hs, th, want);
     if (len != 4 + t->hlen)
@@ -9244,7 +9251,7 @@ sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t
     /* application secrets over ClientHello .. server Finished */
     sslsocket__tls13_next_secret(t->h, t->hs_secret, NULL, 0, ms);
     sslsocket__tls13_derive(t->h, ms, "s ap traffic", th, t->s_ap);
-    sslsocket__tls13_traffic_keys(t->h, t->s_ap, key_len, t->suite == 0x1303, &t->rk);
+    sslsocket__t13_keys(t, t->s_ap, &t->rk);
     /* ChangeCipherSpec, then (an empty Certificate when one was asked
        for: no client certificates in TLS 1.3 yet) Finished, in one record
        under the client's handshake keys */
@@ -9278,9 +9285,8 @@ sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t
     sslsocket__t13_hash(t, rec + i, 4 + t->hlen);
     t->out_len = 6 + sslsocket__tls13_seal(&t->wk, 22, rec, i - 5 + 4 + t->hlen);
     sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, t->c_ap);
-    sslsocket__tls13_traffic_keys(t->h, t->c_ap, key_len, t->suite == 0x1303, &t->wk);
+    sslsocket__t13_keys(t, t->c_ap, &t->wk);
     sslsocket__wipe(ms, sizeof ms);
-    sslsocket__wipe(sec, sizeof sec);
     sslsocket__wipe(t->hs_secret, sizeof t->hs_secret);
     t->state = SSLSOCKET__T13_CONNECTED;
     return 0;

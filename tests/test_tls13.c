@@ -64,7 +64,6 @@ check_traffic(const unsigned char *base, const char *label, const unsigned char 
     CHECK(same_hex(k.iv, 12, iv));
 }
 
-static const unsigned char *th0_dummy(const unsigned char *msgs, size_t n, unsigned char *out);
 
 /* RFC 8448 section 3: the key schedule from the X25519 shared secret. */
 static void
@@ -125,7 +124,8 @@ test_rfc8448_key_schedule(void)
         size_t rl;
         int type;
         size_t len;
-        sslsocket__tls13_derive(h, hs, "c hs traffic", th0_dummy(msgs, n, th), chs);
+        sha256(msgs, n, th);
+        sslsocket__tls13_derive(h, hs, "c hs traffic", th, chs);
         sha256(msgs, m, th);
         sslsocket__tls13_finished(h, chs, th, x);
         REQUIRE(unhex(rfc8448_client_finished, fin, sizeof fin) == 36);
@@ -145,13 +145,6 @@ test_rfc8448_key_schedule(void)
     }
 }
 
-/* The transcript hash of msgs[0 .. n) (a helper for re-deriving). */
-static const unsigned char *
-th0_dummy(const unsigned char *msgs, size_t n, unsigned char *out)
-{
-    sha256(msgs, n, out);
-    return out;
-}
 
 /* RFC 8448 section 3: the server's encrypted handshake record opens to
    EncryptedExtensions .. Finished, and sealing them again gives the same
@@ -801,11 +794,21 @@ spawn13(peers_proc *p, const char *log, char **argv, char *accept, unsigned port
     return peers_wait_port("127.0.0.1", port, 5000) == 0;
 }
 
+/* drive_until conditions: the text awaited has been read */
+static const char *awaited = "\r\n\r\n";
+
+static int
+got_awaited(sslsocket *s, drive_log *l)
+{
+    (void)s;
+    return l->rx_len > 0 && strstr((char *)l->rx, awaited) != NULL;
+}
+
 static int
 got_reply(sslsocket *s, drive_log *l)
 {
-    (void)s;
-    return l->rx_len > 0 && strstr((char *)l->rx, "\r\n\r\n") != NULL;
+    awaited = "\r\n\r\n";
+    return got_awaited(s, l);
 }
 
 /* connect_encrypted with the usual events, the request written before
@@ -871,12 +874,6 @@ test_socket_client_hrr(void)
     peers_kill(&p);
 }
 
-static int
-got_line2(sslsocket *s, drive_log *l)
-{
-    (void)s;
-    return l->rx_len > 0 && strstr((char *)l->rx, "after the update") != NULL;
-}
 
 static int
 key_updated(sslsocket *s, drive_log *l)
@@ -912,7 +909,8 @@ test_socket_client_key_update(void)
     /* (the next line only once the update is through, not in the same read) */
     CHECK(drive_until(&sock13, &l, key_updated, 5000));
     REQUIRE(write(p.stdin_fd, "after the update\n", 17) == 17);
-    CHECK(drive_until(&sock13, &l, got_line2, 5000));
+    awaited = "after the update";
+    CHECK(drive_until(&sock13, &l, got_awaited, 5000));
     if (strstr((char *)rx, "after the update") == NULL)
         printf("         t13: state %d q_len %zu in_len %zu app_len %zu updates %u events %s\n",
                sock13.ctx.t13.state, sock13.ctx.t13.q_len, sock13.ctx.t13.in_len,
@@ -935,12 +933,6 @@ test_socket_client_key_update(void)
     peers_kill(&p);
 }
 
-static int
-got_echo(sslsocket *s, drive_log *l)
-{
-    (void)s;
-    return l->rx_len > 0 && strstr((char *)l->rx, "gnutls echo line") != NULL;
-}
 
 /* GnuTLS too: gnutls-serv --echo with TLS 1.3 alone, for each AEAD and
    an RSA-PSS and an ECDSA certificate. */
@@ -971,7 +963,8 @@ test_socket_client_gnutls(void)
         REQUIRE(sslsocket_connect_encrypted(&sock13, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
         sslsocket_set_peer_verify_name(&sock13, "localhost");
         CHECK(sslsocket_write_string(&sock13, "gnutls echo line\n") == 17);
-        CHECK(drive_until(&sock13, &l, got_echo, 5000));
+        awaited = "gnutls echo line";
+        CHECK(drive_until(&sock13, &l, got_awaited, 5000));
         CHECKF(strstr((char *)rx, "gnutls echo line") != NULL, "%s: %s (%s)", names[i], l.text,
                sslsocket_error_string(&sock13));
         CHECKF(sslsocket_cipher(&sock13) && strcmp(sslsocket_cipher(&sock13), names[i]) == 0,
