@@ -830,6 +830,7 @@ typedef struct sslsocket__tls13_keys {
 #define SSLSOCKET__T13_WAIT_FIN 5
 #define SSLSOCKET__T13_CONNECTED 6
 #define SSLSOCKET__T13_FAILED 7
+#define SSLSOCKET__T13_FALLBACK 8  /* the server chose TLS 1.2: BearSSL's engine takes over */
 
 typedef struct sslsocket__t13 {
     int state;
@@ -869,7 +870,25 @@ typedef struct sslsocket__t13 {
     size_t app_off, app_len;        /* its data, not yet taken */
     size_t q_off, q_len;            /* bytes to send, at the output area */
     int closing, close_sent;
+    /* TLS 1.2 offered too (a client with the range 1.2..1.3): the first
+       ClientHello stays at the output area for BearSSL's engine */
+    int offer12;
+    unsigned version_min;           /* the lowest version offered */
+    unsigned char suites12[80];     /* BearSSL's suites (wire form), after ours */
+    size_t suites12_len;
+    size_t ch_len;                  /* the first ClientHello (handshake message) */
+    size_t fb_at;                   /* fallback: where the ServerHello starts in hbuf/record */
 } sslsocket__t13;
+
+/* What a ClientHello offering TLS 1.2 next to 1.3 takes from BearSSL's
+   client engine: its suites, the TLS 1.2 session it would resume. */
+typedef struct sslsocket__t13_legacy {
+    const uint16_t *suites;
+    size_t n_suites;
+    const unsigned char *sid;       /* a TLS 1.2 session id to resume, or NULL */
+    size_t sid_len;
+    unsigned version_min;
+} sslsocket__t13_legacy;
 
 #define SSLSOCKET__T13_ERR 10000    /* a TLS 1.3 failure: see why */
 
@@ -1026,9 +1045,10 @@ SSLSOCKET_API void sslsocket_config_wipe(sslsocket_config *cfg);
    (1..16).  VERIFY_NONE is DANGEROUS: anyone can impersonate the peer. */
 SSLSOCKET_API int sslsocket_config_set_peer_verify_mode(sslsocket_config *cfg, int mode);
 SSLSOCKET_API int sslsocket_config_set_peer_verify_depth(sslsocket_config *cfg, int depth);
-/* Protocol range, SSLSOCKET_TLS10..SSLSOCKET_TLS12 (min <= max), or
-   SSLSOCKET_TLS13 alone (a client only, see >>tls13: TLS 1.3 next to 1.2
-   is refused until the fallback exists). */
+/* Protocol range, SSLSOCKET_TLS10..SSLSOCKET_TLS13 (min <= max).  A client
+   whose range holds TLS 1.3 and older versions offers them all in one
+   ClientHello and speaks what the server chooses (>>tls13); a server
+   serves up to TLS 1.2 (min = TLS 1.3 is refused for servers). */
 SSLSOCKET_API int sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max);
 /* Cipher suites by IANA name, separated by ':' or ',' (e.g.
    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
@@ -6295,10 +6315,6 @@ sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max)
         return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
             "sslsocket_config_set_versions: invalid range 0x%04x..0x%04x "
             "(TLS 1.0 = 0x0301 .. TLS 1.3 = 0x0304; SSL 3 is not supported)", min, max);
-    if (max == SSLSOCKET_TLS13 && min != SSLSOCKET_TLS13)
-        return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
-            "sslsocket_config_set_versions: TLS 1.3 with a fallback to TLS 1.2 is not available "
-            "yet: ask for TLS 1.3 alone (0x0304..0x0304) or up to TLS 1.2");
     cfg->version_min = min;
     cfg->version_max = max;
     return 0;
@@ -8433,8 +8449,19 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
    suites, ECDSA and RSA-PSS server certificates verified as for TLS 1.2,
    SNI, ALPN, middlebox compatibility, HelloRetryRequest (to P-256, with
    its cookie), the peer's KeyUpdate (answered when asked), close_notify.
-   Not yet: the fallback to TLS 1.2 (so TLS 1.3 is never offered by
-   default), a KeyUpdate of our own asking, tickets, client certificates
+   A client whose range also holds TLS 1.2 (or older) sends one
+   ClientHello for all of them: ours, with BearSSL's TLS 1.2 suites and
+   extensions after the TLS 1.3 ones and the TLS 1.2 session it would
+   resume.  A TLS 1.2 ServerHello hands the handshake to BearSSL's engine,
+   started afresh and given our random and a handshake hash over our
+   ClientHello (sslsocket__t13_fallback); a server random that carries
+   RFC 8446's downgrade sentinel is refused first (illegal_parameter).
+   RSA PKCS#1 signatures come before RSA-PSS in that offer: BearSSL's
+   engine cannot check an RSA-PSS ServerKeyExchange, and TLS 1.3 servers
+   skip PKCS#1 for CertificateVerify.  Being one ClientHello, no second
+   connection is ever made, so TLS_FALLBACK_SCSV (for clients that retry
+   with a lower version) has no use.
+   Not yet: a KeyUpdate of our own asking, tickets, client certificates
    (a CertificateRequest is answered with an empty Certificate), the
    server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
    gives the four traffic secrets.
@@ -8870,18 +8897,18 @@ sslsocket__t13_fail(sslsocket__t13 *t, int alert, const char *why)
 }
 
 /* Write the ClientHello from what t holds (a handshake message, into
-   `out`, hashed): TLS 1.3 only, the three AEAD suites, X25519 and P-256,
-   ECDSA and RSA-PSS, SNI, ALPN, a 32-byte session id for middlebox
-   compatibility, the key share of t->group, the cookie of a
-   HelloRetryRequest.  Returns the length, 0 when out is short. */
+   `out`, hashed): the three AEAD suites, X25519 and P-256, ECDSA and
+   RSA-PSS, SNI, ALPN, a 32-byte session id for middlebox compatibility,
+   the key share of t->group, the cookie of a HelloRetryRequest; with
+   t->offer12, TLS 1.2 too: BearSSL's suites after ours, RSA PKCS#1
+   signatures, the extensions BearSSL's engine sends (renegotiation_info,
+   ec_point_formats) and the TLS 1.2 session it would resume.  Returns the
+   length, 0 when out is short. */
 SSLSOCKET__PRIVATE size_t
 sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t cookie_len,
                         unsigned char *out, size_t cap)
 {
-    static const unsigned char fixed[] = {
-        0x00, 0x06, 0x13, 0x01, 0x13, 0x02, 0x13, 0x03, /* cipher suites */
-        0x01, 0x00                                      /* no compression */
-    };
+    static const unsigned char suites13[] = { 0x13, 0x01, 0x13, 0x02, 0x13, 0x03 };
     static const unsigned char exts[] = {
         0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17, /* supported_groups */
         0x00, 0x0d, 0x00, 0x0c, 0x00, 0x0a, 0x04, 0x03, 0x05, 0x03,   /* signature_algorithms */
@@ -8889,9 +8916,23 @@ sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t c
         0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,                     /* supported_versions */
         0x00, 0x2d, 0x00, 0x02, 0x01, 0x01                            /* psk_key_exchange_modes */
     };
+    /* With TLS 1.2: ECDSA, then RSA PKCS#1 before RSA-PSS.  A TLS 1.3
+       server may not sign CertificateVerify with PKCS#1 and skips it; a
+       TLS 1.2 server that follows the client's order signs its
+       ServerKeyExchange with what BearSSL's engine can check (it has no
+       RSA-PSS for that). */
+    static const unsigned char exts12[] = {
+        0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17, /* supported_groups */
+        0x00, 0x0d, 0x00, 0x14, 0x00, 0x12, 0x04, 0x03, 0x05, 0x03,   /* signature_algorithms */
+        0x06, 0x03, 0x04, 0x01, 0x05, 0x01, 0x06, 0x01, 0x08, 0x04, 0x08, 0x05, 0x08, 0x06,
+        0x00, 0x2d, 0x00, 0x02, 0x01, 0x01,                           /* psk_key_exchange_modes */
+        0xff, 0x01, 0x00, 0x01, 0x00,                                 /* renegotiation_info */
+        0x00, 0x0b, 0x00, 0x02, 0x01, 0x00                            /* ec_point_formats */
+    };
     size_t hn = strlen(t->host), n = 0, ext_at, kl, alpn_len = t->alpn_offer_len;
     unsigned char pub[65];
-    size_t need = 4 + 2 + 32 + 33 + sizeof fixed + 2 + sizeof exts + 75 + (hn + 9) + alpn_len + 6
+    size_t need = 4 + 2 + 32 + 33 + 2 + sizeof suites13 + t->suites12_len + 2 + 2
+                  + sizeof exts12 + 13 + 75 + (hn + 9) + alpn_len + 6
                   + (cookie_len ? cookie_len + 6 : 0);
     if (cap < need)
         return 0;
@@ -8910,8 +8951,14 @@ sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t c
     out[n++] = (unsigned char)t->sid_len;
     memcpy(out + n, t->session_id, t->sid_len);
     n += t->sid_len;
-    memcpy(out + n, fixed, sizeof fixed);
-    n += sizeof fixed;
+    out[n++] = (unsigned char)((sizeof suites13 + t->suites12_len) >> 8);
+    out[n++] = (unsigned char)(sizeof suites13 + t->suites12_len);
+    memcpy(out + n, suites13, sizeof suites13);
+    n += sizeof suites13;
+    memcpy(out + n, t->suites12, t->suites12_len);
+    n += t->suites12_len;
+    out[n++] = 1; /* no compression */
+    out[n++] = 0;
     ext_at = n;
     n += 2;
     if (hn > 0) {
@@ -8923,8 +8970,22 @@ sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t c
         memcpy(out + n, t->host, hn);
         n += hn;
     }
-    memcpy(out + n, exts, sizeof exts);
-    n += sizeof exts;
+    if (t->offer12) {
+        unsigned v;
+        memcpy(out + n, exts12, sizeof exts12);
+        n += sizeof exts12;
+        out[n++] = 0x00; out[n++] = 0x2b;           /* supported_versions */
+        out[n++] = 0;
+        out[n++] = (unsigned char)(1 + 2 * (0x0304 - t->version_min + 1));
+        out[n++] = (unsigned char)(2 * (0x0304 - t->version_min + 1));
+        for (v = 0x0304; v >= t->version_min; v--) {
+            out[n++] = 3;
+            out[n++] = (unsigned char)v;
+        }
+    } else {
+        memcpy(out + n, exts, sizeof exts);
+        n += sizeof exts;
+    }
     out[n++] = 0x00; out[n++] = 0x33;               /* key_share */
     out[n++] = (unsigned char)((kl + 6) >> 8); out[n++] = (unsigned char)(kl + 6);
     out[n++] = (unsigned char)((kl + 4) >> 8); out[n++] = (unsigned char)(kl + 4);
@@ -8961,11 +9022,12 @@ sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t c
    offer in wire form ("\x02h2\x08http/1.1").  Returns the length, 0 when
    out is short or the arguments too long. */
 SSLSOCKET__PRIVATE size_t
-sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const char *host,
-                            const unsigned char *alpn, size_t alpn_len, unsigned char *out,
-                            size_t cap)
+sslsocket__t13_client_hello_ex(sslsocket__t13 *t, const unsigned char *rnd, const char *host,
+                               const unsigned char *alpn, size_t alpn_len,
+                               const sslsocket__t13_legacy *legacy, unsigned char *out,
+                               size_t cap)
 {
-    size_t hn = host ? strlen(host) : 0, n;
+    size_t hn = host ? strlen(host) : 0, n, i;
     sslsocket_address lit;
     memset(t, 0, sizeof *t);
     if (hn >= sizeof t->host || alpn_len > sizeof t->alpn_offer)
@@ -8975,6 +9037,22 @@ sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const c
     memcpy(t->random, rnd, 32);
     memcpy(t->session_id, rnd + 32, 32);
     t->sid_len = 32;
+    if (legacy != NULL) {
+        if (legacy->n_suites * 2 > sizeof t->suites12 || legacy->sid_len > 32
+            || legacy->version_min < 0x0301 || legacy->version_min > 0x0303)
+            return 0;
+        t->offer12 = 1;
+        t->version_min = legacy->version_min;
+        for (i = 0; i < legacy->n_suites; i++) {
+            t->suites12[2 * i] = (unsigned char)(legacy->suites[i] >> 8);
+            t->suites12[2 * i + 1] = (unsigned char)legacy->suites[i];
+        }
+        t->suites12_len = 2 * legacy->n_suites;
+        if (legacy->sid_len > 0) { /* the TLS 1.2 session BearSSL's engine would resume */
+            memcpy(t->session_id, legacy->sid, legacy->sid_len);
+            t->sid_len = legacy->sid_len;
+        }
+    }
     memcpy(t->x25519, rnd + 64, 32);
     memcpy(t->p256, rnd + 96, 32);
     t->group = 0x1d;
@@ -8984,8 +9062,17 @@ sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const c
         memcpy(t->alpn_offer, alpn, alpn_len);
     t->alpn_offer_len = alpn_len;
     n = sslsocket__t13_write_ch(t, NULL, 0, out, cap);
+    t->ch_len = n;
     t->state = SSLSOCKET__T13_WAIT_SH;
     return n;
+}
+
+SSLSOCKET__PRIVATE size_t
+sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const char *host,
+                            const unsigned char *alpn, size_t alpn_len, unsigned char *out,
+                            size_t cap)
+{
+    return sslsocket__t13_client_hello_ex(t, rnd, host, alpn, alpn_len, NULL, out, cap);
 }
 
 /* HelloRetryRequest (4.1.4): the transcript restarts from the hash of the
@@ -9071,12 +9158,50 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
         0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
         0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C
     };
+    static const unsigned char downgrade[7] = { 0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44 };
     sslsocket__der d, exts, e;
     unsigned char shared[65], th[SSLSOCKET__TLS13_MAX_HASH], early[SSLSOCKET__TLS13_MAX_HASH];
     int version = 0, have_share = 0, is_hrr;
     size_t i, at = 35 + t->sid_len; /* past version, random, the session id */
     d.p = m + 4;
     d.n = len - 4;
+    /* No supported_versions: a TLS 1.2 (or older) ServerHello. */
+    if (d.n < 35 || d.p[34] > 32 || d.n < 35 + (size_t)d.p[34] + 3)
+        return sslsocket__t13_fail(t, 50, "malformed ServerHello");
+    exts.p = d.p + 35 + d.p[34] + 3;
+    exts.n = d.n - (35 + d.p[34] + 3);
+    if (exts.n >= 2 && (((size_t)exts.p[0] << 8) | exts.p[1]) == exts.n - 2) {
+        exts.p += 2;
+        exts.n -= 2;
+        while (exts.n >= 4 && version == 0) {
+            size_t el = ((size_t)exts.p[2] << 8) | exts.p[3];
+            if (el > exts.n - 4)
+                break;
+            if (exts.p[0] == 0 && exts.p[1] == 0x2b)
+                version = -1;
+            exts.p += 4 + el;
+            exts.n -= 4 + el;
+        }
+    }
+    if (version == 0) {
+        unsigned legacy = ((unsigned)d.p[0] << 8) | d.p[1];
+        if (!t->offer12)
+            return sslsocket__t13_fail(t, 70, "the server did not select TLS 1.3");
+        if (t->hrr)
+            return sslsocket__t13_fail(t, 47, "a TLS 1.2 ServerHello after a HelloRetryRequest");
+        if (legacy < t->version_min || legacy > 0x0303)
+            return sslsocket__t13_fail(t, 70, "the server chose a protocol version that was not "
+                                              "offered");
+        /* RFC 8446 4.1.3: a server able to do TLS 1.3 that answers an
+           offer of it with TLS 1.2 or older says so in its random */
+        if (memcmp(d.p + 2 + 24, downgrade, 7) == 0 && (d.p[33] == 1 || d.p[33] == 0))
+            return sslsocket__t13_fail(t, 47, "downgrade refused: the server supports TLS 1.3 "
+                                              "but answered with an older version (its random "
+                                              "says so)");
+        t->state = SSLSOCKET__T13_FALLBACK;
+        return 1;
+    }
+    version = 0;
     if (d.n < at + 2 + 1 + 2 || d.p[0] != 3 || d.p[1] != 3)
         return sslsocket__t13_fail(t, 50, "malformed ServerHello");
     is_hrr = memcmp(d.p + 2, hrr, 32) == 0;
@@ -9410,11 +9535,13 @@ sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
 
 /* One record received (header included, in place).  Handshake bytes are
    reassembled into messages; application data is left at rec + 5,
-   *app_len bytes.  0, or -1 (t->alert, t->why). */
+   *app_len bytes.  0, or -1 (t->alert, t->why); offering TLS 1.2 too, a
+   TLS 1.2 ServerHello stops it: 1 (it starts at rec + t->fb_at) or 2 (at
+   t->hbuf + t->fb_at, reassembled). */
 SSLSOCKET__PRIVATE int
 sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t *app_len)
 {
-    int type = rec[0];
+    int type = rec[0], r;
     size_t n = len - 5, at;
     const unsigned char *p = rec + 5;
     *app_len = 0;
@@ -9454,8 +9581,10 @@ sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t 
         int was_sh = t->state == SSLSOCKET__T13_WAIT_SH;
         if (n < 4 + ml)
             break;
-        if (sslsocket__t13_message(t, p, 4 + ml) < 0)
-            return -1;
+        if ((r = sslsocket__t13_message(t, p, 4 + ml)) != 0) {
+            t->fb_at = (size_t)(p - rec); /* TLS 1.2: the ServerHello there */
+            return r;
+        }
         p += 4 + ml;
         n -= 4 + ml;
         if (was_sh && n != 0)
@@ -9474,8 +9603,10 @@ sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t 
         int was_sh = t->state == SSLSOCKET__T13_WAIT_SH;
         if (t->hlen_in - at < 4 + ml)
             break;
-        if (sslsocket__t13_message(t, t->hbuf + at, 4 + ml) < 0)
-            return -1;
+        if ((r = sslsocket__t13_message(t, t->hbuf + at, 4 + ml)) != 0) {
+            t->fb_at = at; /* TLS 1.2: the ServerHello at hbuf + at */
+            return r < 0 ? r : 2;
+        }
         at += 4 + ml;
         if (was_sh && at != t->hlen_in)
             return sslsocket__t13_fail(t, 10, "data after ServerHello in its record");
@@ -9541,12 +9672,14 @@ sslsocket__e13_recvrec_buf(sslsocket *s, size_t *len)
     return s->iobuf + t->in_len;
 }
 
+SSLSOCKET__PRIVATE void sslsocket__t13_fallback(sslsocket *s, int in_hbuf);
+
 SSLSOCKET__PRIVATE void
 sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
 {
     sslsocket__t13 *t = &s->ctx.t13;
     size_t app, rl;
-    int was = t->state;
+    int was = t->state, r;
     t->in_len += n;
     if (t->in_len < 5)
         return;
@@ -9558,10 +9691,14 @@ sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
     }
     if (t->in_len < 5 + rl)
         return;
-    if (sslsocket__t13_record(t, s->iobuf, t->in_len, &app) < 0) {
+    if ((r = sslsocket__t13_record(t, s->iobuf, t->in_len, &app)) < 0) {
         if (t->alert)
             sslsocket__t13_queue_alert(s, 2, t->alert);
         t->in_len = 0;
+        return;
+    }
+    if (r > 0) {
+        sslsocket__t13_fallback(s, r == 2);
         return;
     }
     if (t->out_len > 0) {
@@ -9730,9 +9867,14 @@ sslsocket__e_last_error(const sslsocket *s)
     return SSLSOCKET__IS13(s) ? s->ctx.t13.br_err : br_ssl_engine_last_error(&s->ctx.client.eng);
 }
 
-/* Start a TLS 1.3 client: the ClientHello leaves first. */
+/* The largest first ClientHello that offers TLS 1.2 too (it is copied
+   aside when the server answers TLS 1.2). */
+#define SSLSOCKET__T13_CH_MAX 768
+
+/* Start a TLS 1.3 client: the ClientHello leaves first.  `legacy`: TLS 1.2
+   offered too (BearSSL's engine takes over if the server chooses it). */
 SSLSOCKET__PRIVATE int
-sslsocket__begin_tls13_client(sslsocket *s, const char *name)
+sslsocket__begin_tls13_client(sslsocket *s, const char *name, const sslsocket__t13_legacy *legacy)
 {
     sslsocket__t13 *t = &s->ctx.t13;
     unsigned char rnd[128], *o = SSLSOCKET__T13_OUT(s);
@@ -9758,11 +9900,11 @@ sslsocket__begin_tls13_client(sslsocket *s, const char *name)
             memcpy(alpn + al, cfg->alpn[i], l);
             al += l;
         }
-        n = sslsocket__t13_client_hello(t, rnd, name, alpn, al, o + 5,
-                                        SSLSOCKET__T13_OUT_CAP - 5);
+        n = sslsocket__t13_client_hello_ex(t, rnd, name, alpn, al, legacy, o + 5,
+                                           SSLSOCKET__T13_OUT_CAP - 5);
     }
     sslsocket__wipe(rnd, sizeof rnd);
-    if (n == 0) {
+    if (n == 0 || (legacy != NULL && n > SSLSOCKET__T13_CH_MAX)) {
         sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "TLS 1.3: ClientHello too large");
         return -1;
     }
@@ -9774,8 +9916,8 @@ sslsocket__begin_tls13_client(sslsocket *s, const char *name)
     t->q_off = 0;
     t->q_len = n + 5;
     t->xc = &s->x509.vtable;
-    t->hbuf = o; /* once the ClientHello has left */
-    t->hcap = SSLSOCKET__T13_OUT_CAP;
+    t->hbuf = o + 5 + n; /* (the ClientHello stays, for a fallback) */
+    t->hcap = SSLSOCKET__T13_OUT_CAP - 5 - n;
     s->flags |= SSLSOCKET__F_T13;
     return 0;
 }
@@ -9844,7 +9986,10 @@ sslsocket__engine_setup(sslsocket *s, const sslsocket_config *cfg)
         memcpy(suites + n, cbc, sizeof cbc);
         n += 4;
     }
-    br_ssl_engine_set_versions(eng, cfg->version_min, cfg->version_max);
+    /* (TLS 1.3 is the library's own engine, >>tls13) */
+    br_ssl_engine_set_versions(eng, cfg->version_min,
+                               cfg->version_max > SSLSOCKET_TLS12 ? SSLSOCKET_TLS12
+                                                                  : cfg->version_max);
     br_ssl_engine_set_suites(eng, suites, n);
     br_ssl_engine_set_buffer(eng, s->iobuf, sizeof s->iobuf, !SSLSOCKET_HALF_DUPLEX);
     if (cfg->n_alpn)
@@ -10315,8 +10460,13 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
     return 0;
 }
 
+/* BearSSL's client engine, reset: its ClientHello waits in the output
+   buffer.  Offers a TLS 1.2 session only under the policy it was made
+   under, and only one whose peer was verified (a VERIFY_NONE session may
+   be offered again under VERIFY_NONE): a resumed handshake checks no
+   certificate. */
 SSLSOCKET__PRIVATE int
-sslsocket__begin_tls(sslsocket *s, int server)
+sslsocket__begin_client12(sslsocket *s)
 {
     const sslsocket_config *cfg = sslsocket__cfg(s);
     size_t n_ta;
@@ -10325,27 +10475,6 @@ sslsocket__begin_tls(sslsocket *s, int server)
     br_ssl_client_context *cc = &s->ctx.client;
     sslsocket_address lit;
     int resume;
-
-    s->verify_mode = sslsocket__resolved_verify_mode(s, server);
-    s->flags &= ~SSLSOCKET__F_T13;
-    if (cfg->version_min == SSLSOCKET_TLS13) {
-        if (server) {
-            sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "a TLS 1.3 server is not available "
-                              "yet: serve TLS 1.2 (sslsocket_config_set_versions)");
-            return -1;
-        }
-        /* TLS 1.3 alone: the library's own engine (>>tls13) */
-        s->x509.ta = ta;
-        s->x509.n_ta = n_ta;
-        s->x509.vtable = &sslsocket__x509_vtable;
-        s->x509.sock = s;
-        if (sslsocket__begin_tls13_client(s, name) < 0)
-            return -1;
-        sslsocket__engine_started(s, 0);
-        return 0;
-    }
-    if (server)
-        return sslsocket__begin_server(s, cfg, ta, n_ta);
     /* (a client without a peer name under VERIFY_PEER was refused by
        sslsocket__start_encryption; connect* always has a host) */
     br_ssl_client_zero(cc);
@@ -10366,9 +10495,6 @@ sslsocket__begin_tls(sslsocket *s, int server)
         sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "no randomness: getrandom failed");
         return -1;
     }
-    /* Offer a session only under the policy it was made under, and only
-       one whose peer was verified (a VERIFY_NONE session may be offered
-       again under VERIFY_NONE): a resumed handshake checks no certificate. */
     s->flags &= ~(SSLSOCKET__F_CACHED_OFFER | SSLSOCKET__F_OFFERED);
     sslsocket__policy_digest(s, name, s->port, s->policy);
     resume = s->session.valid && strcmp(s->session.host, name) == 0
@@ -10396,6 +10522,110 @@ sslsocket__begin_tls(sslsocket *s, int server)
         sslsocket__br_error_text(s->br_err, why, sizeof why);
         sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "cannot start TLS: %s", why);
         return -1;
+    }
+    return 0;
+}
+
+/* The server answered a ClientHello that offered TLS 1.3 and 1.2 with
+   TLS 1.2 (or older; the downgrade sentinel was checked): BearSSL's client
+   engine takes the handshake over as if it had sent that ClientHello
+   itself.  It is started afresh (same suites, same session offered), its
+   own ClientHello dropped, and given ours: its random, and its handshake
+   hash restarted over our ClientHello.  Then the ServerHello and whatever
+   followed it go in as one plaintext record. */
+SSLSOCKET__PRIVATE void
+sslsocket__t13_fallback(sslsocket *s, int in_hbuf)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+    unsigned char ch[SSLSOCKET__T13_CH_MAX], random[32], *b;
+    size_t ch_len = t->ch_len, hl, done = 0, len;
+    if (in_hbuf) {
+        hl = t->hlen_in - t->fb_at;
+        if (5 + hl > SSLSOCKET__T13_IN) {
+            sslsocket__t13_fail(t, 80, "TLS 1.2 ServerHello flight too large");
+            return;
+        }
+        memmove(s->iobuf + 5, t->hbuf + t->fb_at, hl);
+    } else {
+        hl = t->in_len - t->fb_at;
+        memmove(s->iobuf + 5, s->iobuf + t->fb_at, hl);
+    }
+    s->iobuf[0] = 22; /* (s->iobuf[1..2]: the version of the record received) */
+    s->iobuf[3] = (unsigned char)(hl >> 8);
+    s->iobuf[4] = (unsigned char)hl;
+    memcpy(ch, SSLSOCKET__T13_OUT(s) + 5, ch_len);
+    memcpy(random, t->random, 32);
+    s->flags &= ~SSLSOCKET__F_T13;
+    if (sslsocket__begin_client12(s) < 0) {
+        /* (the engine reports itself closed, with this error) */
+        if (eng->err == 0)
+            eng->err = BR_ERR_BAD_STATE;
+        eng->iomode = 0;
+        return;
+    }
+    b = br_ssl_engine_sendrec_buf(eng, &len);
+    if (b != NULL)
+        br_ssl_engine_sendrec_ack(eng, len);
+    memcpy(eng->client_random, random, 32);
+    br_multihash_init(&eng->mhash);
+    br_multihash_update(&eng->mhash, ch, ch_len);
+    while (done < 5 + hl && (b = br_ssl_engine_recvrec_buf(eng, &len)) != NULL && len > 0) {
+        if (len > 5 + hl - done)
+            len = 5 + hl - done;
+        memmove(b, s->iobuf + done, len);
+        br_ssl_engine_recvrec_ack(eng, len);
+        done += len;
+    }
+}
+
+SSLSOCKET__PRIVATE int
+sslsocket__begin_tls(sslsocket *s, int server)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    size_t n_ta;
+    const br_x509_trust_anchor *ta = sslsocket__arena_anchors(&cfg->arena, &n_ta);
+    const char *name = s->verify_name[0] ? s->verify_name : s->host;
+
+    s->verify_mode = sslsocket__resolved_verify_mode(s, server);
+    s->flags &= ~SSLSOCKET__F_T13;
+    if (cfg->version_min == SSLSOCKET_TLS13) {
+        if (server) {
+            sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "a TLS 1.3 server is not available "
+                              "yet: serve TLS 1.2 (sslsocket_config_set_versions)");
+            return -1;
+        }
+        /* TLS 1.3 alone: the library's own engine (>>tls13) */
+        s->x509.ta = ta;
+        s->x509.n_ta = n_ta;
+        s->x509.vtable = &sslsocket__x509_vtable;
+        s->x509.sock = s;
+        if (sslsocket__begin_tls13_client(s, name, NULL) < 0)
+            return -1;
+        sslsocket__engine_started(s, 0);
+        return 0;
+    }
+    if (server)
+        return sslsocket__begin_server(s, cfg, ta, n_ta);
+    if (sslsocket__begin_client12(s) < 0)
+        return -1;
+    if (cfg->version_max == SSLSOCKET_TLS13 && SSLSOCKET__T13_OK) {
+        /* TLS 1.3 and 1.2 in one ClientHello: ours, with BearSSL's suites
+           and the session it would resume (BearSSL's engine is started
+           again if the server chooses TLS 1.2) */
+        const br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+        uint16_t suites[sizeof eng->suites_buf / sizeof eng->suites_buf[0]];
+        unsigned char sid[32];
+        sslsocket__t13_legacy legacy;
+        legacy.n_suites = eng->suites_num;
+        memcpy(suites, eng->suites_buf, legacy.n_suites * sizeof suites[0]);
+        legacy.sid_len = eng->session.session_id_len;
+        memcpy(sid, eng->session.session_id, legacy.sid_len);
+        legacy.suites = suites;
+        legacy.sid = sid;
+        legacy.version_min = cfg->version_min;
+        if (sslsocket__begin_tls13_client(s, name, &legacy) < 0)
+            return -1;
     }
     sslsocket__engine_started(s, 0);
     return 0;

@@ -1081,9 +1081,209 @@ test_socket_client_refused(void)
     CHECKF(strstr(l.text, " V X13 ") != NULL, "events: %s", l.text);
     CHECK_ERR(&sock13, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "host name mismatch");
     peers_kill(&p);
-    /* and the configuration refuses what is not there yet */
-    CHECK(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == -1);
-    CHECK(strstr(sslsocket_config_error_string(&scfg13), "fallback") != NULL);
+}
+
+/* One connection of a client that offers TLS 1.3 and 1.2 (the default
+   range) to a server started with argv: the protocol expected, the
+   request answered; `again`: a second connection on the same socket
+   (a TLS 1.2 server resumes the session offered beside TLS 1.3). */
+static void
+fallback_case(char **argv, unsigned port, const char *what, const char *request,
+              const char *reply, const char *proto, int again)
+{
+    peers_proc p = peers_spawn("fallback.log", argv);
+    drive_log l;
+    unsigned char rx[8192];
+    int round;
+    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+    REQUIRE(setup13(&l, rx, sizeof rx));
+    REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == 0);
+    sslsocket_init(&sock13, &scfg13);
+    for (round = 0; round < 1 + again; round++) {
+        memset(rx, 0, sizeof rx);
+        l.rx_len = 0;
+        REQUIRE(sslsocket_connect_encrypted(&sock13, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+        sslsocket_set_peer_verify_name(&sock13, "localhost");
+        CHECK(sslsocket_write_string(&sock13, request) == (long)strlen(request));
+        awaited = reply;
+        CHECKF(drive_until(&sock13, &l, got_awaited, 5000), "%s: %s (%s)", what, l.text,
+               sslsocket_error_string(&sock13));
+        CHECKF(sslsocket_protocol(&sock13) && strcmp(sslsocket_protocol(&sock13), proto) == 0,
+               "%s: protocol %s", what, sslsocket_protocol(&sock13) ? sslsocket_protocol(&sock13)
+                                                                     : "-");
+        CHECK(sslsocket_ssl_error_count(&sock13) == 0);
+        CHECKF(sslsocket_session_resumed(&sock13) == (round == 1), "%s round %d: resumed %d", what,
+               round, sslsocket_session_resumed(&sock13));
+        sslsocket_disconnect(&sock13);
+        CHECK(drive_until(&sock13, &l, NULL, 5000));
+        CHECK(sslsocket_state(&sock13) == SSLSOCKET_UNCONNECTED);
+    }
+    peers_kill(&p);
+}
+
+/* TLS 1.3 and 1.2 offered in one ClientHello: TLS 1.2-only servers
+   (OpenSSL with ECDSA and RSA certificates, GnuTLS) are served by
+   BearSSL's engine, which resumes their sessions; a server that can do
+   TLS 1.3 gets it. */
+static void
+test_socket_client_fallback(void)
+{
+    int i;
+    for (i = 0; i < 2; i++) {
+        unsigned port = peers_free_port();
+        char accept[40];
+        char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
+                        "-tls1_2", "-www", "-quiet", NULL};
+        snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+        argv[5] = (char *)peers_path(i ? "rsa.pem" : "ec.pem");
+        argv[7] = (char *)peers_path(i ? "rsa.key" : "ec.key");
+        fallback_case(argv, port, i ? "s_server -tls1_2 RSA" : "s_server -tls1_2 ECDSA",
+                      "GET / HTTP/1.0\r\n\r\n", "\r\n\r\n", "TLSv1.2", 1);
+    }
+    for (i = 0; i < 2; i++) {
+        unsigned port = peers_free_port();
+        char portarg[32];
+        char *argv[] = {"gnutls-serv", "--echo", "--x509certfile", NULL, "--x509keyfile", NULL,
+                        "--priority", "NORMAL:-VERS-TLS1.3", portarg, NULL};
+        snprintf(portarg, sizeof portarg, "--port=%u", port);
+        argv[3] = (char *)peers_path(i ? "rsa.pem" : "ec.pem");
+        argv[5] = (char *)peers_path(i ? "rsa.key" : "ec.key");
+        fallback_case(argv, port, i ? "gnutls-serv TLS 1.2 RSA" : "gnutls-serv TLS 1.2 ECDSA",
+                      "fallback echo\n", "fallback echo", "TLSv1.2", 1);
+    }
+    {
+        unsigned port = peers_free_port();
+        char accept[40];
+        char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
+                        "-www", "-quiet", NULL};
+        snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+        argv[5] = (char *)peers_path("rsa.pem");
+        argv[7] = (char *)peers_path("rsa.key");
+        fallback_case(argv, port, "s_server (1.2 and 1.3)", "GET / HTTP/1.0\r\n\r\n", "\r\n\r\n",
+                      "TLSv1.3", 0);
+    }
+}
+
+/* Read exactly n bytes (bounded by the socket's receive timeout). */
+static int
+read_full(int fd, unsigned char *b, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, b + got, n - got);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* A man in the middle, in a child process, for one connection: accepts
+   on the listening socket lfd, connects to 127.0.0.1:sport, removes the
+   supported_versions extension from the ClientHello (so that the server
+   sees no TLS 1.3 offer), then relays both ways for at most 5 s. */
+static pid_t
+mitm_strip_versions(int lfd, unsigned sport)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        static unsigned char b[20000];
+        struct sockaddr_in a;
+        struct timeval tv = {5, 0};
+        int c = accept(lfd, NULL, NULL), u = socket(AF_INET, SOCK_STREAM, 0);
+        size_t rl, at, el, end, o;
+        int64_t stop = peers_now_ms() + 5000;
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_port = htons((unsigned short)sport);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (c < 0 || connect(u, (struct sockaddr *)&a, sizeof a) < 0)
+            _exit(1);
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (read_full(c, b, 5) < 0 || (rl = ((size_t)b[3] << 8) | b[4]) > 16384
+            || read_full(c, b + 5, rl) < 0)
+            _exit(1);
+        /* record(5) type(1) len(3) version(2) random(32) sid */
+        at = 5 + 4 + 2 + 32;
+        at += 1 + b[at];
+        at += 2 + (((size_t)b[at] << 8) | b[at + 1]);
+        at += 1 + b[at];
+        end = 5 + rl;
+        for (o = at + 2; o + 4 <= end; o += 4 + el) {
+            el = ((size_t)b[o + 2] << 8) | b[o + 3];
+            if (b[o] == 0 && b[o + 1] == 0x2b) {
+                size_t cut = 4 + el, x;
+                memmove(b + o, b + o + cut, end - o - cut);
+                end -= cut;
+                x = (((size_t)b[at] << 8) | b[at + 1]) - cut;
+                b[at] = (unsigned char)(x >> 8), b[at + 1] = (unsigned char)x;
+                x = end - 9;
+                b[6] = (unsigned char)(x >> 16), b[7] = (unsigned char)(x >> 8), b[8] = (unsigned char)x;
+                b[3] = (unsigned char)((end - 5) >> 8), b[4] = (unsigned char)(end - 5);
+                break;
+            }
+        }
+        if (write(u, b, end) != (ssize_t)end)
+            _exit(1);
+        while (peers_now_ms() < stop) {
+            struct pollfd pf[2] = {{c, POLLIN, 0}, {u, POLLIN, 0}};
+            int k;
+            if (poll(pf, 2, 200) < 0)
+                _exit(1);
+            for (k = 0; k < 2; k++) {
+                if (pf[k].revents) {
+                    ssize_t r = read(pf[k].fd, b, sizeof b);
+                    if (r <= 0 || write(pf[1 - k].fd, b, (size_t)r) != r)
+                        _exit(0);
+                }
+            }
+        }
+        _exit(0);
+    }
+    return pid;
+}
+
+/* A downgrade: a man in the middle removes TLS 1.3 from the offer; the
+   server (able to do 1.3) answers TLS 1.2 and says so in its random
+   (RFC 8446 4.1.3): the client refuses with illegal_parameter before
+   BearSSL's engine sees anything. */
+static void
+test_socket_client_downgrade(void)
+{
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[1024];
+    unsigned sport = peers_free_port();
+    char accept[40];
+    char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
+                    "-www", "-quiet", NULL};
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), st;
+    pid_t mitm;
+    argv[5] = (char *)peers_path("ec.pem");
+    argv[7] = (char *)peers_path("ec.key");
+    REQUIRE(spawn13(&p, "s_server_downgrade.log", argv, accept, sport));
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 1) == 0
+            && getsockname(lfd, (struct sockaddr *)&a, &al) == 0);
+    mitm = mitm_strip_versions(lfd, sport);
+    REQUIRE(mitm > 0);
+    REQUIRE(setup13(&l, rx, sizeof rx));
+    REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == 0);
+    sslsocket_init(&sock13, &scfg13);
+    REQUIRE(sslsocket_connect_encrypted(&sock13, "127.0.0.1", ntohs(a.sin_port),
+                                        SSLSOCKET_READ_WRITE) == 0);
+    sslsocket_set_peer_verify_name(&sock13, "localhost");
+    CHECK(drive_until(&sock13, &l, NULL, 5000));
+    CHECK_ERR(&sock13, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "downgrade refused");
+    CHECKF(strstr(l.text, " E ") == NULL, "events: %s", l.text); /* never encrypted */
+    kill(mitm, SIGTERM);
+    waitpid(mitm, &st, 0);
+    close(lfd);
+    peers_kill(&p);
 }
 
 static const testlib_case tests[] = {
@@ -1106,6 +1306,8 @@ static const testlib_case tests[] = {
     {"socket_client_keylog", test_socket_client_keylog},
     {"socket_client_hrr", test_socket_client_hrr},
     {"socket_client_key_update", test_socket_client_key_update},
+    {"socket_client_fallback", test_socket_client_fallback},
+    {"socket_client_downgrade", test_socket_client_downgrade},
     {NULL, NULL}
 };
 

@@ -65,6 +65,12 @@ lib_configs(void)
     sslsocket_config_init(&scfg_rsa, sstore_rsa, sizeof sstore_rsa);
     if (sslsocket_config_set_certificate_file(&scfg_rsa, bench_cert("rsa.pem"), bench_cert("rsa.key")))
         bench_die("server cert: %s", sslsocket_config_error_string(&scfg_rsa));
+    /* the ceiling is TLS 1.2 (BearSSL's engine): pin both ends to it, so that
+       a default range reaching TLS 1.3 cannot change what is compared */
+    if (sslsocket_config_set_versions(&ccfg, SSLSOCKET_TLS12, SSLSOCKET_TLS12) != 0
+        || sslsocket_config_set_versions(&scfg_ec, SSLSOCKET_TLS12, SSLSOCKET_TLS12) != 0
+        || sslsocket_config_set_versions(&scfg_rsa, SSLSOCKET_TLS12, SSLSOCKET_TLS12) != 0)
+        bench_die("set_versions: %s", sslsocket_config_error_string(&ccfg));
     /* one cache shared by both server configs is not allowed (each config
        owns its LRU context); the EC config gets it, RSA is only measured
        with full handshakes */

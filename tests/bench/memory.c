@@ -115,6 +115,8 @@ client_main(unsigned port, int n)
     sslsocket_config_init(&ccfg, cstore, sizeof cstore);
     if (sslsocket_config_add_ca_file(&ccfg, bench_cert("ca.pem")) != 1)
         bench_die("client CA: %s", sslsocket_config_error_string(&ccfg));
+    if (sslsocket_config_set_versions(&ccfg, SSLSOCKET_TLS12, SSLSOCKET_TLS12) != 0)
+        bench_die("client versions: %s", sslsocket_config_error_string(&ccfg));
     base = rss_bytes();
     while (done + failed < n && bench_now() - t0 < 600) {
         /* keep up to 64 handshakes in flight (the server's backlog is finite) */
@@ -239,6 +241,8 @@ server_main(int n, const char *client_bin)
     sslsocket_config_init(&scfg, sstore, sizeof sstore);
     if (sslsocket_config_set_certificate_file(&scfg, bench_cert("ec.pem"), bench_cert("ec.key")))
         bench_die("server cert: %s", sslsocket_config_error_string(&scfg));
+    if (sslsocket_config_set_versions(&scfg, SSLSOCKET_TLS12, SSLSOCKET_TLS12) != 0)
+        bench_die("server versions: %s", sslsocket_config_error_string(&scfg));
     sslsocket_config_set_timeouts(&scfg, 0, 0, 120000, 0);
     sslsocket_config_set_idle_release(&scfg, 1000); /* (10 s by default) */
     sslsocket_init(&listener, &scfg);

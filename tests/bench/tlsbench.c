@@ -6,18 +6,25 @@
  *         sending "HTTP/1.0 200 ok" and the file NAME from the current
  *         directory, then closes (like `openssl s_server -WWW`); clients that
  *         only handshake are fine too.  Runs until stdin closes.
- *     tlsbench hs PORT CAFILE CIPHER PARALLEL SECONDS [resume]
+ *     tlsbench [--tls13] hs PORT CAFILE CIPHER PARALLEL SECONDS [resume]
  *         PARALLEL connections at a time, one thread: handshake, close_notify,
- *         again; prints "handshakes N seconds S per_s R"
- *     tlsbench get PORT CAFILE CIPHER PATH [COUNT]
+ *         again; prints "handshakes N seconds S per_s R failed F resumed R
+ *         group G cpu_us C protocol P" (G: the TLS group id of the last
+ *         handshake, 23 = P-256, 29 = X25519; C: this process's CPU time,
+ *         user + system by getrusage, per handshake)
+ *     tlsbench [--tls13] get PORT CAFILE CIPHER PATH [COUNT]
  *         fetch PATH COUNT times (one connection each); prints the body
  *         bytes, MB/s of the largest-count transfer and the median time to
- *         first byte: "bytes N seconds S mbps M ttfb_ms T"
+ *         first byte: "bytes N seconds S mbps M ttfb_ms T cpu_s C protocol P"
+ *         (C: CPU seconds of the transfer counted for mbps)
  *     tlsbench certs
  *         make the fixture certificates ($BENCH_OUT/certs) and print the dir
  *     tlsbench prims SECONDS
  *         BearSSL's primitives on their own: "key value" lines
  * The client verifies the server certificate for "localhost" against CAFILE.
+ * Clients speak TLS 1.2 alone unless --tls13 comes first (TLS 1.3 alone;
+ * CIPHER "-" leaves the suites as they are: TLS 1.3 offers its three).  The
+ * server is TLS 1.2 (the library has no TLS 1.3 server yet).
  */
 #define SSLSOCKET_IMPLEMENTATION
 #ifdef SSLSOCKET_BENCH_HEADER
@@ -34,6 +41,17 @@
 
 static unsigned char store[64 * 1024], cache_mem[256 * 1024];
 static sslsocket_config cfg;
+static unsigned version = SSLSOCKET_TLS12; /* the clients' only version */
+
+/* User + system CPU seconds of this process (getrusage). */
+static double
+rusage_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6
+           + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
 
 /* ---- server ------------------------------------------------------------------ */
 
@@ -159,6 +177,8 @@ server_main(const char *portfile, const char *cert, const char *key, const char 
         bench_die("server certificate: %s", sslsocket_config_error_string(&cfg));
     if (sslsocket_config_set_ciphers(&cfg, cipher) != 0)
         bench_die("ciphers: %s", sslsocket_config_error_string(&cfg));
+    if (sslsocket_config_set_versions(&cfg, SSLSOCKET_TLS12, SSLSOCKET_TLS12) != 0)
+        bench_die("versions: %s", sslsocket_config_error_string(&cfg));
     sslsocket_config_set_session_cache(&cfg, cache_mem, sizeof cache_mem);
     sslsocket_init(&listener, &cfg);
     if (sslsocket_listen(&listener, "127.0.0.1", 0, 0) != 0)
@@ -223,8 +243,23 @@ client_config(const char *cafile, const char *cipher)
     sslsocket_config_init(&cfg, store, sizeof store);
     if (sslsocket_config_add_ca_file(&cfg, cafile) != 1)
         bench_die("CA: %s", sslsocket_config_error_string(&cfg));
-    if (sslsocket_config_set_ciphers(&cfg, cipher) != 0)
+    /* one version, pinned: the peers (s_server, nginx) may speak TLS 1.3,
+       and a default range reaching it must not change what is measured */
+    if (sslsocket_config_set_versions(&cfg, version, version) != 0)
+        bench_die("versions: %s", sslsocket_config_error_string(&cfg));
+    if (strcmp(cipher, "-") != 0 && sslsocket_config_set_ciphers(&cfg, cipher) != 0)
         bench_die("ciphers: %s", sslsocket_config_error_string(&cfg));
+}
+
+/* The key exchange group of an encrypted client socket (TLS group id), a
+   diagnostic read from the private state: TLS 1.3 runs the library's own
+   engine (ctx.t13), TLS 1.2 BearSSL's. */
+static int
+session_group(sslsocket *s)
+{
+    if (SSLSOCKET__IS13(s))
+        return (int)s->ctx.t13.group;
+    return br_ssl_engine_get_ecdhe_curve(&s->ctx.client.eng);
 }
 
 static int
@@ -236,13 +271,15 @@ hs_main(unsigned port, const char *cafile, const char *cipher, int par, double s
     sslsocket_session sess;
     int have_sess = 0, i, failed = 0, resumed = 0, curve = 0;
     long done = 0;
-    double t0, t;
+    double t0, t, cpu0;
+    const char *proto = "-";
     client_config(cafile, cipher);
     /* resumed: the default client session reuse of the config (the first
        connection leaves its session, the next sockets offer it); full: off */
     sslsocket_config_set_client_sessions(&cfg, resume);
     for (i = 0; i < par; i++)
         list[i] = &socks[i];
+    cpu0 = rusage_cpu();
     t0 = bench_now();
     for (;;) {
         t = bench_now() - t0;
@@ -270,7 +307,8 @@ hs_main(unsigned port, const char *cafile, const char *cipher, int par, double s
                 continue;
             sslsocket_poll(s);
             if (phase[i] == 1 && sslsocket_is_encrypted(s)) {
-                curve = br_ssl_engine_get_ecdhe_curve(&s->ctx.client.eng); /* diagnostic */
+                curve = session_group(s); /* diagnostics */
+                proto = sslsocket_protocol(s);
                 done++;
                 resumed += sslsocket_session_resumed(s);
                 if (!have_sess && sslsocket_get_session(s, &sess) == 0)
@@ -285,8 +323,9 @@ hs_main(unsigned port, const char *cafile, const char *cipher, int par, double s
         }
     }
     t = bench_now() - t0;
-    printf("handshakes %ld seconds %.3f per_s %.1f failed %d resumed %d group %d\n", done, t,
-           (double)done / t, failed, resumed, curve);
+    printf("handshakes %ld seconds %.3f per_s %.1f failed %d resumed %d group %d cpu_us %.1f "
+           "protocol %s\n", done, t, (double)done / t, failed, resumed, curve,
+           done > 0 ? (rusage_cpu() - cpu0) * 1e6 / (double)done : 0.0, proto);
     return failed ? 1 : 0;
 }
 
@@ -303,15 +342,16 @@ get_main(unsigned port, const char *cafile, const char *cipher, const char *path
     static sslsocket s;
     static unsigned char buf[65536];
     double *ttfb = (double *)calloc((size_t)count, sizeof(double)), best_mbps = 0, secs = 0;
+    double best_cpu = 0;
     long long bytes = 0;
-    char req[600];
+    char req[600], proto[16] = "-";
     int k;
     client_config(cafile, cipher);
     /* every fetch a full handshake, as each curl process does */
     sslsocket_config_set_client_sessions(&cfg, 0);
     snprintf(req, sizeof req, "GET /%s HTTP/1.0\r\n\r\n", path);
     for (k = 0; k < count; k++) {
-        double t0 = bench_now(), first = -1, t;
+        double t0 = bench_now(), first = -1, t, cpu0 = rusage_cpu();
         long long got = 0, body = -1;
         sslsocket *list[1] = { &s };
         sslsocket_init(&s, &cfg);
@@ -322,6 +362,8 @@ get_main(unsigned port, const char *cafile, const char *cipher, const char *path
         for (;;) {
             ptrdiff_t n;
             sslsocket_poll(&s);
+            if (proto[0] == '-' && sslsocket_is_encrypted(&s))
+                snprintf(proto, sizeof proto, "%s", sslsocket_protocol(&s));
             while ((n = sslsocket_read(&s, buf, sizeof buf)) > 0) {
                 if (first < 0)
                     first = bench_now() - t0;
@@ -351,12 +393,13 @@ get_main(unsigned port, const char *cafile, const char *cipher, const char *path
             best_mbps = (double)body / t / 1e6;
             bytes = body;
             secs = t;
+            best_cpu = rusage_cpu() - cpu0;
         }
         sslsocket_abort(&s);
     }
     qsort(ttfb, (size_t)count, sizeof(double), cmp_double);
-    printf("bytes %lld seconds %.4f mbps %.1f ttfb_ms %.3f\n", bytes, secs, best_mbps,
-           ttfb[count / 2]);
+    printf("bytes %lld seconds %.4f mbps %.1f ttfb_ms %.3f cpu_s %.4f protocol %s\n", bytes, secs,
+           best_mbps, ttfb[count / 2], best_cpu, proto);
     return 0;
 }
 
@@ -425,6 +468,12 @@ int
 main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (argc >= 2 && (strcmp(argv[1], "--tls13") == 0 || strcmp(argv[1], "--tls12") == 0)) {
+        version = strcmp(argv[1], "--tls13") == 0 ? SSLSOCKET_TLS13 : SSLSOCKET_TLS12;
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     if (argc >= 6 && strcmp(argv[1], "server") == 0)
         return server_main(argv[2], argv[3], argv[4], argv[5]);
     if (argc >= 7 && strcmp(argv[1], "hs") == 0)

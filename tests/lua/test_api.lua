@@ -440,9 +440,10 @@ test("SslConfiguration properties", function()
     cfg.protocol_min = "TLSv1.0"
     H.eq(cfg.protocol_min, "TLSv1.0", "protocol_min set")
     H.eq(cfg.protocol_max, "TLSv1.2", "protocol_max kept")
-    H.raises("TLS 1.3 with a fallback to TLS 1.2 is not available yet",
-             function() cfg.protocol_max = "TLSv1.3" end)
-    H.eq(cfg.protocol_max, "TLSv1.2", "protocol_max kept after the refusal")
+    cfg.protocol_max = "TLSv1.3"
+    H.eq(cfg.protocol_max, "TLSv1.3", "TLS 1.0 to 1.3")
+    H.eq(cfg.protocol_min, "TLSv1.0", "protocol_min kept")
+    cfg.protocol_max = "TLSv1.2"
     H.raises("'SSLv3' is not one of", function() cfg.protocol_min = "SSLv3" end)
     local suites = { "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
                      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" }
