@@ -9201,7 +9201,6 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
         t->state = SSLSOCKET__T13_FALLBACK;
         return 1;
     }
-    version = 0;
     if (d.n < at + 2 + 1 + 2 || d.p[0] != 3 || d.p[1] != 3)
         return sslsocket__t13_fail(t, 50, "malformed ServerHello");
     is_hrr = memcmp(d.p + 2, hrr, 32) == 0;

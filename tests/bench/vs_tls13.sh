@@ -128,15 +128,13 @@ run_client() { # WHO CMD PORT CERT ARGS...
     lib12) timeout -k 5 $LIMIT "${NSX[@]}" "$TB" --tls12 "$cmd" "$port" "$CA" "${IANA12[$cert]}" "$@" ;;
     ossl13 | ossl12)
         [ "$cmd" = hs ] && shift # osslbench hs has no PARALLEL argument
-        timeout -k 5 $LIMIT "${NSX[@]}" "$OB" "$cmd" "$port" "$CA" "${who#ossl}" "$@" | sed 's/\(protocol TLSv1\)\.\([23]\)/\1.\2/' ;;
+        timeout -k 5 $LIMIT "${NSX[@]}" "$OB" "$cmd" "$port" "$CA" "1.${who: -1}" "$@" ;;
     esac
 }
 proto_of() { case $1 in *13) echo TLSv1.3 ;; *) echo TLSv1.2 ;; esac; }
 group_name() { case $1 in 23) echo P-256 ;; 24) echo P-384 ;; 29) echo X25519 ;; *) echo "$1" ;; esac; }
 
 declare -A V
-WHO_NAME=([lib13]="library" [lib12]="library" [lib12x]="library" [ossl13]="OpenSSL (libssl)" [ossl12]="OpenSSL (libssl)")
-declare -A WHO_NAME
 
 out "## 8. TLS 1.3 client: library TLS 1.3 vs library TLS 1.2 vs OpenSSL's client\n\n"
 out "Client side only (the library has no TLS 1.3 server yet), against \`openssl s_server -WWW -no_ticket -num_tickets 0\` "
@@ -347,10 +345,10 @@ else
     num ttfb_rtt_ms "$RTT_MS"
     num ttfb_netem "$([ $RTT_HOW = netem ] && echo 1 || echo 0)"
     if [ $RTT_HOW = netem ]; then
-        out "Delay: \`tc qdisc add dev lo root netem delay %sms\` on the loopback of a network namespace made for this run "
-        out "(client and s_server inside it, 127.0.0.1), so every packet waits %s ms: the TCP handshake costs one round trip too. "
+        out "Delay: \`tc qdisc add dev lo root netem delay %sms\` on the loopback of a network namespace made for this run " "$HALF"
+        out "(client and s_server inside it, 127.0.0.1), so every packet waits %s ms and a round trip takes %s ms: " "$HALF" "$RTT_MS"
+        out "the TCP handshake costs one round trip too. "
         out "Expected: TLS 1.3 about 3 round trips (TCP, ClientHello to server Finished, client Finished + request to response), TLS 1.2 about 4.\n\n"
-        out "$RTT_MS" "$HALF"
     else
         out "Delay: \`tests/bench/delayrelay\` between client and s_server on 127.0.0.1, holding every byte %s ms in each direction " "$HALF"
         out "(netem was not available: %s). The relay accepts the client's TCP connection at once, so connect() costs no round trip here: " "$RTT_WHY"
