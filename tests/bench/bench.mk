@@ -17,12 +17,13 @@ BENCH_CFLAGS = -std=c99 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror
 BENCH_SMALL = -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1 -DSSLSOCKET_WRITE_BUFFER_SIZE=2048 -DSSLSOCKET_CERT_BUFFER_SIZE=0
 BENCH_BIN = build/bench/bin
 BENCH_DEB = gcc make libbearssl-dev openssl curl python3 nginx strace lua5.4 liblua5.4-dev \
-            lua-sec lua-socket
+            lua-sec lua-socket libssl-dev iproute2
 SSLSOCKET_H ?= sslsocket.h
 BENCH_HDR_FLAG = $(if $(filter sslsocket.h,$(SSLSOCKET_H)),,-DSSLSOCKET_BENCH_HEADER='"$(abspath $(SSLSOCKET_H))"')
 BENCH_COMMON = tests/bench/bench_common.h tests/bench/ceiling_core.h $(SSLSOCKET_H)
 BENCH_PROGS = $(BENCH_BIN)/ceiling $(BENCH_BIN)/library $(BENCH_BIN)/memory \
-              $(BENCH_BIN)/memory_small $(BENCH_BIN)/tlsbench $(BENCH_BIN)/scale
+              $(BENCH_BIN)/memory_small $(BENCH_BIN)/tlsbench $(BENCH_BIN)/scale \
+              $(BENCH_BIN)/osslbench $(BENCH_BIN)/delayrelay
 
 .PHONY: bench bench-smoke bench-profile bench-deps bench-build
 
@@ -62,6 +63,20 @@ $(BENCH_BIN)/scale: tests/bench/scale.c $(BENCH_COMMON)
 	@mkdir -p $(BENCH_BIN)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_HDR_FLAG) -o $@ $< -lbearssl
 
+# OpenSSL's client for the TLS 1.3 comparison (libssl-dev, in BENCH_DEB; `make
+# test` does not install it: without its headers the benchmark runs without
+# the OpenSSL rows)
+$(BENCH_BIN)/osslbench: tests/bench/osslbench.c
+	@mkdir -p $(BENCH_BIN)
+	@if echo '#include <openssl/ssl.h>' | $(CC) -E -x c - > /dev/null 2>&1; then \
+	  echo "$(CC) $(BENCH_CFLAGS) -o $@ $< -lssl -lcrypto"; \
+	  $(CC) $(BENCH_CFLAGS) -o $@ $< -lssl -lcrypto; \
+	else echo "osslbench: no <openssl/ssl.h> (libssl-dev; make bench-deps): skipped"; fi
+
+$(BENCH_BIN)/delayrelay: tests/bench/delayrelay.c
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
 # One run: $(1) = output directory, $(2) = --smoke or nothing.
 define bench_run
 	@mkdir -p $(1)
@@ -72,7 +87,8 @@ define bench_run
 	echo "== 4. memory"; $(BENCH_BIN)/memory $(2); \
 	echo "== 5. against LuaSec"; tests/bench/vs_luasec.sh $(2); \
 	echo "== 6. scale"; $(BENCH_BIN)/scale $(2); \
-	echo "== 7. system calls and allocations"; tests/bench/syscalls.sh $(2)
+	echo "== 7. system calls and allocations"; tests/bench/syscalls.sh $(2); \
+	echo "== 8. TLS 1.3 client"; tests/bench/vs_tls13.sh $(2)
 endef
 
 bench: bench-deps bench-build
