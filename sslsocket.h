@@ -337,8 +337,11 @@
 
    >>limits
    ========
-   TLS 1.0-1.2 only (no TLS 1.3, no SSL 3), no session tickets, no OCSP or
-   CRL, no DHE, no RSA-PSS or Ed25519 certificates: BearSSL 0.6.  POSIX
+   No SSL 3, no session tickets, no OCSP, no DHE, no RSA-PSS or Ed25519
+   certificates: BearSSL 0.6.  TLS 1.3 is the library's own (>>tls13): a
+   client only so far, without resumption (every TLS 1.3 connection is a
+   full handshake), and only with a full-duplex record buffer of at least
+   20,741 bytes (the small profile speaks TLS 1.2).  POSIX
    only (Linux tested).  sslsocket_wait() handles up to 1024 descriptors;
    beyond that, use epoll with sslsocket_fds().
 */
@@ -878,6 +881,12 @@ typedef struct sslsocket__t13 {
     size_t suites12_len;
     size_t ch_len;                  /* the first ClientHello (handshake message) */
     size_t fb_at;                   /* fallback: where the ServerHello starts in hbuf/record */
+    /* client certificates */
+    const sslsocket__identity *id;  /* ours, or NULL */
+    int cr_scheme;                  /* the signature scheme for it, 0: an empty Certificate */
+    unsigned char *fl;              /* where the client's last flight goes (else out) */
+    size_t fl_cap;
+    int fl_used;
 } sslsocket__t13;
 
 /* What a ClientHello offering TLS 1.2 next to 1.3 takes from BearSSL's
@@ -6005,7 +6014,7 @@ sslsocket_config_init(sslsocket_config *cfg, void *storage, size_t size)
     cfg->verify_mode = SSLSOCKET_AUTO_VERIFY_PEER;
     cfg->verify_depth = 8;
     cfg->version_min = SSLSOCKET_TLS12;
-    cfg->version_max = SSLSOCKET_TLS12;
+    cfg->version_max = SSLSOCKET_TLS12; /* (TLS 1.3 by default: not yet, see >>tls13) */
     sslsocket__default_suites(cfg);
     cfg->lookup_ms = 10000;
     cfg->connect_ms = 30000;
@@ -8461,9 +8470,13 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
    skip PKCS#1 for CertificateVerify.  Being one ClientHello, no second
    connection is ever made, so TLS_FALLBACK_SCSV (for clients that retry
    with a lower version) has no use.
-   Not yet: a KeyUpdate of our own asking, tickets, client certificates
-   (a CertificateRequest is answered with an empty Certificate), the
-   server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
+   The default range stays 1.2..1.2 until the last differences found with
+   TLS 1.3 as the default are mended (close_notify seen by Python's
+   unwrap, some error texts).
+   Client certificates: the configuration's first identity, with
+   ecdsa_secp256r1/384r1/521r1 or rsa_pss_rsae_* as the CertificateRequest
+   allows (else an empty Certificate; the server decides).
+   Not yet: a KeyUpdate of our own asking, tickets, the server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
    gives the four traffic secrets.
    ========================================================================== */
 
@@ -9335,13 +9348,17 @@ sslsocket__t13_certificate_verify(sslsocket__t13 *t, const unsigned char *m, siz
     n = 98 + t->hlen;
     sh = scheme == 0x0403 || scheme == 0x0804 ? &br_sha256_vtable
          : scheme == 0x0503 || scheme == 0x0805 ? &br_sha384_vtable
-         : scheme == 0x0806 ? &br_sha512_vtable : NULL;
+         : scheme == 0x0603 || scheme == 0x0806 ? &br_sha512_vtable : NULL;
     if (sh == NULL || pk == NULL)
         return sslsocket__t13_fail(t, 47, "CertificateVerify with a scheme that was not offered");
     sh->init(&hc.vtable);
     sh->update(&hc.vtable, content, n);
     sh->out(&hc.vtable, mh);
-    if ((scheme == 0x0403 || scheme == 0x0503) && pk->key_type == BR_KEYTYPE_EC)
+    /* (TLS 1.3's ECDSA schemes name the curve too) */
+    if (pk->key_type == BR_KEYTYPE_EC
+        && ((scheme == 0x0403 && pk->key.ec.curve == BR_EC_secp256r1)
+            || (scheme == 0x0503 && pk->key.ec.curve == BR_EC_secp384r1)
+            || (scheme == 0x0603 && pk->key.ec.curve == BR_EC_secp521r1)))
         ok = br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), mh, sslsocket__hash_len(sh),
                                               &pk->key.ec, m + 8, sl) == 1;
     else if (scheme >= 0x0804 && pk->key_type == BR_KEYTYPE_RSA)
@@ -9352,16 +9369,140 @@ sslsocket__t13_certificate_verify(sslsocket__t13 *t, const unsigned char *m, siz
     return 0;
 }
 
+/* CertificateRequest (4.3.2): its context, echoed in our Certificate, and
+   the signature scheme for our key among those it accepts: ECDSA on the
+   key's curve, else RSA-PSS (rsae) with SHA-256, -384, -512.  None (or no
+   identity): an empty Certificate, and the server decides. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_certificate_request(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    size_t cl = len > 4 ? m[4] : 0, at, end, el, i;
+    int have_sigs = 0;
+    if (len < 5 + cl + 2 || cl > sizeof t->cr_ctx
+        || (((size_t)m[5 + cl] << 8) | m[6 + cl]) != len - 7 - cl)
+        return sslsocket__t13_fail(t, 50, "malformed CertificateRequest");
+    memcpy(t->cr_ctx, m + 5, cl);
+    t->cr_ctx_len = cl;
+    t->cert_requested = 1;
+    t->cr_scheme = 0;
+    for (at = 7 + cl, end = len; at + 4 <= end; at += 4 + el) {
+        const unsigned char *v = m + at + 4;
+        el = ((size_t)m[at + 2] << 8) | m[at + 3];
+        if (el > end - at - 4)
+            return sslsocket__t13_fail(t, 50, "malformed CertificateRequest");
+        if (m[at] != 0 || m[at + 1] != 0x0d)
+            continue;
+        if (el < 2 || (((size_t)v[0] << 8) | v[1]) != el - 2 || (el & 1))
+            return sslsocket__t13_fail(t, 50, "malformed CertificateRequest");
+        have_sigs = 1;
+        for (i = 2; t->id != NULL && i < el; i += 2) {
+            int sc = (v[i] << 8) | v[i + 1];
+            const sslsocket__key *k = &t->id->key;
+            if (k->type == BR_KEYTYPE_EC
+                && ((sc == 0x0403 && k->ec.curve == BR_EC_secp256r1)
+                    || (sc == 0x0503 && k->ec.curve == BR_EC_secp384r1)
+                    || (sc == 0x0603 && k->ec.curve == BR_EC_secp521r1)))
+                t->cr_scheme = sc;
+            else if (k->type == BR_KEYTYPE_RSA && sc >= 0x0804 && sc <= 0x0806
+                     && (t->cr_scheme == 0 || sc < t->cr_scheme))
+                t->cr_scheme = sc;
+            if (t->cr_scheme == 0x0403 || t->cr_scheme == 0x0503 || t->cr_scheme == 0x0603
+                || t->cr_scheme == 0x0804)
+                break;
+        }
+    }
+    if (at != end || !have_sigs)
+        return sslsocket__t13_fail(t, have_sigs ? 50 : 109,
+                                   "CertificateRequest without signature_algorithms");
+    return 0;
+}
+
+/* Our Certificate (the identity's chain, or empty) and, with a chain, its
+   CertificateVerify, at `out`, hashed; the length, 0 when it does not
+   fit in cap. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__t13_client_auth(sslsocket__t13 *t, unsigned char *out, size_t cap)
+{
+    const sslsocket__identity *id = t->cr_scheme ? t->id : NULL;
+    size_t n = 0, list = 0, i, sl;
+    unsigned char content[64 + 34 + SSLSOCKET__TLS13_MAX_HASH], mh[64];
+    const br_hash_class *sh;
+    br_hash_compat_context hc;
+    for (i = 0; id != NULL && i < id->n_chain; i++)
+        list += 3 + id->chain[i].data_len + 2;
+    if (cap < 4 + 1 + t->cr_ctx_len + 3 + list + 8 + 512)
+        return 0;
+    out[n++] = 11;
+    n += 3;
+    out[n++] = (unsigned char)t->cr_ctx_len;
+    memcpy(out + n, t->cr_ctx, t->cr_ctx_len);
+    n += t->cr_ctx_len;
+    out[n++] = (unsigned char)(list >> 16);
+    out[n++] = (unsigned char)(list >> 8);
+    out[n++] = (unsigned char)list;
+    for (i = 0; id != NULL && i < id->n_chain; i++) {
+        size_t cl = id->chain[i].data_len;
+        out[n++] = (unsigned char)(cl >> 16);
+        out[n++] = (unsigned char)(cl >> 8);
+        out[n++] = (unsigned char)cl;
+        memcpy(out + n, id->chain[i].data, cl);
+        n += cl;
+        out[n++] = 0; /* no extensions */
+        out[n++] = 0;
+    }
+    out[1] = (unsigned char)((n - 4) >> 16);
+    out[2] = (unsigned char)((n - 4) >> 8);
+    out[3] = (unsigned char)(n - 4);
+    sslsocket__t13_hash(t, out, n);
+    if (id == NULL)
+        return n;
+    /* CertificateVerify over the transcript through our Certificate */
+    memset(content, 0x20, 64);
+    memcpy(content + 64, "TLS 1.3, client CertificateVerify", 34); /* with its 0 */
+    sslsocket__t13_thash(t, content + 98);
+    sh = t->cr_scheme == 0x0403 || t->cr_scheme == 0x0804 ? &br_sha256_vtable
+         : t->cr_scheme == 0x0503 || t->cr_scheme == 0x0805 ? &br_sha384_vtable
+         : &br_sha512_vtable;
+    sh->init(&hc.vtable);
+    sh->update(&hc.vtable, content, 98 + t->hlen);
+    sh->out(&hc.vtable, mh);
+    if (id->key.type == BR_KEYTYPE_EC) {
+        sl = br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), sh, mh, &id->key.ec,
+                                              out + n + 8);
+    } else {
+        /* the salt: HashLen bytes from the client's handshake secret,
+           unknown to anyone else (PSS needs it unpredictable, not secret) */
+        unsigned char salt[64];
+        sslsocket__hkdf_expand_label(t->h, t->c_hs, "pss salt", content + 98, t->hlen, salt,
+                                     sslsocket__hash_len(sh));
+        sl = sslsocket__rsa_pss_sign(&id->key.rsa, sh, mh, salt, out + n + 8, 512);
+    }
+    if (sl == 0)
+        return 0;
+    out[n] = 15;
+    out[n + 1] = (unsigned char)((4 + sl) >> 16);
+    out[n + 2] = (unsigned char)((4 + sl) >> 8);
+    out[n + 3] = (unsigned char)(4 + sl);
+    out[n + 4] = (unsigned char)(t->cr_scheme >> 8);
+    out[n + 5] = (unsigned char)t->cr_scheme;
+    out[n + 6] = (unsigned char)(sl >> 8);
+    out[n + 7] = (unsigned char)sl;
+    sslsocket__t13_hash(t, out + n, 8 + sl);
+    return n + 8 + sl;
+}
+
 /* The server's Finished: checked; then the client's flight (a
-   ChangeCipherSpec for middleboxes, Finished) and the application keys. */
+   ChangeCipherSpec for middleboxes, our Certificate and CertificateVerify
+   when asked, Finished) and the application keys. */
 SSLSOCKET__PRIVATE int
 sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t len)
 {
     unsigned char th[SSLSOCKET__TLS13_MAX_HASH], want[SSLSOCKET__TLS13_MAX_HASH];
+    static const unsigned char ccs[6] = { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 };
     unsigned char ms[SSLSOCKET__TLS13_MAX_HASH];
-    unsigned char *rec;
+    unsigned char *rec, *out;
     unsigned diff = 0;
-    size_t i;
+    size_t i, cap;
     sslsocket__t13_thash(t, th);
     sslsocket__tls13_finished(t->h, t->s_hs, th, want);
     if (len != 4 + t->hlen)
@@ -9376,25 +9517,28 @@ sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t
     sslsocket__tls13_next_secret(t->h, t->hs_secret, NULL, 0, ms);
     sslsocket__tls13_derive(t->h, ms, "s ap traffic", th, t->s_ap);
     sslsocket__t13_keys(t, t->s_ap, &t->rk);
-    /* ChangeCipherSpec, then (an empty Certificate when one was asked
-       for: no client certificates in TLS 1.3 yet) Finished, in one record
-       under the client's handshake keys */
-    memcpy(t->out, "\x14\x03\x03\x00\x01\x01", 6);
-    rec = t->out + 6;
+    /* ChangeCipherSpec, then our Certificate and CertificateVerify when
+       asked for, and Finished, in one record under the client's handshake
+       keys (into t->fl when the socket gave room for a chain) */
+    out = t->fl ? t->fl : t->out;
+    cap = t->fl ? t->fl_cap : sizeof t->out;
+    memcpy(out, ccs, sizeof ccs);
+    rec = out + 6;
     i = 5;
     if (t->cert_requested) {
         unsigned char th2[SSLSOCKET__TLS13_MAX_HASH];
-        rec[i++] = 11;
-        rec[i++] = 0;
-        rec[i++] = 0;
-        rec[i++] = (unsigned char)(1 + t->cr_ctx_len + 3);
-        rec[i++] = (unsigned char)t->cr_ctx_len;
-        memcpy(rec + i, t->cr_ctx, t->cr_ctx_len);
-        i += t->cr_ctx_len;
-        rec[i++] = 0;
-        rec[i++] = 0;
-        rec[i++] = 0;
-        sslsocket__t13_hash(t, rec + 5, i - 5);
+        size_t room = 0, cl;
+        if (cap > 6 + 5 + 4 + t->hlen + 17) /* (one record: 16384 bytes of plaintext) */
+            room = cap - (6 + 5 + 4 + t->hlen + 17);
+        if (room > 16384 - 4 - t->hlen)
+            room = 16384 - 4 - t->hlen;
+        cl = sslsocket__t13_client_auth(t, rec + 5, room);
+        if (cl == 0) {
+            sslsocket__wipe(ms, sizeof ms);
+            return sslsocket__t13_fail(t, 80, "our Certificate and CertificateVerify do not fit "
+                                              "one record");
+        }
+        i += cl;
         sslsocket__t13_thash(t, th2);
         rec[i] = 20;
         rec[i + 1] = rec[i + 2] = 0;
@@ -9408,6 +9552,7 @@ sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t
     }
     sslsocket__t13_hash(t, rec + i, 4 + t->hlen);
     t->out_len = 6 + sslsocket__tls13_seal(&t->wk, 22, rec, i - 5 + 4 + t->hlen);
+    t->fl_used = t->fl != NULL;
     sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, t->c_ap);
     sslsocket__t13_keys(t, t->c_ap, &t->wk);
     sslsocket__wipe(ms, sizeof ms);
@@ -9498,13 +9643,8 @@ sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
         break;
     case SSLSOCKET__T13_WAIT_CERT:
         if (type == 13 && !t->cert_requested) {
-            /* CertificateRequest: its context echoed in our (empty) Certificate */
-            size_t cl = len > 4 ? m[4] : 0;
-            if (len < 5 + cl + 2 || cl > sizeof t->cr_ctx)
-                return sslsocket__t13_fail(t, 50, "malformed CertificateRequest");
-            memcpy(t->cr_ctx, m + 5, cl);
-            t->cr_ctx_len = cl;
-            t->cert_requested = 1;
+            if (sslsocket__t13_certificate_request(t, m, len) < 0)
+                return -1;
             break;
         }
         if (type != 11 || sslsocket__t13_certificate(t, m, len) < 0)
@@ -9700,7 +9840,14 @@ sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
         sslsocket__t13_fallback(s, r == 2);
         return;
     }
-    if (t->out_len > 0) {
+    if (t->out_len > 0 && t->fl_used) {
+        /* the client's last flight, written in place (nothing else waits) */
+        t->q_off = 0;
+        t->q_len = t->out_len;
+        t->out_len = 0;
+        t->fl_used = 0;
+        t->fl = NULL;
+    } else if (t->out_len > 0) {
         /* the core's flight (a second ClientHello, Finished, a KeyUpdate),
            behind what is already waiting to leave */
         if (t->q_len == 0)
@@ -9915,8 +10062,28 @@ sslsocket__begin_tls13_client(sslsocket *s, const char *name, const sslsocket__t
     t->q_off = 0;
     t->q_len = n + 5;
     t->xc = &s->x509.vtable;
-    t->hbuf = o + 5 + n; /* (the ClientHello stays, for a fallback) */
-    t->hcap = SSLSOCKET__T13_OUT_CAP - 5 - n;
+    {
+        /* The output area: the ClientHello (kept for a fallback), then,
+           once the server's flight is in, ours (a client chain, its
+           CertificateVerify, Finished); messages are reassembled after. */
+        const sslsocket_config *cfg = sslsocket__cfg(s);
+        size_t reserve = 5 + n, fl = 6 + 5 + 4 + 256 + 3 + 8 + 512 + 4 + 48 + 17, i;
+        if (cfg->n_ids > 0) {
+            t->id = &cfg->ids[0];
+            for (i = 0; i < t->id->n_chain; i++)
+                fl += 5 + t->id->chain[i].data_len;
+            if (fl > 6 + 5 + 16384 + 17)
+                fl = 6 + 5 + 16384 + 17;
+            if (fl + 4096 > SSLSOCKET__T13_OUT_CAP)
+                fl = SSLSOCKET__T13_OUT_CAP - 4096;
+            if (fl > reserve)
+                reserve = fl;
+            t->fl = o;
+            t->fl_cap = reserve;
+        }
+        t->hbuf = o + reserve;
+        t->hcap = SSLSOCKET__T13_OUT_CAP - reserve;
+    }
     s->flags |= SSLSOCKET__F_T13;
     return 0;
 }
@@ -10608,7 +10775,10 @@ sslsocket__begin_tls(sslsocket *s, int server)
         return sslsocket__begin_server(s, cfg, ta, n_ta);
     if (sslsocket__begin_client12(s) < 0)
         return -1;
-    if (cfg->version_max == SSLSOCKET_TLS13 && SSLSOCKET__T13_OK) {
+    if (cfg->version_max == SSLSOCKET_TLS13 && SSLSOCKET__T13_OK && !SSLSOCKET_HALF_DUPLEX) {
+        /* (half duplex: BearSSL's engine would write its ClientHello over
+           the ServerHello of a fallback; such builds offer TLS 1.2 alone,
+           as do record buffers too small for TLS 1.3) */
         /* TLS 1.3 and 1.2 in one ClientHello: ours, with BearSSL's suites
            and the session it would resume (BearSSL's engine is started
            again if the server chooses TLS 1.2) */

@@ -37,6 +37,10 @@ start_s_server(peers_proc *p, const char *host, const char *cert, const char *ke
     argv[n++] = "-key";
     argv[n++] = (char *)key;
     argv[n++] = "-quiet";
+    /* these are the TLS 1.2 client's tests: the server speaks TLS 1.2
+       (test_tls13 has the TLS 1.3 ones and the fallback) */
+    if (extra == NULL || strstr(extra, "-tls1") == NULL)
+        argv[n++] = "-tls1_2";
     snprintf(extra_buf, sizeof extra_buf, "%s", extra ? extra : "");
     if (extra_buf[0]) {
         char *tok = strtok(extra_buf, " ");

@@ -1123,7 +1123,7 @@ test_bad_input_config(void)
                    SSLSOCKET_ERR_OPERATION, "sslsocket_config_set_versions");
     CHECK_CFG_FAIL(sslsocket_config_set_versions(&cfg, SSLSOCKET_TLS12, SSLSOCKET_TLS10),
                    SSLSOCKET_ERR_OPERATION, "sslsocket_config_set_versions");
-    CHECK_CFG_FAIL(sslsocket_config_set_versions(&cfg, SSLSOCKET_TLS12, 0x0304),
+    CHECK_CFG_FAIL(sslsocket_config_set_versions(&cfg, SSLSOCKET_TLS12, 0x0305),
                    SSLSOCKET_ERR_OPERATION, "sslsocket_config_set_versions");
     CHECK_CFG_FAIL(sslsocket_config_set_versions(&cfg, 0, 0), SSLSOCKET_ERR_OPERATION,
                    "sslsocket_config_set_versions");

@@ -1286,6 +1286,70 @@ test_socket_client_downgrade(void)
     peers_kill(&p);
 }
 
+/* Client certificates: s_server -Verify asks for one; an EC (P-256:
+   ecdsa_secp256r1_sha256) and an RSA one (rsa_pss_rsae_sha256, signed
+   with the library's PSS) are sent with their CertificateVerify, and the
+   server shows the certificate it verified.  Offering TLS 1.2 as well
+   changes nothing; without an identity the server refuses us. */
+static void
+test_socket_client_certificate(void)
+{
+    int i;
+    REQUIRE(peers_sh("test -f client_rsa.pem || (openssl req -newkey rsa:2048 -nodes "
+                     "-keyout client_rsa.key -subj '/CN=rsa client' -out client_rsa.csr "
+                     "2>/dev/null && openssl x509 -req -in client_rsa.csr -CA ca.pem -CAkey ca.key "
+                     "-CAcreateserial -days 3650 -sha256 -extfile client.ext -out client_rsa.pem "
+                     "2>/dev/null)") == 0);
+    for (i = 0; i < 4; i++) {
+        peers_proc p;
+        drive_log l;
+        unsigned char rx[16384];
+        unsigned port = peers_free_port();
+        char accept[40];
+        char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
+                        "-tls1_3", "-Verify", "2", "-verify_return_error", "-CAfile", NULL,
+                        "-www", "-quiet", NULL};
+        argv[5] = (char *)peers_path("ec.pem");
+        argv[7] = (char *)peers_path("ec.key");
+        argv[13] = (char *)peers_path("ca.pem");
+        REQUIRE(spawn13(&p, "s_server_cc.log", argv, accept, port));
+        REQUIRE(setup13(&l, rx, sizeof rx));
+        if (i == 1)
+            REQUIRE(sslsocket_config_set_certificate_file(&scfg13, peers_path("client_rsa.pem"),
+                                                          peers_path("client_rsa.key")) == 0);
+        else if (i != 3)
+            REQUIRE(sslsocket_config_set_certificate_file(&scfg13, peers_path("client.pem"),
+                                                          peers_path("client.key")) == 0);
+        if (i >= 2)
+            REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == 0);
+        sslsocket_init(&sock13, &scfg13);
+        REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+        CHECK(sslsocket_write_string(&sock13, "GET / HTTP/1.0\r\n\r\n") == 18);
+        if (i == 3) {
+            /* no identity: an empty Certificate, which -verify_return_error refuses */
+            CHECK(drive_until(&sock13, &l, NULL, 5000));
+            CHECKF(strstr((char *)rx, "HTTP/1.0 200 ok") == NULL, "reply: %.80s", rx);
+            /* (TLS 1.3: our side of the handshake was over; the alert ends the
+               connection after it) */
+            CHECKF(strstr(sslsocket_error_string(&sock13), "alert 116") != NULL,
+                   "%s", sslsocket_error_string(&sock13)); /* certificate_required */
+        } else {
+            awaited = "</HTML>";
+            CHECKF(drive_until(&sock13, &l, got_awaited, 5000), "case %d: %s (%s)", i, l.text,
+                   sslsocket_error_string(&sock13));
+            CHECK(sslsocket_protocol(&sock13) && strcmp(sslsocket_protocol(&sock13), "TLSv1.3") == 0);
+            CHECKF(strstr((char *)rx, i == 1 ? "CN=rsa client" : "CN=test client") != NULL
+                       || strstr((char *)rx, i == 1 ? "CN = rsa client" : "CN = test client")
+                              != NULL,
+                   "case %d: the server did not show our certificate: %.400s", i,
+                   strstr((char *)rx, "ertificate") ? strstr((char *)rx, "ertificate") : (char *)rx);
+            sslsocket_disconnect(&sock13);
+            CHECK(drive_until(&sock13, &l, NULL, 5000));
+        }
+        peers_kill(&p);
+    }
+}
+
 static const testlib_case tests[] = {
     {"hkdf_extract", test_hkdf_extract},
     {"rfc8448_key_schedule", test_rfc8448_key_schedule},
@@ -1308,6 +1372,7 @@ static const testlib_case tests[] = {
     {"socket_client_key_update", test_socket_client_key_update},
     {"socket_client_fallback", test_socket_client_fallback},
     {"socket_client_downgrade", test_socket_client_downgrade},
+    {"socket_client_certificate", test_socket_client_certificate},
     {NULL, NULL}
 };
 
