@@ -9162,8 +9162,29 @@ sslsocket__t13_keys(const sslsocket__t13 *t, const unsigned char *secret,
                                   t->suite == 0x1303, k);
 }
 
+/* Whether a hello's extensions block (its 2-byte length first) holds
+   extension `type`. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_has_ext(sslsocket__der exts, int type)
+{
+    if (exts.n < 2 || (((size_t)exts.p[0] << 8) | exts.p[1]) != exts.n - 2)
+        return 0;
+    for (exts.p += 2, exts.n -= 2; exts.n >= 4;) {
+        size_t el = ((size_t)exts.p[2] << 8) | exts.p[3];
+        if (el > exts.n - 4)
+            return 0;
+        if (((exts.p[0] << 8) | exts.p[1]) == type)
+            return 1;
+        exts.p += 4 + el;
+        exts.n -= 4 + el;
+    }
+    return 0;
+}
+
 /* ServerHello: TLS 1.3 selected, one of our suites, our session id
-   echoed, an X25519 share; then the handshake keys. */
+   echoed, an X25519 share; then the handshake keys.  Offering TLS 1.2
+   too, a ServerHello without supported_versions is TLS 1.2 (or older):
+   1, for BearSSL's engine. */
 SSLSOCKET__PRIVATE int
 sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t len)
 {
@@ -9183,20 +9204,7 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
         return sslsocket__t13_fail(t, 50, "malformed ServerHello");
     exts.p = d.p + 35 + d.p[34] + 3;
     exts.n = d.n - (35 + d.p[34] + 3);
-    if (exts.n >= 2 && (((size_t)exts.p[0] << 8) | exts.p[1]) == exts.n - 2) {
-        exts.p += 2;
-        exts.n -= 2;
-        while (exts.n >= 4 && version == 0) {
-            size_t el = ((size_t)exts.p[2] << 8) | exts.p[3];
-            if (el > exts.n - 4)
-                break;
-            if (exts.p[0] == 0 && exts.p[1] == 0x2b)
-                version = -1;
-            exts.p += 4 + el;
-            exts.n -= 4 + el;
-        }
-    }
-    if (version == 0) {
+    if (!sslsocket__t13_has_ext(exts, 0x2b)) {
         unsigned legacy = ((unsigned)d.p[0] << 8) | d.p[1];
         if (!t->offer12)
             return sslsocket__t13_fail(t, 70, "the server did not select TLS 1.3");
@@ -9326,6 +9334,23 @@ sslsocket__t13_certificate(sslsocket__t13 *t, const unsigned char *m, size_t len
     return 0;
 }
 
+/* TLS 1.3's ECDSA scheme for a curve (it names the curve too), 0 none. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_ecdsa_scheme(int curve)
+{
+    return curve == BR_EC_secp256r1 ? 0x0403 : curve == BR_EC_secp384r1 ? 0x0503
+           : curve == BR_EC_secp521r1 ? 0x0603 : 0;
+}
+
+/* The hash of a signature scheme we offer (ECDSA, RSA-PSS rsae), or NULL. */
+SSLSOCKET__PRIVATE const br_hash_class *
+sslsocket__t13_scheme_hash(int scheme)
+{
+    return scheme == 0x0403 || scheme == 0x0804 ? &br_sha256_vtable
+           : scheme == 0x0503 || scheme == 0x0805 ? &br_sha384_vtable
+           : scheme == 0x0603 || scheme == 0x0806 ? &br_sha512_vtable : NULL;
+}
+
 /* CertificateVerify: the server's signature over the transcript so far. */
 SSLSOCKET__PRIVATE int
 sslsocket__t13_certificate_verify(sslsocket__t13 *t, const unsigned char *m, size_t len)
@@ -9346,19 +9371,13 @@ sslsocket__t13_certificate_verify(sslsocket__t13 *t, const unsigned char *m, siz
     memcpy(content + 64, "TLS 1.3, server CertificateVerify", 34); /* with its 0 */
     sslsocket__t13_thash(t, content + 98);
     n = 98 + t->hlen;
-    sh = scheme == 0x0403 || scheme == 0x0804 ? &br_sha256_vtable
-         : scheme == 0x0503 || scheme == 0x0805 ? &br_sha384_vtable
-         : scheme == 0x0603 || scheme == 0x0806 ? &br_sha512_vtable : NULL;
+    sh = sslsocket__t13_scheme_hash(scheme);
     if (sh == NULL || pk == NULL)
         return sslsocket__t13_fail(t, 47, "CertificateVerify with a scheme that was not offered");
     sh->init(&hc.vtable);
     sh->update(&hc.vtable, content, n);
     sh->out(&hc.vtable, mh);
-    /* (TLS 1.3's ECDSA schemes name the curve too) */
-    if (pk->key_type == BR_KEYTYPE_EC
-        && ((scheme == 0x0403 && pk->key.ec.curve == BR_EC_secp256r1)
-            || (scheme == 0x0503 && pk->key.ec.curve == BR_EC_secp384r1)
-            || (scheme == 0x0603 && pk->key.ec.curve == BR_EC_secp521r1)))
+    if (pk->key_type == BR_KEYTYPE_EC && scheme == sslsocket__t13_ecdsa_scheme(pk->key.ec.curve))
         ok = br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), mh, sslsocket__hash_len(sh),
                                               &pk->key.ec, m + 8, sl) == 1;
     else if (scheme >= 0x0804 && pk->key_type == BR_KEYTYPE_RSA)
@@ -9398,17 +9417,11 @@ sslsocket__t13_certificate_request(sslsocket__t13 *t, const unsigned char *m, si
         for (i = 2; t->id != NULL && i < el; i += 2) {
             int sc = (v[i] << 8) | v[i + 1];
             const sslsocket__key *k = &t->id->key;
-            if (k->type == BR_KEYTYPE_EC
-                && ((sc == 0x0403 && k->ec.curve == BR_EC_secp256r1)
-                    || (sc == 0x0503 && k->ec.curve == BR_EC_secp384r1)
-                    || (sc == 0x0603 && k->ec.curve == BR_EC_secp521r1)))
+            if (k->type == BR_KEYTYPE_EC && sc == sslsocket__t13_ecdsa_scheme(k->ec.curve))
                 t->cr_scheme = sc;
             else if (k->type == BR_KEYTYPE_RSA && sc >= 0x0804 && sc <= 0x0806
-                     && (t->cr_scheme == 0 || sc < t->cr_scheme))
+                     && (t->cr_scheme == 0 || sc < t->cr_scheme)) /* SHA-256 first */
                 t->cr_scheme = sc;
-            if (t->cr_scheme == 0x0403 || t->cr_scheme == 0x0503 || t->cr_scheme == 0x0603
-                || t->cr_scheme == 0x0804)
-                break;
         }
     }
     if (at != end || !have_sigs)
@@ -9460,9 +9473,7 @@ sslsocket__t13_client_auth(sslsocket__t13 *t, unsigned char *out, size_t cap)
     memset(content, 0x20, 64);
     memcpy(content + 64, "TLS 1.3, client CertificateVerify", 34); /* with its 0 */
     sslsocket__t13_thash(t, content + 98);
-    sh = t->cr_scheme == 0x0403 || t->cr_scheme == 0x0804 ? &br_sha256_vtable
-         : t->cr_scheme == 0x0503 || t->cr_scheme == 0x0805 ? &br_sha384_vtable
-         : &br_sha512_vtable;
+    sh = sslsocket__t13_scheme_hash(t->cr_scheme);
     sh->init(&hc.vtable);
     sh->update(&hc.vtable, content, 98 + t->hlen);
     sh->out(&hc.vtable, mh);
@@ -10166,12 +10177,19 @@ sslsocket__engine_setup(sslsocket *s, const sslsocket_config *cfg)
 
 /* Our X.509 class (>>verify, >>paths) for the peer's chain. */
 SSLSOCKET__PRIVATE void
-sslsocket__x509_setup(sslsocket *s, const br_x509_trust_anchor *ta, size_t n_ta)
+sslsocket__x509_init(sslsocket *s, const br_x509_trust_anchor *ta, size_t n_ta)
 {
     s->x509.ta = ta;
     s->x509.n_ta = n_ta;
     s->x509.vtable = &sslsocket__x509_vtable;
     s->x509.sock = s;
+}
+
+/* ... and given to BearSSL's engine. */
+SSLSOCKET__PRIVATE void
+sslsocket__x509_setup(sslsocket *s, const br_x509_trust_anchor *ta, size_t n_ta)
+{
+    sslsocket__x509_init(s, ta, n_ta);
     br_ssl_engine_set_x509(SSLSOCKET__ENG(s), &s->x509.vtable);
 }
 
@@ -10762,10 +10780,7 @@ sslsocket__begin_tls(sslsocket *s, int server)
             return -1;
         }
         /* TLS 1.3 alone: the library's own engine (>>tls13) */
-        s->x509.ta = ta;
-        s->x509.n_ta = n_ta;
-        s->x509.vtable = &sslsocket__x509_vtable;
-        s->x509.sock = s;
+        sslsocket__x509_init(s, ta, n_ta);
         if (sslsocket__begin_tls13_client(s, name, NULL) < 0)
             return -1;
         sslsocket__engine_started(s, 0);

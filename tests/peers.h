@@ -335,18 +335,60 @@ peers_wait_exit(peers_proc *p, int timeout_ms)
     }
 }
 
-/* `gnutls-serv --echo` (TLS 1.2) with `cert`/`key` of the fixture dir on a
- * free port of 127.0.0.1; returns the port (0 if it did not start). */
+/* `gnutls-serv --echo` with `cert`/`key` (fixture names or paths) and a
+ * priority string, on a free port of 127.0.0.1; returns the port (0 if it did
+ * not start). */
 TESTLIB_UNUSED static unsigned
-peers_gnutls_echo(peers_proc *p, const char *cert, const char *key)
+peers_gnutls_serv(peers_proc *p, const char *cert, const char *key, const char *priority)
 {
     unsigned port = peers_free_port();
     char portarg[32];
     char *argv[] = { "gnutls-serv", "--echo", "--x509certfile", (char *)cert, "--x509keyfile",
-                     (char *)key, "--priority", "NORMAL:-VERS-TLS1.3", portarg, NULL };
+                     (char *)key, "--priority", (char *)priority, portarg, NULL };
     snprintf(portarg, sizeof portarg, "--port=%u", port);
     *p = peers_spawn("gnutls.log", argv);
     return peers_wait_port("127.0.0.1", port, 5000) == 0 ? port : 0;
+}
+
+/* The same, TLS 1.2 alone. */
+TESTLIB_UNUSED static unsigned
+peers_gnutls_echo(peers_proc *p, const char *cert, const char *key)
+{
+    return peers_gnutls_serv(p, cert, key, "NORMAL:-VERS-TLS1.3");
+}
+
+/* `openssl s_server` on host (an IPv6 literal goes in brackets) and a free
+ * port, with `cert`/`key` (fixture names or paths: it runs in the fixture
+ * dir) and `extra` options split on spaces, its output to `log`; waits,
+ * bounded, until it accepts.  Returns the port, 0 if it did not start. */
+TESTLIB_UNUSED static unsigned
+peers_s_server(peers_proc *p, const char *log, const char *host, const char *cert,
+               const char *key, const char *extra)
+{
+    unsigned port = peers_free_port();
+    char accept[80], certp[512], keyp[512], opts[512], *argv[40], *tok;
+    int n = 0;
+    snprintf(accept, sizeof accept, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+    snprintf(certp, sizeof certp, "%s", cert);
+    snprintf(keyp, sizeof keyp, "%s", key);
+    snprintf(opts, sizeof opts, "%s", extra ? extra : "");
+    argv[n++] = "openssl";
+    argv[n++] = "s_server";
+    argv[n++] = "-accept";
+    argv[n++] = accept;
+    argv[n++] = "-cert";
+    argv[n++] = certp;
+    argv[n++] = "-key";
+    argv[n++] = keyp;
+    for (tok = strtok(opts, " "); tok != NULL && n < 39; tok = strtok(NULL, " "))
+        argv[n++] = tok;
+    argv[n] = NULL;
+    *p = peers_spawn(log, argv);
+    if (peers_wait_port(host, port, 5000) < 0) {
+        printf("s_server did not start on %s\n", accept);
+        return 0;
+    }
+    return port;
 }
 
 /* Printable 64-byte lines (gnutls-serv's echo mode reads text). */

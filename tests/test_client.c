@@ -18,42 +18,17 @@ fresh_config(void)
         printf("CA load failed: %s\n", sslsocket_config_error_string(&cfg));
 }
 
-/* Start `openssl s_server` with extra arguments; returns its port. */
+/* Start `openssl s_server` with extra arguments; returns its port.  These
+   are the TLS 1.2 client's tests: the server speaks TLS 1.2 unless extra
+   names a version (test_tls13 has the TLS 1.3 ones and the fallback). */
 static unsigned
 start_s_server(peers_proc *p, const char *host, const char *cert, const char *key,
                const char *extra)
 {
-    unsigned port = peers_free_port();
-    char accept[80], *argv[40];
-    char extra_buf[512];
-    int n = 0;
-    snprintf(accept, sizeof accept, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
-    argv[n++] = "openssl";
-    argv[n++] = "s_server";
-    argv[n++] = "-accept";
-    argv[n++] = accept;
-    argv[n++] = "-cert";
-    argv[n++] = (char *)cert;
-    argv[n++] = "-key";
-    argv[n++] = (char *)key;
-    argv[n++] = "-quiet";
-    /* these are the TLS 1.2 client's tests: the server speaks TLS 1.2
-       (test_tls13 has the TLS 1.3 ones and the fallback) */
-    if (extra == NULL || strstr(extra, "-tls1") == NULL)
-        argv[n++] = "-tls1_2";
-    snprintf(extra_buf, sizeof extra_buf, "%s", extra ? extra : "");
-    if (extra_buf[0]) {
-        char *tok = strtok(extra_buf, " ");
-        while (tok && n < 38) {
-            argv[n++] = tok;
-            tok = strtok(NULL, " ");
-        }
-    }
-    argv[n] = NULL;
-    *p = peers_spawn("s_server.log", argv);
-    if (peers_wait_port(host, port, 5000) < 0)
-        printf("s_server did not start on %s\n", accept);
-    return port;
+    char opts[512];
+    snprintf(opts, sizeof opts, "-quiet %s %s",
+             extra != NULL && strstr(extra, "-tls1") != NULL ? "" : "-tls1_2", extra ? extra : "");
+    return peers_s_server(p, "s_server.log", host, cert, key, opts);
 }
 
 static int

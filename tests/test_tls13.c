@@ -417,14 +417,9 @@ static unsigned char vstore[64 * 1024], hbuf[32 * 1024], recbuf[20000];
 static unsigned
 start_s_server(peers_proc *p, const char *cert, const char *key, const char *suites)
 {
-    unsigned port = peers_free_port();
-    char accept[40];
-    char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", (char *)cert,
-                    "-key", (char *)key, "-tls1_3", "-ciphersuites", (char *)suites,
-                    "-www", "-quiet", NULL};
-    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-    *p = peers_spawn("s_server13.log", argv);
-    return peers_wait_port("127.0.0.1", port, 5000) == 0 ? port : 0;
+    char opts[160];
+    snprintf(opts, sizeof opts, "-tls1_3 -ciphersuites %s -www -quiet", suites);
+    return peers_s_server(p, "s_server13.log", "127.0.0.1", cert, key, opts);
 }
 
 /* Read one record (bounded wait): its length, 0 at EOF or timeout. */
@@ -785,15 +780,6 @@ setup13(drive_log *l, unsigned char *rx, size_t cap)
            && sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS13, SSLSOCKET_TLS13) == 0;
 }
 
-/* Start a peer that accepts on 127.0.0.1:port (argv names `accept`). */
-static int
-spawn13(peers_proc *p, const char *log, char **argv, char *accept, unsigned port)
-{
-    snprintf(accept, 40, "127.0.0.1:%u", port);
-    *p = peers_spawn(log, argv);
-    return peers_wait_port("127.0.0.1", port, 5000) == 0;
-}
-
 /* drive_until conditions: the text awaited has been read */
 static const char *awaited = "\r\n\r\n";
 
@@ -855,13 +841,9 @@ test_socket_client_hrr(void)
     peers_proc p;
     drive_log l;
     unsigned char rx[4096];
-    unsigned port = peers_free_port();
-    char accept[40];
-    char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
-                    "-tls1_3", "-groups", "P-256", "-www", "-quiet", NULL};
-    argv[5] = (char *)peers_path("rsa.pem");
-    argv[7] = (char *)peers_path("rsa.key");
-    REQUIRE(spawn13(&p, "s_server_hrr.log", argv, accept, port));
+    unsigned port = peers_s_server(&p, "s_server_hrr.log", "127.0.0.1", "rsa.pem", "rsa.key",
+                                   "-tls1_3 -groups P-256 -www -quiet");
+    REQUIRE(port != 0);
     REQUIRE(setup13(&l, rx, sizeof rx));
     sslsocket_init(&sock13, &scfg13);
     REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
@@ -890,16 +872,12 @@ test_socket_client_key_update(void)
     peers_proc p;
     drive_log l;
     unsigned char rx[4096];
-    unsigned port = peers_free_port();
-    char accept[40];
+    unsigned port = peers_s_server(&p, "s_server_ku.log", "127.0.0.1", "ec.pem", "ec.key",
+                                   "-tls1_3");
     const char *log;
     size_t loglen = 0;
     int64_t end;
-    char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
-                    "-tls1_3", NULL};
-    argv[5] = (char *)peers_path("ec.pem");
-    argv[7] = (char *)peers_path("ec.key");
-    REQUIRE(spawn13(&p, "s_server_ku.log", argv, accept, port));
+    REQUIRE(port != 0);
     REQUIRE(setup13(&l, rx, sizeof rx));
     sslsocket_init(&sock13, &scfg13);
     REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
@@ -949,15 +927,9 @@ test_socket_client_gnutls(void)
         peers_proc p;
         drive_log l;
         unsigned char rx[4096];
-        unsigned port = peers_free_port();
-        char portarg[32];
-        char *argv[] = {"gnutls-serv", "--echo", "--x509certfile", NULL, "--x509keyfile", NULL,
-                        "--priority", (char *)prio[i], portarg, NULL};
-        argv[3] = (char *)peers_path(i == 1 ? "rsa.pem" : "ec.pem");
-        argv[5] = (char *)peers_path(i == 1 ? "rsa.key" : "ec.key");
-        snprintf(portarg, sizeof portarg, "--port=%u", port);
-        p = peers_spawn("gnutls13.log", argv);
-        REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+        unsigned port = peers_gnutls_serv(&p, peers_path(i == 1 ? "rsa.pem" : "ec.pem"),
+                                          peers_path(i == 1 ? "rsa.key" : "ec.key"), prio[i]);
+        REQUIRE(port != 0);
         REQUIRE(setup13(&l, rx, sizeof rx));
         sslsocket_init(&sock13, &scfg13);
         REQUIRE(sslsocket_connect_encrypted(&sock13, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
@@ -994,16 +966,12 @@ test_socket_client_keylog(void)
     peers_proc p;
     drive_log l;
     unsigned char rx[4096];
-    unsigned port = peers_free_port();
-    char accept[40];
+    unsigned port;
     const char *theirs;
     int i;
-    char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
-                    "-tls1_3", "-www", "-quiet", "-keylogfile", NULL, NULL};
-    argv[5] = (char *)peers_path("ec.pem");
-    argv[7] = (char *)peers_path("ec.key");
-    argv[12] = (char *)peers_path("theirs.keylog");
-    REQUIRE(spawn13(&p, "s_server_keylog.log", argv, accept, port));
+    port = peers_s_server(&p, "s_server_keylog.log", "127.0.0.1", "ec.pem", "ec.key",
+                          "-tls1_3 -www -quiet -keylogfile theirs.keylog");
+    REQUIRE(port != 0);
     memset(&l, 0, sizeof l);
     memset(rx, 0, sizeof rx);
     l.rx = rx;
@@ -1037,13 +1005,10 @@ test_socket_client_alpn(void)
         peers_proc p;
         drive_log l;
         unsigned char rx[4096];
-        unsigned port = peers_free_port();
-        char accept[40];
-        char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
-                        "-tls1_3", "-www", "-quiet", with ? "-alpn" : NULL, "http/1.1", NULL};
-        argv[5] = (char *)peers_path("ec.pem");
-        argv[7] = (char *)peers_path("ec.key");
-        REQUIRE(spawn13(&p, "s_server_alpn.log", argv, accept, port));
+        unsigned port = peers_s_server(&p, "s_server_alpn.log", "127.0.0.1", "ec.pem", "ec.key",
+                                       with ? "-tls1_3 -www -quiet -alpn http/1.1"
+                                            : "-tls1_3 -www -quiet");
+        REQUIRE(port != 0);
         REQUIRE(setup13(&l, rx, sizeof rx));
         REQUIRE(sslsocket_config_set_alpn(&scfg13, "h2,http/1.1") == 0);
         sslsocket_init(&sock13, &scfg13);
@@ -1083,19 +1048,18 @@ test_socket_client_refused(void)
     peers_kill(&p);
 }
 
-/* One connection of a client that offers TLS 1.3 and 1.2 (the default
-   range) to a server started with argv: the protocol expected, the
-   request answered; `again`: a second connection on the same socket
-   (a TLS 1.2 server resumes the session offered beside TLS 1.3). */
+/* One connection of a client that offers TLS 1.3 and 1.2 to the server
+   p (started on port): the protocol expected, the request answered;
+   `again`: a second connection on the same socket (a TLS 1.2 server
+   resumes the session offered beside TLS 1.3).  The server is stopped. */
 static void
-fallback_case(char **argv, unsigned port, const char *what, const char *request,
+fallback_case(peers_proc *p, unsigned port, const char *what, const char *request,
               const char *reply, const char *proto, int again)
 {
-    peers_proc p = peers_spawn("fallback.log", argv);
     drive_log l;
     unsigned char rx[8192];
     int round;
-    REQUIRE(peers_wait_port("127.0.0.1", port, 5000) == 0);
+    REQUIRE(port != 0);
     REQUIRE(setup13(&l, rx, sizeof rx));
     REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == 0);
     sslsocket_init(&sock13, &scfg13);
@@ -1118,7 +1082,7 @@ fallback_case(char **argv, unsigned port, const char *what, const char *request,
         CHECK(drive_until(&sock13, &l, NULL, 5000));
         CHECK(sslsocket_state(&sock13) == SSLSOCKET_UNCONNECTED);
     }
-    peers_kill(&p);
+    peers_kill(p);
 }
 
 /* TLS 1.3 and 1.2 offered in one ClientHello: TLS 1.2-only servers
@@ -1128,40 +1092,24 @@ fallback_case(char **argv, unsigned port, const char *what, const char *request,
 static void
 test_socket_client_fallback(void)
 {
+    static const char *certs[2][2] = {{"ec.pem", "ec.key"}, {"rsa.pem", "rsa.key"}};
+    peers_proc p;
+    unsigned port;
     int i;
     for (i = 0; i < 2; i++) {
-        unsigned port = peers_free_port();
-        char accept[40];
-        char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
-                        "-tls1_2", "-www", "-quiet", NULL};
-        snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-        argv[5] = (char *)peers_path(i ? "rsa.pem" : "ec.pem");
-        argv[7] = (char *)peers_path(i ? "rsa.key" : "ec.key");
-        fallback_case(argv, port, i ? "s_server -tls1_2 RSA" : "s_server -tls1_2 ECDSA",
+        port = peers_s_server(&p, "fallback.log", "127.0.0.1", certs[i][0], certs[i][1],
+                              "-tls1_2 -www -quiet");
+        fallback_case(&p, port, i ? "s_server -tls1_2 RSA" : "s_server -tls1_2 ECDSA",
                       "GET / HTTP/1.0\r\n\r\n", "\r\n\r\n", "TLSv1.2", 1);
     }
     for (i = 0; i < 2; i++) {
-        unsigned port = peers_free_port();
-        char portarg[32];
-        char *argv[] = {"gnutls-serv", "--echo", "--x509certfile", NULL, "--x509keyfile", NULL,
-                        "--priority", "NORMAL:-VERS-TLS1.3", portarg, NULL};
-        snprintf(portarg, sizeof portarg, "--port=%u", port);
-        argv[3] = (char *)peers_path(i ? "rsa.pem" : "ec.pem");
-        argv[5] = (char *)peers_path(i ? "rsa.key" : "ec.key");
-        fallback_case(argv, port, i ? "gnutls-serv TLS 1.2 RSA" : "gnutls-serv TLS 1.2 ECDSA",
+        port = peers_gnutls_echo(&p, certs[i][0], certs[i][1]);
+        fallback_case(&p, port, i ? "gnutls-serv TLS 1.2 RSA" : "gnutls-serv TLS 1.2 ECDSA",
                       "fallback echo\n", "fallback echo", "TLSv1.2", 1);
     }
-    {
-        unsigned port = peers_free_port();
-        char accept[40];
-        char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
-                        "-www", "-quiet", NULL};
-        snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-        argv[5] = (char *)peers_path("rsa.pem");
-        argv[7] = (char *)peers_path("rsa.key");
-        fallback_case(argv, port, "s_server (1.2 and 1.3)", "GET / HTTP/1.0\r\n\r\n", "\r\n\r\n",
-                      "TLSv1.3", 0);
-    }
+    port = peers_s_server(&p, "fallback.log", "127.0.0.1", "rsa.pem", "rsa.key", "-www -quiet");
+    fallback_case(&p, port, "s_server (1.2 and 1.3)", "GET / HTTP/1.0\r\n\r\n", "\r\n\r\n",
+                  "TLSv1.3", 0);
 }
 
 /* Read exactly n bytes (bounded by the socket's receive timeout). */
@@ -1253,17 +1201,13 @@ test_socket_client_downgrade(void)
     peers_proc p;
     drive_log l;
     unsigned char rx[1024];
-    unsigned sport = peers_free_port();
-    char accept[40];
-    char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
-                    "-www", "-quiet", NULL};
+    unsigned sport = peers_s_server(&p, "s_server_downgrade.log", "127.0.0.1", "ec.pem", "ec.key",
+                                    "-www -quiet");
     struct sockaddr_in a;
     socklen_t al = sizeof a;
     int lfd = socket(AF_INET, SOCK_STREAM, 0), st;
     pid_t mitm;
-    argv[5] = (char *)peers_path("ec.pem");
-    argv[7] = (char *)peers_path("ec.key");
-    REQUIRE(spawn13(&p, "s_server_downgrade.log", argv, accept, sport));
+    REQUIRE(sport != 0);
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -1304,15 +1248,10 @@ test_socket_client_certificate(void)
         peers_proc p;
         drive_log l;
         unsigned char rx[16384];
-        unsigned port = peers_free_port();
-        char accept[40];
-        char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
-                        "-tls1_3", "-Verify", "2", "-verify_return_error", "-CAfile", NULL,
-                        "-www", "-quiet", NULL};
-        argv[5] = (char *)peers_path("ec.pem");
-        argv[7] = (char *)peers_path("ec.key");
-        argv[13] = (char *)peers_path("ca.pem");
-        REQUIRE(spawn13(&p, "s_server_cc.log", argv, accept, port));
+        unsigned port = peers_s_server(&p, "s_server_cc.log", "127.0.0.1", "ec.pem", "ec.key",
+                                       "-tls1_3 -Verify 2 -verify_return_error -CAfile ca.pem "
+                                       "-www -quiet");
+        REQUIRE(port != 0);
         REQUIRE(setup13(&l, rx, sizeof rx));
         if (i == 1)
             REQUIRE(sslsocket_config_set_certificate_file(&scfg13, peers_path("client_rsa.pem"),

@@ -422,39 +422,9 @@ pin_from(const char *file, int hex)
 static unsigned
 start_s_server(peers_proc *p, const char *cert, const char *key, const char *extra)
 {
-    unsigned port = peers_free_port();
-    char accept[80], *argv[40];
-    char extra_buf[512];
-    char certp[512], keyp[512];
-    int n = 0;
-    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-    snprintf(certp, sizeof certp, "%s", peers_path(cert));
-    snprintf(keyp, sizeof keyp, "%s", peers_path(key));
-    argv[n++] = "openssl";
-    argv[n++] = "s_server";
-    argv[n++] = "-accept";
-    argv[n++] = accept;
-    argv[n++] = "-cert";
-    argv[n++] = certp;
-    argv[n++] = "-key";
-    argv[n++] = keyp;
-    argv[n++] = "-quiet";
-    argv[n++] = "-www";
-    snprintf(extra_buf, sizeof extra_buf, "%s", extra ? extra : "");
-    if (extra_buf[0]) {
-        char *tok = strtok(extra_buf, " ");
-        while (tok && n < 38) {
-            argv[n++] = tok;
-            tok = strtok(NULL, " ");
-        }
-    }
-    argv[n] = NULL;
-    *p = peers_spawn("s_server.log", argv);
-    if (peers_wait_port("127.0.0.1", port, 5000) < 0) {
-        printf("s_server did not start on %s\n", accept);
-        return 0;
-    }
-    return port;
+    char opts[512];
+    snprintf(opts, sizeof opts, "-quiet -www %s", extra ? extra : "");
+    return peers_s_server(p, "s_server.log", "127.0.0.1", cert, key, opts);
 }
 
 /* Wait (bounded, polling) until a file exists; returns its text or NULL. */
