@@ -66,14 +66,14 @@ $(BENCH_BIN)/scale: tests/bench/scale.c $(BENCH_COMMON)
 # OpenSSL's client for the TLS 1.3 comparison (libssl-dev, in BENCH_DEB; `make
 # test` does not install it: without its headers the benchmark runs without
 # the OpenSSL rows)
-$(BENCH_BIN)/osslbench: tests/bench/osslbench.c
+$(BENCH_BIN)/osslbench: tests/bench/osslbench.c tests/bench/bench_common.h
 	@mkdir -p $(BENCH_BIN)
 	@if echo '#include <openssl/ssl.h>' | $(CC) -E -x c - > /dev/null 2>&1; then \
 	  echo "$(CC) $(BENCH_CFLAGS) -o $@ $< -lssl -lcrypto"; \
 	  $(CC) $(BENCH_CFLAGS) -o $@ $< -lssl -lcrypto; \
 	else echo "osslbench: no <openssl/ssl.h> (libssl-dev; make bench-deps): skipped"; fi
 
-$(BENCH_BIN)/delayrelay: tests/bench/delayrelay.c
+$(BENCH_BIN)/delayrelay: tests/bench/delayrelay.c tests/bench/bench_common.h
 	@mkdir -p $(BENCH_BIN)
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
 

@@ -43,6 +43,14 @@ bench_cpu(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* qsort's comparison for doubles (medians, percentiles). */
+BENCH_UNUSED static int
+bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* The clock the in-process benchmarks divide by: CPU seconds of this
    process (user + system, so the kernel's loopback work counts), not wall
    time, because the machine is shared with other jobs; on an idle machine

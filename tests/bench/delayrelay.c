@@ -31,6 +31,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include "bench_common.h"
 
 #define MAXP 64
 #define CHUNK 65536
@@ -59,14 +60,6 @@ typedef struct pair {
 static pair pairs[MAXP];
 static double delay_s;
 static unsigned target_port;
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void
 tune(int fd)
@@ -216,7 +209,7 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     target_port = (unsigned)atoi(argv[2]);
     delay_s = atof(argv[3]) / 1000.0;
-    t_end = now() + (max_s > 0 ? max_s : 600);
+    t_end = bench_now() + (max_s > 0 ? max_s : 600);
     lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     memset(&a, 0, sizeof a);
@@ -236,7 +229,7 @@ main(int argc, char **argv)
     fclose(f);
     rename(tmp, argv[1]);
     for (;;) {
-        double t = now(), next = t + 1.0;
+        double t = bench_now(), next = t + 1.0;
         int np = 0, n, timeout;
         int slot[2 * MAXP];
         if (t >= t_end) {
@@ -292,7 +285,7 @@ main(int argc, char **argv)
             perror("delayrelay: poll");
             return 2;
         }
-        t = now();
+        t = bench_now();
         if (pfd[1].revents & (POLLIN | POLLHUP)) {
             char b[64];
             if (read(0, b, sizeof b) <= 0)

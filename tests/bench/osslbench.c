@@ -8,7 +8,7 @@
  *         close, again, for SECONDS; prints "handshakes N seconds S per_s R
  *         failed F resumed 0 group G cpu_us C protocol P" (G: the key
  *         exchange group's short name; C: this process's CPU time, user +
- *         system by getrusage, per handshake)
+ *         system, per handshake)
  *     osslbench get PORT CAFILE VERSION PATH [COUNT]
  *         fetch PATH COUNT times ("GET /PATH HTTP/1.0", one connection and
  *         full handshake each); prints "bytes N seconds S mbps M ttfb_ms T
@@ -31,28 +31,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include "bench_common.h"
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double
-rusage_cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6
-           + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
 
 static void
 die(const char *what)
@@ -150,8 +133,8 @@ hs_main(unsigned port, const char *cafile, const char *version, double secs)
     long done = 0;
     int failed = 0;
     char group[64] = "-", proto[16] = "-";
-    double t0 = now(), cpu0 = rusage_cpu(), t;
-    while ((t = now() - t0) < secs && failed < 5) {
+    double t0 = bench_now(), cpu0 = bench_cpu(), t;
+    while ((t = bench_now() - t0) < secs && failed < 5) {
         int fd;
         SSL *ssl = tls_connect(ctx, port, &fd);
         if (ssl == NULL) {
@@ -165,19 +148,12 @@ hs_main(unsigned port, const char *cafile, const char *version, double secs)
         SSL_free(ssl);
         close(fd);
     }
-    t = now() - t0;
+    t = bench_now() - t0;
     printf("handshakes %ld seconds %.3f per_s %.1f failed %d resumed 0 group %s cpu_us %.1f "
            "protocol %s\n", done, t, (double)done / t, failed, group,
-           done > 0 ? (rusage_cpu() - cpu0) * 1e6 / (double)done : 0.0, proto);
+           done > 0 ? (bench_cpu() - cpu0) * 1e6 / (double)done : 0.0, proto);
     SSL_CTX_free(ctx);
     return failed ? 1 : 0;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static int
@@ -194,7 +170,7 @@ get_main(unsigned port, const char *cafile, const char *version, const char *pat
         die("out of memory");
     reqlen = snprintf(req, sizeof req, "GET /%s HTTP/1.0\r\n\r\n", path);
     for (k = 0; k < count; k++) {
-        double t0 = now(), first = -1, t, cpu0 = rusage_cpu();
+        double t0 = bench_now(), first = -1, t, cpu0 = bench_cpu();
         long long got = 0, body = -1;
         int fd, n;
         SSL *ssl = tls_connect(ctx, port, &fd);
@@ -205,7 +181,7 @@ get_main(unsigned port, const char *cafile, const char *version, const char *pat
             die("get: write");
         while ((n = SSL_read(ssl, buf, sizeof buf)) > 0) {
             if (first < 0)
-                first = now() - t0;
+                first = bench_now() - t0;
             if (body < 0) { /* skip the response header */
                 unsigned char *e = (unsigned char *)memmem(buf, (size_t)n, "\r\n\r\n", 4);
                 body = e != NULL ? n - (e + 4 - buf) : 0;
@@ -213,10 +189,10 @@ get_main(unsigned port, const char *cafile, const char *version, const char *pat
                 body += n;
             }
             got += n;
-            if (now() - t0 > 120)
+            if (bench_now() - t0 > 120)
                 die("get: timeout");
         }
-        t = now() - t0;
+        t = bench_now() - t0;
         /* s_server -WWW ends with close_notify (0, ZERO_RETURN); an EOF
            without one is accepted too, as tlsbench does */
         if (got == 0)
@@ -227,13 +203,13 @@ get_main(unsigned port, const char *cafile, const char *version, const char *pat
             best_mbps = (double)body / t / 1e6;
             bytes = body;
             secs = t;
-            best_cpu = rusage_cpu() - cpu0;
+            best_cpu = bench_cpu() - cpu0;
         }
         SSL_shutdown(ssl);
         SSL_free(ssl);
         close(fd);
     }
-    qsort(ttfb, (size_t)count, sizeof(double), cmp_double);
+    qsort(ttfb, (size_t)count, sizeof(double), bench_cmp_double);
     printf("bytes %lld seconds %.4f mbps %.1f ttfb_ms %.3f cpu_s %.4f protocol %s\n", bytes, secs,
            best_mbps, ttfb[count / 2], best_cpu, proto);
     SSL_CTX_free(ctx);

@@ -861,13 +861,6 @@ server_stats(child *srv)
     return s;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double
 pct(const double *sorted, long n, double p)
 {
@@ -1084,7 +1077,7 @@ report(const char *self)
     if (child_end(srv, 30) != 0)
         status = 1;
     for (i = 0; i <= STEPS + 1; i++)
-        qsort(lat[i], (size_t)nlat[i], sizeof(double), cmp_double);
+        qsort(lat[i], (size_t)nlat[i], sizeof(double), bench_cmp_double);
 
     {
         double conns = sfin.open, sfailed = sfin.failed, total_failed = failed + sfailed;

@@ -11,7 +11,7 @@
  *         again; prints "handshakes N seconds S per_s R failed F resumed R
  *         group G cpu_us C protocol P" (G: the TLS group id of the last
  *         handshake, 23 = P-256, 29 = X25519; C: this process's CPU time,
- *         user + system by getrusage, per handshake)
+ *         user + system, per handshake)
  *     tlsbench [--tls13] get PORT CAFILE CIPHER PATH [COUNT]
  *         fetch PATH COUNT times (one connection each); prints the body
  *         bytes, MB/s of the largest-count transfer and the median time to
@@ -37,21 +37,10 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 
 static unsigned char store[64 * 1024], cache_mem[256 * 1024];
 static sslsocket_config cfg;
 static unsigned version = SSLSOCKET_TLS12; /* the clients' only version */
-
-/* User + system CPU seconds of this process (getrusage). */
-static double
-rusage_cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6
-           + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
 
 /* ---- server ------------------------------------------------------------------ */
 
@@ -279,7 +268,7 @@ hs_main(unsigned port, const char *cafile, const char *cipher, int par, double s
     sslsocket_config_set_client_sessions(&cfg, resume);
     for (i = 0; i < par; i++)
         list[i] = &socks[i];
-    cpu0 = rusage_cpu();
+    cpu0 = bench_cpu();
     t0 = bench_now();
     for (;;) {
         t = bench_now() - t0;
@@ -325,15 +314,8 @@ hs_main(unsigned port, const char *cafile, const char *cipher, int par, double s
     t = bench_now() - t0;
     printf("handshakes %ld seconds %.3f per_s %.1f failed %d resumed %d group %d cpu_us %.1f "
            "protocol %s\n", done, t, (double)done / t, failed, resumed, curve,
-           done > 0 ? (rusage_cpu() - cpu0) * 1e6 / (double)done : 0.0, proto);
+           done > 0 ? (bench_cpu() - cpu0) * 1e6 / (double)done : 0.0, proto);
     return failed ? 1 : 0;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static int
@@ -351,7 +333,7 @@ get_main(unsigned port, const char *cafile, const char *cipher, const char *path
     sslsocket_config_set_client_sessions(&cfg, 0);
     snprintf(req, sizeof req, "GET /%s HTTP/1.0\r\n\r\n", path);
     for (k = 0; k < count; k++) {
-        double t0 = bench_now(), first = -1, t, cpu0 = rusage_cpu();
+        double t0 = bench_now(), first = -1, t, cpu0 = bench_cpu();
         long long got = 0, body = -1;
         sslsocket *list[1] = { &s };
         sslsocket_init(&s, &cfg);
@@ -393,11 +375,11 @@ get_main(unsigned port, const char *cafile, const char *cipher, const char *path
             best_mbps = (double)body / t / 1e6;
             bytes = body;
             secs = t;
-            best_cpu = rusage_cpu() - cpu0;
+            best_cpu = bench_cpu() - cpu0;
         }
         sslsocket_abort(&s);
     }
-    qsort(ttfb, (size_t)count, sizeof(double), cmp_double);
+    qsort(ttfb, (size_t)count, sizeof(double), bench_cmp_double);
     printf("bytes %lld seconds %.4f mbps %.1f ttfb_ms %.3f cpu_s %.4f protocol %s\n", bytes, secs,
            best_mbps, ttfb[count / 2], best_cpu, proto);
     return 0;
