@@ -214,6 +214,9 @@ typedef struct lss_slot {
 static const char *const lss_versions[] = { "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3", NULL };
 static const unsigned lss_version_values[] = { SSLSOCKET_TLS10, SSLSOCKET_TLS11,
                                                SSLSOCKET_TLS12, SSLSOCKET_TLS13 };
+/* The C configuration's default range (sslsocket_config_init) */
+#define LSS_VMIN SSLSOCKET_TLS12
+#define LSS_VMAX SSLSOCKET_TLS13
 
 /* ==== >>helpers ========================================================= */
 
@@ -1042,8 +1045,8 @@ lss_cfg_replay(lua_State *L, int uv, lss_config *cfg)
         || sslsocket_config_set_peer_verify_depth(&cfg->c,
                                                   lss_intfield(L, uv, "verify_depth", 8)) < 0)
         return -1;
-    vmin = (unsigned)lss_intfield(L, uv, "vmin", SSLSOCKET_TLS12);
-    vmax = (unsigned)lss_intfield(L, uv, "vmax", SSLSOCKET_TLS12);
+    vmin = (unsigned)lss_intfield(L, uv, "vmin", LSS_VMIN);
+    vmax = (unsigned)lss_intfield(L, uv, "vmax", LSS_VMAX);
     if (sslsocket_config_set_versions(&cfg->c, vmin, vmax) < 0)
         return -1;
     lua_getfield(L, uv, "ciphers_str");
@@ -1457,20 +1460,20 @@ cfg_set_idle_release(lua_State *L)
 }
 
 static int
-lss_cfg_get_version(lua_State *L, const char *field)
+lss_cfg_get_version(lua_State *L, const char *field, unsigned dflt)
 {
     lua_Integer v;
     int i;
     lss_cfg_getfield(L, field);
-    v = luaL_optinteger(L, -1, SSLSOCKET_TLS12);
+    v = luaL_optinteger(L, -1, dflt);
     for (i = 0; lss_versions[i]; i++)
         if (lss_version_values[i] == (unsigned)v)
             lua_pushstring(L, lss_versions[i]);
     return 1;
 }
 
-static int cfg_get_vmin(lua_State *L) { return lss_cfg_get_version(L, "vmin"); }
-static int cfg_get_vmax(lua_State *L) { return lss_cfg_get_version(L, "vmax"); }
+static int cfg_get_vmin(lua_State *L) { return lss_cfg_get_version(L, "vmin", LSS_VMIN); }
+static int cfg_get_vmax(lua_State *L) { return lss_cfg_get_version(L, "vmax", LSS_VMAX); }
 
 static int
 lss_cfg_set_version(lua_State *L, int is_min)
@@ -1489,8 +1492,8 @@ lss_cfg_set_version(lua_State *L, int is_min)
     uv = lss_uv(L, 1);
     lua_getfield(L, uv, "vmin");
     lua_getfield(L, uv, "vmax");
-    lo = is_min ? v : (unsigned)luaL_optinteger(L, -2, SSLSOCKET_TLS12);
-    hi = is_min ? (unsigned)luaL_optinteger(L, -1, SSLSOCKET_TLS12) : v;
+    lo = is_min ? v : (unsigned)luaL_optinteger(L, -2, LSS_VMIN);
+    hi = is_min ? (unsigned)luaL_optinteger(L, -1, LSS_VMAX) : v;
     if (lo > hi) /* moving one end past the other moves both, as Qt does */
         lo = hi = v;
     if (sslsocket_config_set_versions(&cfg->c, lo, hi) < 0)
@@ -2335,6 +2338,28 @@ UNENCRYPTED socket.  Otherwise nothing changes.
 */
 static int ssl_start_client(lua_State *L) { return lss_start(L, 0); }
 static int ssl_start_server(lua_State *L) { return lss_start(L, 1); }
+
+/***
+TLS 1.3: new write keys now (a KeyUpdate behind what is queued);
+`ask_peer` asks the peer to update its own too.  Otherwise (not an
+encrypted TLS 1.3 connection, or its output full) nothing changes.
+@function SslSocket:update_keys([ask_peer])
+@treturn true, or false, message, code
+*/
+static int
+ssl_update_keys(lua_State *L)
+{
+    lss_sock *ls = lss_checkssl(L, 1);
+    lss_checknargs(L, 2);
+    if (sslsocket_update_keys(&ls->s, lua_toboolean(L, 2)) < 0) {
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, sslsocket_last_refusal(&ls->s));
+        lua_pushinteger(L, SSLSOCKET_ERR_OPERATION);
+        return 3;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
 
 /***
 Ignore certificate problems for this socket (Qt's ignoreSslErrors): all of
@@ -3456,6 +3481,7 @@ static const luaL_Reg ssl_methods[] = {
     { "ignore_ssl_errors", ssl_ignore_errors },
     { "start_client_encryption", ssl_start_client },
     { "start_server_encryption", ssl_start_server },
+    { "update_keys", ssl_update_keys },
     { NULL, NULL }
 };
 

@@ -26,7 +26,7 @@
    compiled and run by the tests):
 
        static unsigned char store[256 * 1024];  // trust anchors live here
-       static sslsocket s;                      // ~66 KiB: keep it off small stacks
+       static sslsocket s;                      // ~67 KiB: keep it off small stacks
        sslsocket_config cfg;
        char buf[4096];
        ptrdiff_t n;
@@ -277,16 +277,17 @@
 
    >>memory
    ========
-   sizeof(sslsocket) is about 66 KiB with the defaults (67,776 bytes on
+   sizeof(sslsocket) is about 67 KiB with the defaults (68,368 bytes on
    x86-64): 33,178 bytes of BearSSL record buffer (full duplex, 16 KiB
    records each way), 4 KiB of BearSSL client/server context, 16 KiB where
    the peer's certificates are kept for the path search (>>paths; it runs
    on about 6 KiB of stack), 4 KiB read buffer, 4 KiB write queue, 2.5 KiB
-   of peer certificate summary and chain, ~2.5 KiB of small state.
+   of peer certificate summary and chain, ~3 KiB of small state (with the
+   session to resume: a TLS 1.3 ticket, SSLSOCKET_TICKET_SIZE).
    The small profile,
        -DSSLSOCKET_IOBUF_SIZE=4421 -DSSLSOCKET_HALF_DUPLEX=1
        -DSSLSOCKET_WRITE_BUFFER_SIZE=2048 -DSSLSOCKET_CERT_BUFFER_SIZE=0
-   is 20,584 bytes: one buffer for both directions holding one 4 KiB
+   is 20,672 bytes: one buffer for both directions holding one 4 KiB
    record.  A client asks the server for 4 KiB records with the
    max_fragment_length extension (RFC 6066: OpenSSL >= 1.1.1 and GnuTLS
    grant it); a server in this profile serves clients that ask for it, and
@@ -337,11 +338,11 @@
 
    >>limits
    ========
-   No SSL 3, no session tickets, no OCSP, no DHE, no RSA-PSS or Ed25519
-   certificates: BearSSL 0.6.  TLS 1.3 is the library's own (>>tls13): a
-   client only so far, without resumption (every TLS 1.3 connection is a
-   full handshake), and only with a full-duplex record buffer of at least
-   20,741 bytes (the small profile speaks TLS 1.2).  POSIX
+   No SSL 3, no TLS 1.2 session tickets, no OCSP, no DHE, no RSA-PSS or
+   Ed25519 certificates: BearSSL 0.6.  TLS 1.3 is the library's own
+   (>>tls13): a client only so far (with tickets, no 0-RTT), and only with
+   a full-duplex record buffer of at least 20,741 bytes (the small profile
+   speaks TLS 1.2).  POSIX
    only (Linux tested).  sslsocket_wait() handles up to 1024 descriptors;
    beyond that, use epoll with sslsocket_fds().
 */
@@ -388,6 +389,7 @@
    SSLSOCKET_MAX_NAMESERVERS      3           resolver servers per config
    SSLSOCKET_MAX_IDENTITIES       4           certificate+key pairs (SNI)
    SSLSOCKET_CLIENT_SESSIONS      8           client sessions kept per config
+   SSLSOCKET_TICKET_SIZE          512         bytes of a TLS 1.3 ticket kept
    SSLSOCKET_PIPE_SIZE            17000       in-memory transport, per direction
 */
 #ifndef SSLSOCKET_IOBUF_SIZE
@@ -443,6 +445,16 @@
 #endif
 #ifndef SSLSOCKET_CLIENT_SESSIONS
 #define SSLSOCKET_CLIENT_SESSIONS 8
+#endif
+/* The largest TLS 1.3 ticket a client keeps (larger ones: no resumption).
+   OpenSSL's and GnuTLS's are 190 to 250 bytes (more when they hold a
+   client certificate).  A record buffer too small for TLS 1.3 keeps none. */
+#ifndef SSLSOCKET_TICKET_SIZE
+#if SSLSOCKET_IOBUF_SIZE >= 5 + 16384 + 256 + 4096
+#define SSLSOCKET_TICKET_SIZE 512
+#else
+#define SSLSOCKET_TICKET_SIZE 1
+#endif
 #endif
 #if SSLSOCKET_CLIENT_SESSIONS < 1
 #error "SSLSOCKET_CLIENT_SESSIONS must be >= 1 (sslsocket_config_set_client_sessions(cfg, 0) turns reuse off)"
@@ -601,9 +613,21 @@ typedef struct sslsocket_address {
     unsigned short port;
 } sslsocket_address;
 
-/* A saved TLS session for resumption (see sslsocket_get_session). */
+/* A TLS 1.3 ticket (RFC 8446 4.6.1) and the PSK it stands for. */
+typedef struct sslsocket__ticket {
+    unsigned char data[SSLSOCKET_TICKET_SIZE];
+    size_t len;                 /* 0: none (a TLS 1.2 session) */
+    unsigned char psk[48];
+    int suite;                  /* the suite it came with: its hash is the PSK's */
+    uint32_t age_add, lifetime; /* from the server; lifetime in seconds */
+    int64_t received;           /* sslsocket's clock, ms */
+} sslsocket__ticket;
+
+/* A saved TLS session for resumption (see sslsocket_get_session): TLS 1.2
+   session parameters, or a TLS 1.3 ticket. */
 typedef struct sslsocket_session {
     br_ssl_session_parameters params;
+    sslsocket__ticket ticket;
     char host[SSLSOCKET_MAX_HOSTNAME]; /* the peer name it belongs to */
     unsigned char policy[32];   /* digest of name, port and verification policy */
     int verified;               /* from a handshake that verified the peer fully */
@@ -710,6 +734,7 @@ typedef struct sslsocket_cert_info {
 typedef struct sslsocket__csession {
     unsigned char key[32];              /* policy digest: name, port, verification */
     br_ssl_session_parameters params;
+    sslsocket__ticket ticket;           /* TLS 1.3 */
     unsigned used;                      /* clock of the last use, 0 = free */
 } sslsocket__csession;
 
@@ -728,8 +753,10 @@ typedef struct sslsocket_config {
     sslsocket__arena arena;
     int verify_mode, verify_depth;
     unsigned version_min, version_max;
-    uint16_t suites[32];
+    uint16_t suites[32];            /* TLS 1.2 and older */
     size_t n_suites;
+    uint16_t suites13[3];           /* TLS 1.3 (>>tls13) */
+    size_t n_suites13;
     const char *alpn[SSLSOCKET_MAX_ALPN];
     char alpn_store[128];
     size_t n_alpn;
@@ -838,6 +865,8 @@ typedef struct sslsocket__tls13_keys {
 typedef struct sslsocket__t13 {
     int state;
     int suite;                      /* 0x1301.. */
+    unsigned char suites13[6];      /* offered (wire form) */
+    size_t suites13_len;
     const br_hash_class *h;
     size_t hlen;
     br_sha256_context th256;        /* the transcript, both until the suite is known */
@@ -887,6 +916,13 @@ typedef struct sslsocket__t13 {
     unsigned char *fl;              /* where the client's last flight goes (else out) */
     size_t fl_cap;
     int fl_used;
+    /* resumption: the ticket offered (its PSK), the one received */
+    const sslsocket__ticket *offer; /* or NULL */
+    uint32_t offer_age;             /* obfuscated_ticket_age */
+    int psk_accepted;
+    unsigned char res[SSLSOCKET__TLS13_MAX_HASH]; /* resumption_master_secret */
+    sslsocket__ticket *nst;         /* where a NewSessionTicket goes, or NULL */
+    int nst_new;                    /* one came */
 } sslsocket__t13;
 
 /* What a ClientHello offering TLS 1.2 next to 1.3 takes from BearSSL's
@@ -901,7 +937,7 @@ typedef struct sslsocket__t13_legacy {
 
 #define SSLSOCKET__T13_ERR 10000    /* a TLS 1.3 failure: see why */
 
-/* A socket: client, server connection or listener.  About 66 KiB with the
+/* A socket: client, server connection or listener.  About 67 KiB with the
    default sizes, most of it BearSSL's record buffer. */
 typedef struct sslsocket {
     const sslsocket_config *cfg;
@@ -969,7 +1005,7 @@ typedef struct sslsocket {
 
 /*-- configuration --------------------------------------------------------*/
 
-/* Fill `cfg` with secure defaults: AUTO_VERIFY_PEER, TLS 1.2 only, ECDHE +
+/* Fill `cfg` with secure defaults: AUTO_VERIFY_PEER, TLS 1.2 and 1.3, ECDHE +
    AEAD suites, depth 8, lookup 10 s, connect 30 s, handshake 30 s, no idle
    timeout, close 10 s, the system resolver configuration.  `storage` (may
    be NULL if size is 0) receives every certificate and key loaded later;
@@ -1054,14 +1090,19 @@ SSLSOCKET_API void sslsocket_config_wipe(sslsocket_config *cfg);
    (1..16).  VERIFY_NONE is DANGEROUS: anyone can impersonate the peer. */
 SSLSOCKET_API int sslsocket_config_set_peer_verify_mode(sslsocket_config *cfg, int mode);
 SSLSOCKET_API int sslsocket_config_set_peer_verify_depth(sslsocket_config *cfg, int depth);
-/* Protocol range, SSLSOCKET_TLS10..SSLSOCKET_TLS13 (min <= max).  A client
+/* Protocol range, SSLSOCKET_TLS10..SSLSOCKET_TLS13 (min <= max; default
+   TLS12..TLS13).  A client
    whose range holds TLS 1.3 and older versions offers them all in one
    ClientHello and speaks what the server chooses (>>tls13); a server
    serves up to TLS 1.2 (min = TLS 1.3 is refused for servers). */
 SSLSOCKET_API int sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max);
 /* Cipher suites by IANA name, separated by ':' or ',' (e.g.
    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
-   or "DEFAULT".  Unknown names are an error. */
+   or "DEFAULT".  Unknown names are an error.  The list is the whole set,
+   as in Qt: TLS 1.3's suites (TLS_AES_128_GCM_SHA256,
+   TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256) are offered only
+   when listed, so a list without them does not offer TLS 1.3, and one with
+   only them does not offer TLS 1.2. */
 SSLSOCKET_API int sslsocket_config_set_ciphers(sslsocket_config *cfg, const char *list);
 /* ALPN protocols in preference order, comma separated ("h2,http/1.1");
    NULL or "" clears the list. */
@@ -1157,6 +1198,13 @@ SSLSOCKET_API int sslsocket_start_server_encryption(sslsocket *s);
 /* Orderly close: flush queued data, send close_notify, close.  Before the
    connection is up, the close waits until it is (and queued data sent). */
 SSLSOCKET_API int sslsocket_disconnect(sslsocket *s);
+/* TLS 1.3: new write keys now (a KeyUpdate, RFC 8446 4.6.3, behind what
+   is queued); `ask_peer` asks the peer to update its own too.  For long
+   connections that want fresh keys.  -1 and no effect (see
+   sslsocket_last_refusal) unless the socket is CONNECTED and encrypted
+   with TLS 1.3, or while its output has no room for the message (try
+   again after a poll). */
+SSLSOCKET_API int sslsocket_update_keys(sslsocket *s, int ask_peer);
 /* Close at once, discarding queued output.  Ends in UNCONNECTED. */
 SSLSOCKET_API void sslsocket_abort(sslsocket *s);
 
@@ -1610,8 +1658,12 @@ sslsocket__br_error_text(int err, char *buf, size_t len)
     sslsocket__fmt(buf, len, "BearSSL error %d", err);
 }
 
-/* Cipher suites BearSSL implements, with their IANA names. */
+/* Cipher suites BearSSL implements, with their IANA names; then TLS 1.3's
+   (>>tls13). */
 static const struct { uint16_t id; const char *name; } sslsocket__suites[] = {
+    { 0x1301, "TLS_AES_128_GCM_SHA256" },
+    { 0x1302, "TLS_AES_256_GCM_SHA384" },
+    { 0x1303, "TLS_CHACHA20_POLY1305_SHA256" },
     { 0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
     { 0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
     { 0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
@@ -6002,6 +6054,10 @@ sslsocket__default_suites(sslsocket_config *cfg)
     const uint16_t *src = br_aes_x86ni_cbcenc_get_vtable() ? aes_first : chacha_first;
     memcpy(cfg->suites, src, sizeof aes_first);
     cfg->n_suites = sizeof aes_first / sizeof aes_first[0];
+    cfg->suites13[0] = 0x1301;
+    cfg->suites13[1] = 0x1302;
+    cfg->suites13[2] = 0x1303;
+    cfg->n_suites13 = 3;
 }
 
 SSLSOCKET__DEF int
@@ -6014,7 +6070,7 @@ sslsocket_config_init(sslsocket_config *cfg, void *storage, size_t size)
     cfg->verify_mode = SSLSOCKET_AUTO_VERIFY_PEER;
     cfg->verify_depth = 8;
     cfg->version_min = SSLSOCKET_TLS12;
-    cfg->version_max = SSLSOCKET_TLS12; /* (TLS 1.3 by default: not yet, see >>tls13) */
+    cfg->version_max = SSLSOCKET_TLS13;
     sslsocket__default_suites(cfg);
     cfg->lookup_ms = 10000;
     cfg->connect_ms = 30000;
@@ -6332,8 +6388,8 @@ sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max)
 SSLSOCKET__DEF int
 sslsocket_config_set_ciphers(sslsocket_config *cfg, const char *list)
 {
-    uint16_t ids[32];
-    size_t n = 0;
+    uint16_t ids[32], ids13[3];
+    size_t n = 0, n13 = 0;
     const char *p = list;
     SSLSOCKET__CHECK_CFG(cfg, "set_ciphers");
     if (list == NULL || !*list || strcmp(list, "DEFAULT") == 0) {
@@ -6356,20 +6412,30 @@ sslsocket_config_set_ciphers(sslsocket_config *cfg, const char *list)
             if (!found)
                 return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
                     "sslsocket_config_set_ciphers: unknown cipher suite '%.*s'", (int)len, p);
-            if (n == sizeof ids / sizeof ids[0])
-                return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
-                    "sslsocket_config_set_ciphers: more than 32 suites");
-            ids[n++] = sslsocket__suites[i].id;
+            if ((sslsocket__suites[i].id >> 8) == 0x13) {
+                size_t k;
+                for (k = 0; k < n13 && ids13[k] != sslsocket__suites[i].id; k++)
+                    ;
+                if (k == n13)
+                    ids13[n13++] = sslsocket__suites[i].id;
+            } else {
+                if (n == sizeof ids / sizeof ids[0])
+                    return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
+                        "sslsocket_config_set_ciphers: more than 32 suites");
+                ids[n++] = sslsocket__suites[i].id;
+            }
         }
         p += len;
         if (*p)
             p++;
     }
-    if (n == 0)
+    if (n + n13 == 0)
         return sslsocket__config_misuse(cfg, SSLSOCKET_ERR_OPERATION,
                                         "sslsocket_config_set_ciphers: empty list");
     memcpy(cfg->suites, ids, n * sizeof ids[0]);
     cfg->n_suites = n;
+    memcpy(cfg->suites13, ids13, n13 * sizeof ids13[0]);
+    cfg->n_suites13 = n13;
     return 0;
 }
 
@@ -8003,6 +8069,7 @@ sslsocket__wipe_connection(sslsocket *s)
         sslsocket__wipe(t->s_hs, sizeof t->s_hs);
         sslsocket__wipe(t->c_ap, sizeof t->c_ap);
         sslsocket__wipe(t->s_ap, sizeof t->s_ap);
+        sslsocket__wipe(t->res, sizeof t->res);
         sslsocket__wipe(t->p256, sizeof t->p256);
         sslsocket__wipe(t->x25519, sizeof t->x25519);
         sslsocket__wipe(t->out, sizeof t->out);
@@ -8470,13 +8537,31 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
    skip PKCS#1 for CertificateVerify.  Being one ClientHello, no second
    connection is ever made, so TLS_FALLBACK_SCSV (for clients that retry
    with a lower version) has no use.
-   The default range stays 1.2..1.2 until the last differences found with
-   TLS 1.3 as the default are mended (close_notify seen by Python's
-   unwrap, some error texts).
+   The default range is 1.2..1.3.  Failures BearSSL has a code for (a bad
+   record MAC, a record too large) carry it, so their error strings read
+   as for TLS 1.2; a close_notify received is answered with ours.
+   Resumption (4.6.1, 4.2.11): a NewSessionTicket (kept when it fits
+   SSLSOCKET_TICKET_SIZE) becomes the socket's session, with its PSK
+   (HKDF-Expand-Label of the resumption secret and the ticket nonce), and
+   the config's for the same peer and policy, as TLS 1.2 sessions are
+   (sslsocket_config_set_client_sessions, sslsocket_get_session).  The
+   next ClientHello offers it in pre_shared_key with psk_dhe_ke (a fresh
+   key share: forward secrecy kept), its obfuscated age and a binder; a
+   server that takes it sends no certificate, and the session stays as
+   verified as the handshake that made it.  After a HelloRetryRequest the
+   ticket goes again with a binder over the longer transcript, unless the
+   suite's hash is not the ticket's.  No early data (0-RTT).
    Client certificates: the configuration's first identity, with
    ecdsa_secp256r1/384r1/521r1 or rsa_pss_rsae_* as the CertificateRequest
    allows (else an empty Certificate; the server decides).
-   Not yet: a KeyUpdate of our own asking, tickets, the server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
+   Our own KeyUpdate: sslsocket_update_keys() (asking the peer for one or
+   not).  The cipher list (sslsocket_config_set_ciphers) holds TLS 1.3's
+   suites too: offered only when listed, in the list's order; none listed,
+   no TLS 1.3 (the whole set, as in Qt).  A server that requires a client
+   certificate refuses an empty one after the client's handshake is over
+   (TLS 1.3 gives the client no answer to wait for): ENCRYPTED, then the
+   error with alert 116 certificate_required.
+   Not yet: the server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
    gives the four traffic secrets.
    ========================================================================== */
 
@@ -8909,19 +8994,66 @@ sslsocket__t13_fail(sslsocket__t13 *t, int alert, const char *why)
     return -1;
 }
 
+/* A failure BearSSL's engine has a code for: the socket reports it in the
+   same words as for TLS 1.2. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_fail_br(sslsocket__t13 *t, int alert, int br_err, const char *why)
+{
+    sslsocket__t13_fail(t, alert, why);
+    t->br_err = br_err;
+    return -1;
+}
+
+/* The hash a ticket's PSK goes with (its suite's). */
+SSLSOCKET__PRIVATE const br_hash_class *
+sslsocket__t13_suite_hash(int suite)
+{
+    return suite == 0x1302 ? &br_sha384_vtable : &br_sha256_vtable;
+}
+
+/* The PSK binder (4.2.11.2): the Finished computation keyed by the
+   binder key of the offered ticket's early secret, over the transcript so
+   far and the ClientHello up to its binders (ch, len). */
+SSLSOCKET__PRIVATE void
+sslsocket__t13_binder(const sslsocket__t13 *t, const unsigned char *ch, size_t len,
+                      unsigned char *out)
+{
+    const br_hash_class *h = sslsocket__t13_suite_hash(t->offer->suite);
+    unsigned char early[SSLSOCKET__TLS13_MAX_HASH], bk[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char empty[SSLSOCKET__TLS13_MAX_HASH], th[SSLSOCKET__TLS13_MAX_HASH];
+    size_t hlen = sslsocket__hash_len(h);
+    br_hash_compat_context hc;
+    if (h == &br_sha384_vtable) {
+        br_sha384_context c = t->th384;
+        br_sha384_update(&c, ch, len);
+        br_sha384_out(&c, th);
+    } else {
+        br_sha256_context c = t->th256;
+        br_sha256_update(&c, ch, len);
+        br_sha256_out(&c, th);
+    }
+    sslsocket__tls13_next_secret(h, NULL, t->offer->psk, hlen, early);
+    h->init(&hc.vtable);
+    h->out(&hc.vtable, empty);
+    sslsocket__tls13_derive(h, early, "res binder", empty, bk);
+    sslsocket__tls13_finished(h, bk, th, out);
+    sslsocket__wipe(early, sizeof early);
+    sslsocket__wipe(bk, sizeof bk);
+}
+
 /* Write the ClientHello from what t holds (a handshake message, into
    `out`, hashed): the three AEAD suites, X25519 and P-256, ECDSA and
    RSA-PSS, SNI, ALPN, a 32-byte session id for middlebox compatibility,
    the key share of t->group, the cookie of a HelloRetryRequest; with
    t->offer12, TLS 1.2 too: BearSSL's suites after ours, RSA PKCS#1
    signatures, the extensions BearSSL's engine sends (renegotiation_info,
-   ec_point_formats) and the TLS 1.2 session it would resume.  Returns the
-   length, 0 when out is short. */
+   ec_point_formats) and the TLS 1.2 session it would resume; with
+   t->offer, its ticket in pre_shared_key (the last extension), bound to
+   the rest.  Returns the length, 0 when out is short. */
 SSLSOCKET__PRIVATE size_t
 sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t cookie_len,
                         unsigned char *out, size_t cap)
 {
-    static const unsigned char suites13[] = { 0x13, 0x01, 0x13, 0x02, 0x13, 0x03 };
     static const unsigned char exts[] = {
         0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17, /* supported_groups */
         0x00, 0x0d, 0x00, 0x0c, 0x00, 0x0a, 0x04, 0x03, 0x05, 0x03,   /* signature_algorithms */
@@ -8944,9 +9076,12 @@ sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t c
     };
     size_t hn = strlen(t->host), n = 0, ext_at, kl, alpn_len = t->alpn_offer_len;
     unsigned char pub[65];
-    size_t need = 4 + 2 + 32 + 33 + 2 + sizeof suites13 + t->suites12_len + 2 + 2
+    size_t need = 4 + 2 + 32 + 33 + 2 + t->suites13_len + t->suites12_len + 2 + 2
                   + sizeof exts12 + 13 + 75 + (hn + 9) + alpn_len + 6
-                  + (cookie_len ? cookie_len + 6 : 0);
+                  + (cookie_len ? cookie_len + 6 : 0)
+                  + (t->offer ? 4 + 2 + 2 + t->offer->len + 4 + 2 + 1 + 48 : 0);
+    size_t binder_at = 0, bl = t->offer ? sslsocket__hash_len(
+                                              sslsocket__t13_suite_hash(t->offer->suite)) : 0;
     if (cap < need)
         return 0;
     if (t->group == 0x17)
@@ -8964,10 +9099,10 @@ sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t c
     out[n++] = (unsigned char)t->sid_len;
     memcpy(out + n, t->session_id, t->sid_len);
     n += t->sid_len;
-    out[n++] = (unsigned char)((sizeof suites13 + t->suites12_len) >> 8);
-    out[n++] = (unsigned char)(sizeof suites13 + t->suites12_len);
-    memcpy(out + n, suites13, sizeof suites13);
-    n += sizeof suites13;
+    out[n++] = (unsigned char)((t->suites13_len + t->suites12_len) >> 8);
+    out[n++] = (unsigned char)(t->suites13_len + t->suites12_len);
+    memcpy(out + n, t->suites13, t->suites13_len);
+    n += t->suites13_len;
     memcpy(out + n, t->suites12, t->suites12_len);
     n += t->suites12_len;
     out[n++] = 1; /* no compression */
@@ -9020,11 +9155,30 @@ sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t c
         memcpy(out + n, cookie, cookie_len);
         n += cookie_len;
     }
+    if (t->offer) {
+        size_t il = t->offer->len, el = 2 + 2 + il + 4 + 2 + 1 + bl;
+        out[n++] = 0x00; out[n++] = 0x29;           /* pre_shared_key */
+        out[n++] = (unsigned char)(el >> 8); out[n++] = (unsigned char)el;
+        out[n++] = (unsigned char)((2 + il + 4) >> 8); out[n++] = (unsigned char)(2 + il + 4);
+        out[n++] = (unsigned char)(il >> 8); out[n++] = (unsigned char)il;
+        memcpy(out + n, t->offer->data, il);
+        n += il;
+        out[n++] = (unsigned char)(t->offer_age >> 24);
+        out[n++] = (unsigned char)(t->offer_age >> 16);
+        out[n++] = (unsigned char)(t->offer_age >> 8);
+        out[n++] = (unsigned char)t->offer_age;
+        binder_at = n;
+        out[n++] = 0; out[n++] = (unsigned char)(1 + bl);
+        out[n++] = (unsigned char)bl;
+        n += bl; /* (the binder, below) */
+    }
     out[ext_at] = (unsigned char)((n - ext_at - 2) >> 8);
     out[ext_at + 1] = (unsigned char)(n - ext_at - 2);
     out[1] = (unsigned char)((n - 4) >> 16);
     out[2] = (unsigned char)((n - 4) >> 8);
     out[3] = (unsigned char)(n - 4);
+    if (t->offer)
+        sslsocket__t13_binder(t, out, binder_at, out + binder_at + 3);
     sslsocket__t13_hash(t, out, n);
     return n;
 }
@@ -9032,14 +9186,18 @@ sslsocket__t13_write_ch(sslsocket__t13 *t, const unsigned char *cookie, size_t c
 /* Start a handshake: the first ClientHello into `out`.  `rnd` is 128
    random bytes (random, session id, X25519 and P-256 private keys);
    `host` the SNI name (NULL, "" or an IP literal: none); `alpn` the
-   offer in wire form ("\x02h2\x08http/1.1").  Returns the length, 0 when
-   out is short or the arguments too long. */
+   offer in wire form ("\x02h2\x08http/1.1"); `tk` a ticket to offer
+   (NULL: none) and `tk_age` its obfuscated_ticket_age.  Returns the
+   length, 0 when out is short or the arguments too long. */
 SSLSOCKET__PRIVATE size_t
 sslsocket__t13_client_hello_ex(sslsocket__t13 *t, const unsigned char *rnd, const char *host,
                                const unsigned char *alpn, size_t alpn_len,
-                               const sslsocket__t13_legacy *legacy, unsigned char *out,
+                               const sslsocket__t13_legacy *legacy,
+                               const sslsocket__ticket *tk, uint32_t tk_age,
+                               const uint16_t *suites13, size_t n13, unsigned char *out,
                                size_t cap)
 {
+    static const uint16_t all13[] = { 0x1301, 0x1302, 0x1303 };
     size_t hn = host ? strlen(host) : 0, n, i;
     sslsocket_address lit;
     memset(t, 0, sizeof *t);
@@ -9047,6 +9205,17 @@ sslsocket__t13_client_hello_ex(sslsocket__t13 *t, const unsigned char *rnd, cons
         return 0;
     br_sha256_init(&t->th256);
     br_sha384_init(&t->th384);
+    if (suites13 == NULL) {
+        suites13 = all13;
+        n13 = 3;
+    }
+    if (n13 == 0 || n13 > 3)
+        return 0;
+    for (i = 0; i < n13; i++) {
+        t->suites13[2 * i] = (unsigned char)(suites13[i] >> 8);
+        t->suites13[2 * i + 1] = (unsigned char)suites13[i];
+    }
+    t->suites13_len = 2 * n13;
     memcpy(t->random, rnd, 32);
     memcpy(t->session_id, rnd + 32, 32);
     t->sid_len = 32;
@@ -9074,6 +9243,10 @@ sslsocket__t13_client_hello_ex(sslsocket__t13 *t, const unsigned char *rnd, cons
     if (alpn_len > 0)
         memcpy(t->alpn_offer, alpn, alpn_len);
     t->alpn_offer_len = alpn_len;
+    if (tk != NULL && tk->len > 0 && tk->len <= sizeof tk->data) {
+        t->offer = tk;
+        t->offer_age = tk_age;
+    }
     n = sslsocket__t13_write_ch(t, NULL, 0, out, cap);
     t->ch_len = n;
     t->state = SSLSOCKET__T13_WAIT_SH;
@@ -9085,7 +9258,8 @@ sslsocket__t13_client_hello(sslsocket__t13 *t, const unsigned char *rnd, const c
                             const unsigned char *alpn, size_t alpn_len, unsigned char *out,
                             size_t cap)
 {
-    return sslsocket__t13_client_hello_ex(t, rnd, host, alpn, alpn_len, NULL, out, cap);
+    return sslsocket__t13_client_hello_ex(t, rnd, host, alpn, alpn_len, NULL, NULL, 0, NULL, 0,
+                                          out, cap);
 }
 
 /* HelloRetryRequest (4.1.4): the transcript restarts from the hash of the
@@ -9140,7 +9314,14 @@ sslsocket__t13_hello_retry(sslsocket__t13 *t, const unsigned char *m, size_t len
     br_sha384_init(&t->th384);
     sslsocket__t13_hash(t, h1, 4 + t->hlen);
     sslsocket__t13_hash(t, m, len);
+    /* the ticket goes again if its hash is the suite's (4.1.2), and fits */
+    if (t->offer && sslsocket__t13_suite_hash(t->offer->suite) != t->h)
+        t->offer = NULL;
     n = sslsocket__t13_write_ch(t, cookie, cookie_len, t->out + 5, sizeof t->out - 5);
+    if (n == 0 && t->offer) {
+        t->offer = NULL;
+        n = sslsocket__t13_write_ch(t, cookie, cookie_len, t->out + 5, sizeof t->out - 5);
+    }
     if (n == 0)
         return sslsocket__t13_fail(t, 80, "the second ClientHello does not fit");
     t->out[0] = 22;
@@ -9228,8 +9409,9 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
     if (d.p[34] != t->sid_len || memcmp(d.p + 35, t->session_id, t->sid_len) != 0)
         return sslsocket__t13_fail(t, 47, "the server did not echo the session id");
     version = (d.p[at] << 8) | d.p[at + 1]; /* (the suite) */
-    if (version < 0x1301 || version > 0x1303 || d.p[at + 2] != 0
-        || (t->hrr && version != t->suite))
+    for (i = 0; i < t->suites13_len && (t->suites13[i] << 8 | t->suites13[i + 1]) != version;)
+        i += 2;
+    if (i == t->suites13_len || d.p[at + 2] != 0 || (t->hrr && version != t->suite))
         return sslsocket__t13_fail(t, 47, "the server chose a suite that was not offered");
     exts.p = d.p + at + 5;
     exts.n = d.n - at - 5;
@@ -9255,6 +9437,12 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
                                                   "offered");
             memcpy(shared, e.p + 4, kl);
             have_share = 1;
+        } else if (type == 0x29 && el == 2) {
+            /* pre_shared_key: the ticket we offered (the only one) */
+            if (t->offer == NULL || e.p[0] != 0 || e.p[1] != 0)
+                return sslsocket__t13_fail(t, 47, "the server selected a PSK that was not "
+                                                  "offered");
+            t->psk_accepted = 1;
         } else {
             return sslsocket__t13_fail(t, 110, "unsupported extension in ServerHello");
         }
@@ -9276,11 +9464,16 @@ sslsocket__t13_server_hello(sslsocket__t13 *t, const unsigned char *m, size_t le
         if (version == 0)
             return sslsocket__t13_fail(t, 47, "X25519 share of low order");
     }
-    t->h = t->suite == 0x1302 ? &br_sha384_vtable : &br_sha256_vtable;
+    t->h = sslsocket__t13_suite_hash(t->suite);
     t->hlen = sslsocket__hash_len(t->h);
+    if (t->psk_accepted && sslsocket__t13_suite_hash(t->offer->suite) != t->h)
+        return sslsocket__t13_fail(t, 47, "the server resumed a ticket with a suite of "
+                                          "another hash");
     sslsocket__t13_hash(t, m, len);
     sslsocket__t13_thash(t, th);
-    sslsocket__tls13_next_secret(t->h, NULL, NULL, 0, early);
+    /* the early secret: from the ticket's PSK when resumed, else zeros */
+    sslsocket__tls13_next_secret(t->h, NULL, t->psk_accepted ? t->offer->psk : NULL, t->hlen,
+                                 early);
     sslsocket__tls13_next_secret(t->h, early, shared, 32, t->hs_secret);
     sslsocket__tls13_derive(t->h, t->hs_secret, "c hs traffic", th, t->c_hs);
     sslsocket__tls13_derive(t->h, t->hs_secret, "s hs traffic", th, t->s_hs);
@@ -9562,6 +9755,12 @@ sslsocket__t13_server_finished(sslsocket__t13 *t, const unsigned char *m, size_t
         sslsocket__tls13_finished(t->h, t->c_hs, th, rec + i + 4);
     }
     sslsocket__t13_hash(t, rec + i, 4 + t->hlen);
+    {
+        /* the resumption secret, over the transcript through our Finished */
+        unsigned char th3[SSLSOCKET__TLS13_MAX_HASH];
+        sslsocket__t13_thash(t, th3);
+        sslsocket__tls13_derive(t->h, ms, "res master", th3, t->res);
+    }
     t->out_len = 6 + sslsocket__tls13_seal(&t->wk, 22, rec, i - 5 + 4 + t->hlen);
     t->fl_used = t->fl != NULL;
     sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, t->c_ap);
@@ -9636,6 +9835,37 @@ sslsocket__t13_key_update(sslsocket__t13 *t, const unsigned char *m, size_t len)
     return 0;
 }
 
+/* NewSessionTicket (4.6.1): the ticket and its PSK into t->nst when it
+   fits (else it is not kept: no resumption). */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_new_ticket(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    size_t nl = len > 12 ? m[12] : 0, tl, el;
+    uint32_t lifetime;
+    if (len < 13 + nl + 2)
+        return sslsocket__t13_fail(t, 50, "malformed NewSessionTicket");
+    tl = ((size_t)m[13 + nl] << 8) | m[14 + nl];
+    if (tl == 0 || len < 15 + nl + tl + 2)
+        return sslsocket__t13_fail(t, 50, "malformed NewSessionTicket");
+    el = ((size_t)m[15 + nl + tl] << 8) | m[16 + nl + tl];
+    if (17 + nl + tl + el != len)
+        return sslsocket__t13_fail(t, 50, "malformed NewSessionTicket");
+    lifetime = (uint32_t)m[4] << 24 | (uint32_t)m[5] << 16 | (uint32_t)m[6] << 8 | m[7];
+    if (lifetime > 604800)
+        return sslsocket__t13_fail(t, 47, "a ticket lifetime over seven days");
+    if (t->nst == NULL || lifetime == 0 || tl > sizeof t->nst->data)
+        return 0;
+    memcpy(t->nst->data, m + 15 + nl, tl);
+    t->nst->len = tl;
+    t->nst->suite = t->suite;
+    t->nst->lifetime = lifetime;
+    t->nst->age_add = (uint32_t)m[8] << 24 | (uint32_t)m[9] << 16 | (uint32_t)m[10] << 8 | m[11];
+    memset(t->nst->psk, 0, sizeof t->nst->psk);
+    sslsocket__hkdf_expand_label(t->h, t->res, "resumption", m + 13, nl, t->nst->psk, t->hlen);
+    t->nst_new = 1;
+    return 0;
+}
+
 /* One handshake message (type, 24-bit length, body). */
 SSLSOCKET__PRIVATE int
 sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
@@ -9650,7 +9880,8 @@ sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
             return sslsocket__t13_fail(t, 10, "expected EncryptedExtensions");
         if (sslsocket__t13_encrypted_extensions(t, m, len) < 0)
             return -1;
-        t->state = SSLSOCKET__T13_WAIT_CERT;
+        /* resumed: no certificates, the server's Finished next */
+        t->state = t->psk_accepted ? SSLSOCKET__T13_WAIT_FIN : SSLSOCKET__T13_WAIT_CERT;
         break;
     case SSLSOCKET__T13_WAIT_CERT:
         if (type == 13 && !t->cert_requested) {
@@ -9671,8 +9902,8 @@ sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
         return type == 20 ? sslsocket__t13_server_finished(t, m, len)
                           : sslsocket__t13_fail(t, 10, "expected Finished");
     case SSLSOCKET__T13_CONNECTED:
-        if (type == 4) /* NewSessionTicket: no resumption yet */
-            return 0;
+        if (type == 4)
+            return sslsocket__t13_new_ticket(t, m, len);
         if (type == 24)
             return sslsocket__t13_key_update(t, m, len);
         return sslsocket__t13_fail(t, 10, "unexpected handshake message");
@@ -9702,7 +9933,7 @@ sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t 
         return 0; /* the server's compatibility ChangeCipherSpec */
     if (t->keys_in && type == 23) {
         if (sslsocket__tls13_open(&t->rk, rec, len, &type, &n) < 0)
-            return sslsocket__t13_fail(t, 20, "bad record MAC");
+            return sslsocket__t13_fail_br(t, 20, BR_ERR_BAD_MAC, "bad record MAC");
     } else if (type == 21 && n == 2) {
         sslsocket__t13_fail(t, 0, "the server sent an alert");
         t->br_err = BR_ERR_RECV_FATAL_ALERT + p[1];
@@ -9776,17 +10007,19 @@ sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t 
 #define SSLSOCKET__T13_OUT_CAP (sizeof(((sslsocket *)0)->iobuf) - SSLSOCKET__T13_IN)
 #define SSLSOCKET__T13_OK (SSLSOCKET_IOBUF_SIZE >= SSLSOCKET__T13_IN + 4096)
 
-/* Queue a protected alert (the connection is failing or closing). */
-SSLSOCKET__PRIVATE void
+/* Queue a protected alert (the connection is failing or closing); 0
+   when there is no room behind what waits to leave. */
+SSLSOCKET__PRIVATE int
 sslsocket__t13_queue_alert(sslsocket *s, int level, int desc)
 {
     sslsocket__t13 *t = &s->ctx.t13;
     unsigned char *o = SSLSOCKET__T13_OUT(s) + t->q_off + t->q_len;
     if (!t->keys_in || t->q_off + t->q_len + 5 + 2 + 17 > SSLSOCKET__T13_OUT_CAP)
-        return;
+        return 0;
     o[5] = (unsigned char)level;
     o[6] = (unsigned char)desc;
     t->q_len += sslsocket__tls13_seal(&t->wk, 21, o, 2);
+    return 1;
 }
 
 SSLSOCKET__PRIVATE unsigned
@@ -9796,7 +10029,9 @@ sslsocket__e13_state(const sslsocket *s)
     unsigned st = 0;
     if (t->q_len > 0)
         st |= BR_SSL_SENDREC;
-    if (t->state == SSLSOCKET__T13_FAILED || (t->close_sent && t->q_len == 0))
+    /* (after our close_notify, the peer's is awaited, as BearSSL's engine
+       does: its arrival ends the connection) */
+    if (t->state == SSLSOCKET__T13_FAILED)
         return st ? st : BR_SSL_CLOSED;
     if (t->state == SSLSOCKET__T13_CONNECTED) {
         if (t->app_len > 0)
@@ -9823,6 +10058,30 @@ sslsocket__e13_recvrec_buf(sslsocket *s, size_t *len)
 }
 
 SSLSOCKET__PRIVATE void sslsocket__t13_fallback(sslsocket *s, int in_hbuf);
+SSLSOCKET__PRIVATE void sslsocket__csession_update(sslsocket *s, int ok);
+SSLSOCKET__PRIVATE int sslsocket__client_offer(sslsocket *s, const char *name);
+
+/* A NewSessionTicket came (into s->session.ticket): the session to offer
+   next, for this socket and the config's next sockets.  (It may come
+   while the socket holds for the caller's decision on certificate
+   problems: such a session is not verified, and is not kept.) */
+SSLSOCKET__PRIVATE void
+sslsocket__t13_ticket_in(sslsocket *s)
+{
+    s->ctx.t13.nst_new = 2;
+    if (!s->ctx.t13.psk_accepted)
+        s->session.verified = s->verify_mode != SSLSOCKET_VERIFY_NONE && s->have_peer
+                              && s->n_ssl_errors == 0;
+    sslsocket__fmt(s->session.host, sizeof s->session.host, "%s",
+                   s->verify_name[0] ? s->verify_name : s->host);
+    memcpy(s->session.policy, s->policy, sizeof s->policy);
+    s->session.ticket.received = sslsocket__now_ms();
+    memset(&s->session.params, 0, sizeof s->session.params);
+    s->session.params.version = SSLSOCKET_TLS13;
+    s->session.params.cipher_suite = (uint16_t)s->ctx.t13.suite;
+    s->session.valid = 1;
+    sslsocket__csession_update(s, 1);
+}
 
 SSLSOCKET__PRIVATE void
 sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
@@ -9835,15 +10094,19 @@ sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
         return;
     rl = ((size_t)s->iobuf[3] << 8) | s->iobuf[4];
     if (rl > 16384 + 256 || (s->iobuf[0] != 23 && rl > 16384)) {
-        sslsocket__t13_fail(t, 22, "record too large");
+        sslsocket__t13_fail_br(t, 22, BR_ERR_TOO_LARGE, "record too large");
         sslsocket__t13_queue_alert(s, 2, 22);
         return;
     }
     if (t->in_len < 5 + rl)
         return;
     if ((r = sslsocket__t13_record(t, s->iobuf, t->in_len, &app)) < 0) {
-        if (t->alert)
+        if (t->alert) {
             sslsocket__t13_queue_alert(s, 2, t->alert);
+        } else if (t->br_err == 0 && !t->close_sent) {
+            /* their close_notify: ours answers it, as BearSSL's engine does */
+            t->close_sent = sslsocket__t13_queue_alert(s, 1, 0);
+        }
         t->in_len = 0;
         return;
     }
@@ -9851,6 +10114,8 @@ sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
         sslsocket__t13_fallback(s, r == 2);
         return;
     }
+    if (t->nst_new == 1)
+        sslsocket__t13_ticket_in(s);
     if (t->out_len > 0 && t->fl_used) {
         /* the client's last flight, written in place (nothing else waits) */
         t->q_off = 0;
@@ -9896,10 +10161,8 @@ sslsocket__e13_close(sslsocket *s)
 {
     sslsocket__t13 *t = &s->ctx.t13;
     t->closing = 1;
-    if (t->state == SSLSOCKET__T13_CONNECTED && !t->close_sent) {
-        sslsocket__t13_queue_alert(s, 1, 0); /* close_notify */
-        t->close_sent = 1;
-    }
+    if (t->state == SSLSOCKET__T13_CONNECTED && !t->close_sent) /* close_notify */
+        t->close_sent = sslsocket__t13_queue_alert(s, 1, 0); /* (else once the queue left) */
 }
 
 /* The engine calls of the socket, to BearSSL's engine or the TLS 1.3 one. */
@@ -9926,10 +10189,14 @@ SSLSOCKET__PRIVATE void
 sslsocket__e_sendrec_ack(sslsocket *s, size_t n)
 {
     if (SSLSOCKET__IS13(s)) {
-        s->ctx.t13.q_off += n;
-        s->ctx.t13.q_len -= n;
-        if (s->ctx.t13.q_len == 0)
-            s->ctx.t13.q_off = 0;
+        sslsocket__t13 *t = &s->ctx.t13;
+        t->q_off += n;
+        t->q_len -= n;
+        if (t->q_len == 0) {
+            t->q_off = 0;
+            if (t->closing && !t->close_sent && t->state == SSLSOCKET__T13_CONNECTED)
+                t->close_sent = sslsocket__t13_queue_alert(s, 1, 0); /* close_notify, at last */
+        }
         return;
     }
     br_ssl_engine_sendrec_ack(SSLSOCKET__ENG(s), n);
@@ -10026,7 +10293,7 @@ sslsocket__e_last_error(const sslsocket *s)
 
 /* The largest first ClientHello that offers TLS 1.2 too (it is copied
    aside when the server answers TLS 1.2). */
-#define SSLSOCKET__T13_CH_MAX 768
+#define SSLSOCKET__T13_CH_MAX (768 + SSLSOCKET_TICKET_SIZE + 64)
 
 /* Start a TLS 1.3 client: the ClientHello leaves first.  `legacy`: TLS 1.2
    offered too (BearSSL's engine takes over if the server chooses it). */
@@ -10057,8 +10324,17 @@ sslsocket__begin_tls13_client(sslsocket *s, const char *name, const sslsocket__t
             memcpy(alpn + al, cfg->alpn[i], l);
             al += l;
         }
-        n = sslsocket__t13_client_hello_ex(t, rnd, name, alpn, al, legacy, o + 5,
+        const sslsocket__ticket *tk = NULL;
+        uint32_t age = 0;
+        if (sslsocket__client_offer(s, name) && s->session.ticket.len > 0) {
+            tk = &s->session.ticket;
+            age = (uint32_t)(sslsocket__now_ms() - tk->received) + tk->age_add;
+            s->flags |= SSLSOCKET__F_OFFERED;
+        }
+        n = sslsocket__t13_client_hello_ex(t, rnd, name, alpn, al, legacy, tk, age,
+                                           cfg->suites13, cfg->n_suites13, o + 5,
                                            SSLSOCKET__T13_OUT_CAP - 5);
+        t->nst = &s->session.ticket;
     }
     sslsocket__wipe(rnd, sizeof rnd);
     if (n == 0 || (legacy != NULL && n > SSLSOCKET__T13_CH_MAX)) {
@@ -10358,6 +10634,7 @@ sslsocket__csession_update(sslsocket *s, int ok)
     if (++cfg->csession_clock == 0) /* 0 marks a free entry */
         cfg->csession_clock = 1;
     e->params = s->session.params;
+    e->ticket = s->session.ticket;
     e->used = cfg->csession_clock;
 }
 
@@ -10644,11 +10921,44 @@ sslsocket__begin_server(sslsocket *s, const sslsocket_config *cfg,
     return 0;
 }
 
+/* The session a client offers (into s->session): its own
+   (sslsocket_set_session, or its last), else the config's for this
+   policy.  Only under the policy it was made under, and only one whose
+   peer was verified (a VERIFY_NONE session may be offered again under
+   VERIFY_NONE): a resumed handshake checks no certificate.  A TLS 1.3
+   ticket only within its lifetime.  1 when there is one. */
+SSLSOCKET__PRIVATE int
+sslsocket__client_offer(sslsocket *s, const char *name)
+{
+    int resume;
+    s->flags &= ~(SSLSOCKET__F_CACHED_OFFER | SSLSOCKET__F_OFFERED);
+    sslsocket__policy_digest(s, name, s->port, s->policy);
+    resume = s->session.valid && strcmp(s->session.host, name) == 0
+             && memcmp(s->session.policy, s->policy, sizeof s->policy) == 0
+             && (s->session.verified || s->verify_mode == SSLSOCKET_VERIFY_NONE);
+    if (!resume && s->verify_mode != SSLSOCKET_VERIFY_NONE) {
+        const sslsocket__csession *e = sslsocket__csession_find(s, s->policy, 0);
+        if (e != NULL) {
+            s->session.params = e->params;
+            s->session.ticket = e->ticket;
+            sslsocket__fmt(s->session.host, sizeof s->session.host, "%s", name);
+            memcpy(s->session.policy, s->policy, sizeof s->policy);
+            s->session.verified = s->session.valid = resume = 1;
+            s->flags |= SSLSOCKET__F_CACHED_OFFER;
+        }
+    }
+    if (resume && s->session.ticket.len > 0) {
+        int64_t age = sslsocket__now_ms() - s->session.ticket.received;
+        if (age < 0 || age >= (int64_t)s->session.ticket.lifetime * 1000) {
+            s->flags &= ~SSLSOCKET__F_CACHED_OFFER;
+            resume = 0;
+        }
+    }
+    return resume;
+}
+
 /* BearSSL's client engine, reset: its ClientHello waits in the output
-   buffer.  Offers a TLS 1.2 session only under the policy it was made
-   under, and only one whose peer was verified (a VERIFY_NONE session may
-   be offered again under VERIFY_NONE): a resumed handshake checks no
-   certificate. */
+   buffer, offering the TLS 1.2 session of sslsocket__client_offer. */
 SSLSOCKET__PRIVATE int
 sslsocket__begin_client12(sslsocket *s)
 {
@@ -10679,21 +10989,7 @@ sslsocket__begin_client12(sslsocket *s)
         sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "no randomness: getrandom failed");
         return -1;
     }
-    s->flags &= ~(SSLSOCKET__F_CACHED_OFFER | SSLSOCKET__F_OFFERED);
-    sslsocket__policy_digest(s, name, s->port, s->policy);
-    resume = s->session.valid && strcmp(s->session.host, name) == 0
-             && memcmp(s->session.policy, s->policy, sizeof s->policy) == 0
-             && (s->session.verified || s->verify_mode == SSLSOCKET_VERIFY_NONE);
-    if (!resume && s->verify_mode != SSLSOCKET_VERIFY_NONE) {
-        const sslsocket__csession *e = sslsocket__csession_find(s, s->policy, 0);
-        if (e != NULL) {
-            s->session.params = e->params;
-            sslsocket__fmt(s->session.host, sizeof s->session.host, "%s", name);
-            memcpy(s->session.policy, s->policy, sizeof s->policy);
-            s->session.verified = s->session.valid = resume = 1;
-            s->flags |= SSLSOCKET__F_CACHED_OFFER;
-        }
-    }
+    resume = sslsocket__client_offer(s, name) && s->session.ticket.len == 0;
     if (resume) {
         br_ssl_engine_set_session_parameters(&cc->eng, &s->session.params);
         s->flags |= SSLSOCKET__F_OFFERED;
@@ -10773,12 +11069,17 @@ sslsocket__begin_tls(sslsocket *s, int server)
 
     s->verify_mode = sslsocket__resolved_verify_mode(s, server);
     s->flags &= ~SSLSOCKET__F_T13;
-    if (cfg->version_min == SSLSOCKET_TLS13) {
-        if (server) {
-            sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "a TLS 1.3 server is not available "
-                              "yet: serve TLS 1.2 (sslsocket_config_set_versions)");
-            return -1;
-        }
+    /* what the range and the cipher list leave (a list without TLS 1.3's
+       suites offers no TLS 1.3, one with only them no TLS 1.2) */
+    if ((cfg->version_min == SSLSOCKET_TLS13 || cfg->n_suites == 0)
+        && (cfg->version_max < SSLSOCKET_TLS13 || cfg->n_suites13 == 0 || server)) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "no cipher suite of the configuration "
+                          "is for its protocol range%s", server && cfg->version_min ==
+                          SSLSOCKET_TLS13 ? " (a TLS 1.3 server is not available yet: serve "
+                          "TLS 1.2)" : "");
+        return -1;
+    }
+    if (cfg->version_min == SSLSOCKET_TLS13 || cfg->n_suites == 0) {
         /* TLS 1.3 alone: the library's own engine (>>tls13) */
         sslsocket__x509_init(s, ta, n_ta);
         if (sslsocket__begin_tls13_client(s, name, NULL) < 0)
@@ -10790,7 +11091,8 @@ sslsocket__begin_tls(sslsocket *s, int server)
         return sslsocket__begin_server(s, cfg, ta, n_ta);
     if (sslsocket__begin_client12(s) < 0)
         return -1;
-    if (cfg->version_max == SSLSOCKET_TLS13 && SSLSOCKET__T13_OK && !SSLSOCKET_HALF_DUPLEX) {
+    if (cfg->version_max == SSLSOCKET_TLS13 && cfg->n_suites13 > 0 && SSLSOCKET__T13_OK
+        && !SSLSOCKET_HALF_DUPLEX) {
         /* (half duplex: BearSSL's engine would write its ClientHello over
            the ServerHello of a fallback; such builds offer TLS 1.2 alone,
            as do record buffers too small for TLS 1.3) */
@@ -10886,7 +11188,7 @@ sslsocket__encrypted(sslsocket *s)
     s->flags |= SSLSOCKET__F_HS_DONE;
     s->flags &= ~SSLSOCKET__F_HOLD;
     memset(&p, 0, sizeof p);
-    if (!(s->flags & SSLSOCKET__F_T13)) /* (TLS 1.3 sessions: not yet) */
+    if (!(s->flags & SSLSOCKET__F_T13))
         br_ssl_engine_get_session_parameters(eng, &p);
     if ((s->flags & SSLSOCKET__F_SERVER) && !(s->flags & SSLSOCKET__F_FULL_HANDSHAKE))
         s->flags |= SSLSOCKET__F_RESUMED; /* no key choice: an abbreviated handshake */
@@ -10907,6 +11209,15 @@ sslsocket__encrypted(sslsocket *s)
         memcpy(s->session.policy, s->policy, sizeof s->policy); /* as begin_tls made it */
         s->session.valid = p.session_id_len > 0;
         sslsocket__csession_update(s, 1);
+    } else if (!(s->flags & SSLSOCKET__F_SERVER)) {
+        /* TLS 1.3: the session to keep comes with a ticket
+           (sslsocket__t13_ticket_in); a resumed one stays until then */
+        if (s->ctx.t13.psk_accepted) {
+            s->flags |= SSLSOCKET__F_RESUMED;
+        } else if (s->ctx.t13.nst_new != 2) {
+            sslsocket__wipe(&s->session.ticket, sizeof s->session.ticket);
+            s->session.valid = 0;
+        }
     }
     sslsocket__wipe(&p, sizeof p);
     sslsocket__keylog(s);
@@ -11401,6 +11712,33 @@ sslsocket__begin_close(sslsocket *s)
     s->flags &= ~SSLSOCKET__F_DISCONNECT_PENDING;
     sslsocket__set_state(s, SSLSOCKET_CLOSING);
     s->deadline = cfg->close_ms > 0 ? sslsocket__now_ms() + cfg->close_ms : 0;
+}
+
+SSLSOCKET__DEF int
+sslsocket_update_keys(sslsocket *s, int ask_peer)
+{
+    sslsocket__t13 *t;
+    unsigned char *r;
+    if (s == NULL)
+        return -1;
+    s->refusal[0] = 0;
+    t = &s->ctx.t13;
+    if (s->state != SSLSOCKET_CONNECTED || !SSLSOCKET__IS13(s)
+        || !(s->flags & SSLSOCKET__F_HS_DONE) || t->state != SSLSOCKET__T13_CONNECTED
+        || t->closing)
+        return sslsocket__refuse(s, "sslsocket_update_keys: not an encrypted TLS 1.3 "
+                                    "connection (state %s)", sslsocket_state_name(s->state));
+    if (t->q_off + t->q_len + 5 + 5 + 17 > SSLSOCKET__T13_OUT_CAP)
+        return sslsocket__refuse(s, "sslsocket_update_keys: the output is full (poll, then "
+                                    "try again)");
+    r = SSLSOCKET__T13_OUT(s) + t->q_off + t->q_len;
+    r[5] = 24; /* KeyUpdate, length 1 */
+    r[6] = r[7] = 0;
+    r[8] = 1;
+    r[9] = ask_peer ? 1 : 0;
+    t->q_len += sslsocket__tls13_seal(&t->wk, 22, r, 5);
+    sslsocket__t13_next_keys(t, t->c_ap, &t->wk);
+    return 0; /* (it leaves at the next poll, before any data written after it) */
 }
 
 SSLSOCKET__DEF int
@@ -12189,11 +12527,8 @@ sslsocket_cipher(const sslsocket *s)
     uint16_t id;
     if (!sslsocket_is_encrypted(s))
         return NULL;
-    if (SSLSOCKET__IS13(s))
-        return s->ctx.t13.suite == 0x1301 ? "TLS_AES_128_GCM_SHA256"
-               : s->ctx.t13.suite == 0x1302 ? "TLS_AES_256_GCM_SHA384"
-               : "TLS_CHACHA20_POLY1305_SHA256";
-    id = SSLSOCKET__ENG(s)->session.cipher_suite;
+    id = SSLSOCKET__IS13(s) ? (uint16_t)s->ctx.t13.suite
+                            : SSLSOCKET__ENG(s)->session.cipher_suite;
     for (i = 0; i < SSLSOCKET__N_SUITES; i++)
         if (sslsocket__suites[i].id == id)
             return sslsocket__suites[i].name;

@@ -362,7 +362,7 @@ t_imaps_login_select() {
     status 0 imaps && has "$T/imaps.out" "S: * OK" && has "$T/imaps.out" 'C: a1 LOGIN "user" ****' &&
         has "$T/imaps.out" "S: a1 OK" && has "$T/imaps.out" "C: a2 SELECT INBOX" &&
         has "$T/imaps.out" "S: a2 OK [READ-WRITE]" && has "$T/imaps.out" "C: a3 LOGOUT" &&
-        has "$T/imaps.out" "S: a3 OK" && has "$T/imaps.err" "TLSv1.2" &&
+        has "$T/imaps.out" "S: a3 OK" && has "$T/imaps.err" "TLSv1.3" &&
         hasnt "$T/imaps.out" "pass"
 }
 

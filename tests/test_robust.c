@@ -320,8 +320,10 @@ zero_alloc(int tls13)
     counting = 1;
     alloc_calls = 0;
     sslsocket_config_init(&cfg, store, sizeof store);
-    if (tls13)
-        sslsocket_config_set_versions(&cfg, SSLSOCKET_TLS13, SSLSOCKET_TLS13);
+    /* TLS 1.2 alone (BearSSL's engine), or the default 1.2..1.3 offer
+       that the peer answers with TLS 1.3 (the library's engine) */
+    if (!tls13)
+        sslsocket_config_set_versions(&cfg, SSLSOCKET_TLS12, SSLSOCKET_TLS12);
     if (sslsocket_config_add_ca_file(&cfg, peers_path("ca.pem")) == 1
         && sslsocket_config_add_nameserver(&cfg, ns) == 0) {
         sslsocket_config_set_resolver_files(&cfg, hosts, NULL);
@@ -581,6 +583,11 @@ test_never_blocks_close(void)
     port = start_tlspeer(&py, "stall", "ec.pem", "ec.key", "stall.log");
     REQUIRE(port != 0);
     fresh_config();
+    /* TLS 1.2, whose queue stays stuck behind the stalled peer.  (With
+       TLS 1.3 the close was seen, about one run in six, to end cleanly
+       before the deadline: the kernel took the last record queued and our
+       close_notify after it, so that nothing was left for the deadline.) */
+    REQUIRE(sslsocket_config_set_versions(&cfg, SSLSOCKET_TLS12, SSLSOCKET_TLS12) == 0);
     REQUIRE(sslsocket_config_set_close_timeout(&cfg, 1500 * slow) == 0);
     sslsocket_init(&sock, &cfg);
     REQUIRE(sslsocket_connect_encrypted(&sock, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);

@@ -589,6 +589,8 @@ replay_setup(sslsocket__t13 *t)
     memset(t, 0, sizeof *t);
     br_sha256_init(&t->th256);
     br_sha384_init(&t->th384);
+    memcpy(t->suites13, "\x13\x01\x13\x02\x13\x03", 6); /* (the trace offers all three) */
+    t->suites13_len = 6;
     sslsocket__t13_hash(t, ch, chl);
     t->sid_len = ch[38];
     memcpy(t->session_id, ch + 39, t->sid_len);
@@ -643,6 +645,30 @@ static void edit_signature(unsigned char *p, size_t len)
         p[at + 20] ^= 1;
 }
 
+/* The PSK binder of RFC 8448's resumed ClientHello, from the ticket's
+   PSK (section 3) and the hello's prefix: the trace's, byte for byte. */
+static void
+test_rfc8448_binder(void)
+{
+    static sslsocket__t13 t;
+    static sslsocket__ticket tk;
+    unsigned char ch[512], want[32], got[SSLSOCKET__TLS13_MAX_HASH];
+    size_t n = unhex(rfc8448_resumed_client_hello_prefix, ch, sizeof ch);
+    memset(&t, 0, sizeof t);
+    br_sha256_init(&t.th256);
+    br_sha384_init(&t.th384);
+    tk.suite = 0x1301;
+    CHECK(unhex(rfc8448_resumption_psk, tk.psk, sizeof tk.psk) == 32);
+    t.offer = &tk;
+    CHECK(n == 477 && unhex(rfc8448_resumed_binder, want, sizeof want) == 32);
+    sslsocket__t13_binder(&t, ch, n, got);
+    CHECK(memcmp(got, want, 32) == 0);
+    /* another PSK, another binder */
+    tk.psk[0] ^= 1;
+    sslsocket__t13_binder(&t, ch, n, got);
+    CHECK(memcmp(got, want, 32) != 0);
+}
+
 static void
 test_rfc8448_client_replay(void)
 {
@@ -661,8 +687,25 @@ test_rfc8448_client_replay(void)
     wl = unhex(rfc8448_client_finished_record, want, sizeof want);
     CHECK(t.out_len == 6 + wl && memcmp(t.out, "\x14\x03\x03\x00\x01\x01", 6) == 0
           && memcmp(t.out + 6, want, wl) == 0);
-    /* the ticket is taken (not used), then the server's application data */
-    CHECK(feed(&t, rfc8448_new_session_ticket_record, &app) == 0 && app == 0);
+    /* the resumption secret; the ticket, with its PSK, as the trace has them */
+    wl = unhex(rfc8448_resumption_master_secret, want, sizeof want);
+    CHECK(wl == 32 && memcmp(t.res, want, 32) == 0);
+    {
+        static sslsocket__ticket tk;
+        unsigned char nst[256];
+        size_t nl = unhex(rfc8448_new_session_ticket, nst, sizeof nst);
+        t.nst = &tk;
+        CHECK(feed(&t, rfc8448_new_session_ticket_record, &app) == 0 && app == 0);
+        CHECK(t.nst_new == 1 && tk.suite == 0x1301 && tk.lifetime == 0x1e);
+        wl = unhex(rfc8448_resumption_psk, want, sizeof want);
+        CHECK(wl == 32 && memcmp(tk.psk, want, 32) == 0);
+        /* its ticket field: after lifetime, age_add, a 2-byte nonce */
+        CHECKF(tk.len == ((size_t)nst[15] << 8 | nst[16]) && nl > 17 + tk.len
+                   && memcmp(tk.data, nst + 17, tk.len) == 0
+                   && tk.age_add == ((uint32_t)nst[8] << 24 | (uint32_t)nst[9] << 16
+                                     | (uint32_t)nst[10] << 8 | nst[11]),
+               "ticket of %zu bytes", tk.len);
+    }
     CHECK(feed(&t, rfc8448_server_application_data_record, &app) == 0);
     wl = unhex(rfc8448_server_application_data, want, sizeof want);
     CHECK(app == wl && memcmp(recbuf + 5, want, wl) == 0);
@@ -866,6 +909,21 @@ key_updated(sslsocket *s, drive_log *l)
 
 /* KeyUpdate: s_server's "K" command updates its keys and asks for ours;
    what it sends next reads, and what we send next reaches it. */
+/* Drive sock13 until the server's log holds `text` (bounded: 5 s). */
+static int
+server_logged(drive_log *l, const char *logname, const char *text)
+{
+    int64_t end = peers_now_ms() + 5000;
+    const char *log;
+    do {
+        drive_until(&sock13, l, NULL, 50);
+        log = peers_slurp(peers_path(logname), NULL);
+    } while (strstr(log, text) == NULL && peers_now_ms() < end);
+    if (strstr(log, text) == NULL)
+        printf("         server log: %s\n", log);
+    return strstr(log, text) != NULL;
+}
+
 static void
 test_socket_client_key_update(void)
 {
@@ -874,9 +932,6 @@ test_socket_client_key_update(void)
     unsigned char rx[4096];
     unsigned port = peers_s_server(&p, "s_server_ku.log", "127.0.0.1", "ec.pem", "ec.key",
                                    "-tls1_3");
-    const char *log;
-    size_t loglen = 0;
-    int64_t end;
     REQUIRE(port != 0);
     REQUIRE(setup13(&l, rx, sizeof rx));
     sslsocket_init(&sock13, &scfg13);
@@ -897,15 +952,20 @@ test_socket_client_key_update(void)
            sslsocket_error_string(&sock13), peers_slurp(peers_path("s_server_ku.log"), NULL));
     CHECK(sock13.ctx.t13.key_updates == 1);
     CHECK(sslsocket_write_string(&sock13, "client after the update\n") == 24);
-    /* the server prints what it decrypts (bounded wait for its log) */
-    end = peers_now_ms() + 5000;
-    do {
-        drive_until(&sock13, &l, NULL, 50);
-        log = peers_slurp(peers_path("s_server_ku.log"), &loglen);
-    } while ((log == NULL || strstr(log, "client after the update") == NULL)
-             && peers_now_ms() < end);
-    CHECKF(log != NULL && strstr(log, "client after the update") != NULL, "server log: %s",
-           log ? log : "-");
+    /* the server prints what it decrypts */
+    CHECK(server_logged(&l, "s_server_ku.log", "client after the update"));
+    /* our own KeyUpdate, asking the server for its own: it reads what
+       follows under our new keys, and answers (a second update read) */
+    CHECK(sslsocket_update_keys(&sock13, 1) == 0);
+    CHECK(sslsocket_write_string(&sock13, "client after our update\n") == 24);
+    CHECK(server_logged(&l, "s_server_ku.log", "client after our update"));
+    /* (OpenSSL sends its answering KeyUpdate before the next data it writes) */
+    REQUIRE(write(p.stdin_fd, "after both updates\n", 19) == 19);
+    awaited = "after both updates";
+    CHECK(drive_until(&sock13, &l, got_awaited, 5000));
+    CHECKF(sock13.ctx.t13.key_updates == 2, "updates read %u", sock13.ctx.t13.key_updates);
+    /* refused where it has no meaning: nothing changes */
+    CHECK(sslsocket_update_keys(NULL, 0) == -1);
     CHECK(sslsocket_state(&sock13) == SSLSOCKET_CONNECTED);
     sslsocket_abort(&sock13);
     peers_kill(&p);
@@ -945,6 +1005,174 @@ test_socket_client_gnutls(void)
         CHECK(drive_until(&sock13, &l, NULL, 5000));
         peers_kill(&p);
     }
+}
+
+/* One connection of scfg13's client to port: the request answered
+   (reply awaited), resumed or not as expected; the session it leaves in
+   *saved (a ticket came).  `name`: the peer name verified. */
+static void
+resume_conn(unsigned port, const char *what, const char *request, const char *reply,
+            int resumed, const sslsocket_session *offer, sslsocket_session *saved)
+{
+    drive_log l;
+    unsigned char rx[8192];
+    memset(&l, 0, sizeof l);
+    memset(rx, 0, sizeof rx);
+    l.rx = rx;
+    l.rx_cap = sizeof rx - 1;
+    sslsocket_init(&sock13, &scfg13);
+    if (offer)
+        REQUIRE(sslsocket_set_session(&sock13, offer) == 0);
+    REQUIRE(sslsocket_connect_encrypted(&sock13, "127.0.0.1", port, SSLSOCKET_READ_WRITE) == 0);
+    sslsocket_set_peer_verify_name(&sock13, "localhost");
+    CHECK(sslsocket_write_string(&sock13, request) == (long)strlen(request));
+    awaited = reply;
+    CHECK(drive_until(&sock13, &l, got_awaited, 5000));
+    CHECKF(strstr((char *)rx, reply) != NULL, "%s: %s (%s) %.200s", what, l.text,
+           sslsocket_error_string(&sock13), rx);
+    CHECKF(sslsocket_protocol(&sock13) && strcmp(sslsocket_protocol(&sock13), "TLSv1.3") == 0,
+           "%s: protocol %s", what, sslsocket_protocol(&sock13));
+    CHECKF(sslsocket_session_resumed(&sock13) == resumed, "%s: resumed %d, expected %d", what,
+           sslsocket_session_resumed(&sock13), resumed);
+    /* a resumed handshake receives no certificate */
+    CHECKF((sslsocket_peer_certificate(&sock13) == NULL) == resumed, "%s: peer certificate",
+           what);
+    CHECK(sslsocket_ssl_error_count(&sock13) == 0);
+    if (saved) {
+        CHECKF(sslsocket_get_session(&sock13, saved) == 0 && saved->ticket.len > 0
+                   && saved->params.version == SSLSOCKET_TLS13,
+               "%s: no ticket kept", what);
+    }
+    sslsocket_disconnect(&sock13);
+    CHECK(drive_until(&sock13, &l, NULL, 5000));
+}
+
+/* Tickets (PSK-DHE resumption): a full handshake leaves a ticket; the
+   config's next client resumes with it (no certificate; the server says
+   "Reused"); a saved session resumes on a socket of a config that keeps
+   none; a ticket the server cannot open gives a full handshake and a new
+   ticket; a wrong PSK fails on the binder; against
+   gnutls-serv, for both hashes; after a HelloRetryRequest, the binder over
+   the longer transcript; and offering TLS 1.2 beside 1.3. */
+static void
+test_socket_client_resumption(void)
+{
+    static const char *srv_opts[] = {
+        "-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256 -www", /* (its errors logged) */
+        "-tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 -www -quiet",
+        "-tls1_3 -groups P-256 -www -quiet",
+        "-www -quiet"
+    };
+    static const char *get = "GET / HTTP/1.0\r\n\r\n";
+    sslsocket_session sess, bad;
+    drive_log l;
+    unsigned char rx[64];
+    int i;
+    for (i = 0; i < 4; i++) {
+        peers_proc p;
+        char what[64];
+        unsigned port = peers_s_server(&p, "s_server_resume.log", "127.0.0.1", "ec.pem",
+                                       "ec.key", srv_opts[i]);
+        REQUIRE(port != 0);
+        REQUIRE(setup13(&l, rx, sizeof rx));
+        if (i == 3)
+            REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == 0);
+        snprintf(what, sizeof what, "s_server %s", srv_opts[i]);
+        resume_conn(port, what, get, "New, TLSv1.3", 0, NULL, &sess);
+        printf("         %s: a ticket of %zu bytes\n", what, sess.ticket.len);
+        CHECKF(sess.ticket.suite == (i == 1 ? 0x1302 : 0x1301), "suite %04x", sess.ticket.suite);
+        resume_conn(port, what, get, "Reused, TLSv1.3", 1, NULL, NULL);
+        if (i == 0) {
+            /* a saved session, on a config that keeps none */
+            sslsocket_config_set_client_sessions(&scfg13, 0);
+            resume_conn(port, "set_session", get, "Reused, TLSv1.3", 1, &sess, NULL);
+            /* a ticket the server cannot open: a full handshake, a new ticket */
+            bad = sess;
+            bad.ticket.data[bad.ticket.len / 2] ^= 1;
+            resume_conn(port, "bad ticket", get, "New, TLSv1.3", 0, &bad, &bad);
+            CHECK(memcmp(bad.ticket.data, sess.ticket.data, sess.ticket.len) != 0);
+            /* a wrong PSK: the binder does not verify */
+            bad = sess;
+            bad.ticket.psk[0] ^= 1;
+            sslsocket_init(&sock13, &scfg13);
+            REQUIRE(sslsocket_set_session(&sock13, &bad) == 0);
+            REQUIRE(sslsocket_connect_encrypted(&sock13, "127.0.0.1", port,
+                                                SSLSOCKET_READ_WRITE) == 0);
+            sslsocket_set_peer_verify_name(&sock13, "localhost");
+            memset(&l, 0, sizeof l);
+            CHECK(drive_until(&sock13, &l, NULL, 5000));
+            /* (OpenSSL 3.0 says illegal_parameter for it) */
+            CHECK_ERR(&sock13, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "peer sent alert 47");
+            CHECKF(strstr(peers_slurp(peers_path("s_server_resume.log"), NULL),
+                          "binder does not verify") != NULL, "s_server did not refuse the binder");
+        }
+        peers_kill(&p);
+    }
+    for (i = 0; i < 2; i++) {
+        static const char *prio[] = {"NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM",
+                                     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM"};
+        peers_proc p;
+        unsigned port = peers_gnutls_serv(&p, peers_path("ec.pem"), peers_path("ec.key"),
+                                          prio[i]);
+        REQUIRE(port != 0);
+        REQUIRE(setup13(&l, rx, sizeof rx));
+        resume_conn(port, prio[i], "gnutls resumption\n", "gnutls resumption", 0, NULL, &sess);
+        printf("         gnutls-serv %s: a ticket of %zu bytes\n", prio[i], sess.ticket.len);
+        resume_conn(port, prio[i], "gnutls resumption\n", "gnutls resumption", 1, NULL, NULL);
+        peers_kill(&p);
+    }
+}
+
+/* The cipher list is the whole set: TLS 1.3's suites only when listed. */
+static void
+test_socket_client_ciphers(void)
+{
+    static const struct { const char *list, *proto, *cipher; } cases[] = {
+        {"TLS_CHACHA20_POLY1305_SHA256", "TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256"},
+        {"TLS_AES_256_GCM_SHA384:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLSv1.3",
+         "TLS_AES_256_GCM_SHA384"},
+        /* no TLS 1.3 suite: TLS 1.2 against a server that has TLS 1.3 */
+        {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLSv1.2",
+         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
+    };
+    peers_proc p;
+    drive_log l;
+    unsigned char rx[4096];
+    size_t i;
+    unsigned port = peers_s_server(&p, "s_server_ciphers.log", "127.0.0.1", "ec.pem", "ec.key",
+                                   "-www -quiet");
+    REQUIRE(port != 0);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        REQUIRE(setup13(&l, rx, sizeof rx));
+        REQUIRE(sslsocket_config_set_versions(&scfg13, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == 0);
+        REQUIRE(sslsocket_config_set_ciphers(&scfg13, cases[i].list) == 0);
+        sslsocket_init(&sock13, &scfg13);
+        REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+        CHECK(sslsocket_write_string(&sock13, "GET / HTTP/1.0\r\n\r\n") == 18);
+        CHECK(drive_until(&sock13, &l, got_reply, 5000));
+        CHECKF(sslsocket_protocol(&sock13) && strcmp(sslsocket_protocol(&sock13), cases[i].proto) == 0
+                   && sslsocket_cipher(&sock13)
+                   && strcmp(sslsocket_cipher(&sock13), cases[i].cipher) == 0,
+               "%s: %s %s (%s)", cases[i].list, sslsocket_protocol(&sock13),
+               sslsocket_cipher(&sock13), sslsocket_error_string(&sock13));
+        sslsocket_abort(&sock13);
+    }
+    /* TLS 1.3 alone, with a list that has none of its suites: refused at
+       the start, with a reason */
+    REQUIRE(setup13(&l, rx, sizeof rx));
+    REQUIRE(sslsocket_config_set_ciphers(&scfg13, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256") == 0);
+    sslsocket_init(&sock13, &scfg13);
+    REQUIRE(sslsocket_connect_encrypted(&sock13, "localhost", port, SSLSOCKET_READ_WRITE) == 0);
+    drive_until(&sock13, &l, NULL, 5000);
+    CHECK_ERR(&sock13, SSLSOCKET_ERR_OPERATION, "no cipher suite of the configuration is for its "
+                                                "protocol range");
+    CHECK(sslsocket_state(&sock13) == SSLSOCKET_UNCONNECTED);
+    /* names without the TLS_ prefix work for TLS 1.3 too; unknown ones do not */
+    CHECK(sslsocket_config_set_ciphers(&scfg13, "AES_128_GCM_SHA256") == 0
+          && scfg13.n_suites13 == 1 && scfg13.suites13[0] == 0x1301 && scfg13.n_suites == 0);
+    CHECK(sslsocket_config_set_ciphers(&scfg13, "TLS_AES_128_CCM_SHA256") == -1);
+    CHECK(strstr(sslsocket_config_error_string(&scfg13), "unknown cipher suite") != NULL);
+    peers_kill(&p);
 }
 
 static char keylog_lines[8][256];
@@ -1078,6 +1306,14 @@ fallback_case(peers_proc *p, unsigned port, const char *what, const char *reques
         CHECK(sslsocket_ssl_error_count(&sock13) == 0);
         CHECKF(sslsocket_session_resumed(&sock13) == (round == 1), "%s round %d: resumed %d", what,
                round, sslsocket_session_resumed(&sock13));
+        /* a TLS 1.2 connection has no KeyUpdate: refused, nothing changes */
+        if (strcmp(proto, "TLSv1.3") != 0) {
+            int st = sslsocket_state(&sock13);
+            CHECKF(sslsocket_update_keys(&sock13, 1) == -1
+                       && strstr(sslsocket_last_refusal(&sock13), "not an encrypted TLS 1.3")
+                       && sslsocket_state(&sock13) == st,
+                   "refusal: %s", sslsocket_last_refusal(&sock13));
+        }
         sslsocket_disconnect(&sock13);
         CHECK(drive_until(&sock13, &l, NULL, 5000));
         CHECK(sslsocket_state(&sock13) == SSLSOCKET_UNCONNECTED);
@@ -1298,6 +1534,7 @@ static const testlib_case tests[] = {
     {"aead_roundtrip", test_aead_roundtrip},
     {"rsa_pss", test_rsa_pss},
     {"rfc8448_client_replay", test_rfc8448_client_replay},
+    {"rfc8448_binder", test_rfc8448_binder},
     {"rfc8448_client_tampered", test_rfc8448_client_tampered},
     {"rfc8448_key_update", test_rfc8448_key_update},
     {"openssl_server", test_openssl_server},
@@ -1312,6 +1549,8 @@ static const testlib_case tests[] = {
     {"socket_client_fallback", test_socket_client_fallback},
     {"socket_client_downgrade", test_socket_client_downgrade},
     {"socket_client_certificate", test_socket_client_certificate},
+    {"socket_client_resumption", test_socket_client_resumption},
+    {"socket_client_ciphers", test_socket_client_ciphers},
     {NULL, NULL}
 };
 

@@ -9,6 +9,8 @@
  *                  else a fresh ClientHello with fixed randomness
  *   control bit 1  the chain is checked under VERIFY_PEER (else only
  *                  collected, QUERY_PEER)
+ *   control bit 2  a ticket is offered (RFC 8448's PSK, so that a
+ *                  ServerHello may select it); tickets received are kept
  * Each record goes to sslsocket__t13_record.  Invariants: a failure is
  * final and names its alert; application data lies inside its record;
  * nothing is queued to send beyond the core's buffer.
@@ -35,10 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static sslsocket vsock;
 static sslsocket_config vcfg;
 static unsigned char vstore[8192], hbuf[20000], rec[20000];
+static sslsocket__ticket offered, received;
 
 
 static void
-setup(sslsocket__t13 *t, int rfc8448, int verify_peer)
+setup(sslsocket__t13 *t, int rfc8448, int verify_peer, int ticket)
 {
     unsigned char rnd[128], ch[1024];
     sslsocket_config_init(&vcfg, vstore, sizeof vstore);
@@ -52,6 +55,8 @@ setup(sslsocket__t13 *t, int rfc8448, int verify_peer)
         memset(t, 0, sizeof *t);
         br_sha256_init(&t->th256);
         br_sha384_init(&t->th384);
+        memcpy(t->suites13, "\x13\x01\x13\x02\x13\x03", 6);
+        t->suites13_len = 6;
         sslsocket__t13_hash(t, ch, chl);
         t->sid_len = ch[38];
         memcpy(t->session_id, ch + 39, t->sid_len);
@@ -67,6 +72,13 @@ setup(sslsocket__t13 *t, int rfc8448, int verify_peer)
     t->xc = &vsock.x509.vtable;
     t->hbuf = hbuf;
     t->hcap = sizeof hbuf;
+    t->nst = &received;
+    if (ticket) {
+        offered.suite = 0x1301;
+        offered.len = 4;
+        FZ_ASSERT(unhex(rfc8448_resumption_psk, offered.psk, sizeof offered.psk) == 32);
+        t->offer = &offered;
+    }
 }
 
 int
@@ -76,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t at = 1;
     if (size < 1)
         return 0;
-    setup(&t, data[0] & 1, (data[0] & 2) != 0);
+    setup(&t, data[0] & 1, (data[0] & 2) != 0, (data[0] & 4) != 0);
     while (at + 5 <= size) {
         size_t len = ((size_t)data[at + 3] << 8) | data[at + 4], app = 0;
         int r, was_connected = t.state == SSLSOCKET__T13_CONNECTED;
@@ -97,6 +109,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         FZ_ASSERT(app <= len);
         FZ_ASSERT(app == 0 || t.state == SSLSOCKET__T13_CONNECTED);
+        FZ_ASSERT(received.len <= sizeof received.data);
+        FZ_ASSERT(!t.psk_accepted || t.offer != NULL);
         if (t.state == SSLSOCKET__T13_CONNECTED && !was_connected)
             FZ_ASSERT(t.out_len > 0); /* our Finished */
         if (t.state == SSLSOCKET__T13_CONNECTED) {

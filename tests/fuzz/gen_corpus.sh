@@ -355,6 +355,16 @@ w('rfc8448-conversation', b'\x01' + sh + ccs + flight + nst + app + alert)
 w('rfc8448-verify-peer', b'\x03' + sh + flight)
 w('rfc8448-truncated-flight', b'\x01' + sh + flight[:5 + 300])
 w('fresh-wrong-session', b'\x00' + sh)
+# a ticket offered (control bit 2): the full handshake, then one that the
+# ServerHello selects (pre_shared_key added: the flight then fails its MAC)
+w('rfc8448-ticket-offered', b'\x05' + sh + ccs + flight + nst + app)
+hs = sh[5:]
+body = hs[4:]
+exts_at = 2 + 32 + 1 + body[34] + 3
+ext = body[exts_at + 2:] + bytes.fromhex('002900020000')
+body = body[:exts_at] + len(ext).to_bytes(2, 'big') + ext
+msg = b'\x02' + len(body).to_bytes(3, 'big') + body
+w('rfc8448-psk-selected', b'\x05' + b'\x16\x03\x03' + len(msg).to_bytes(2, 'big') + msg + flight)
 # a HelloRetryRequest for the fresh client (session id 32 x 0x5a): P-256 and a cookie
 hrr_random = bytes.fromhex('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c')
 exts = bytes.fromhex('002b00020304') + bytes.fromhex('003300020017') + bytes.fromhex('002c0006000463616b65')

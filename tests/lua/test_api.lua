@@ -424,7 +424,7 @@ test("SslConfiguration properties", function()
     H.eq(cfg.peer_verify_mode, net.SslSocket.AUTO_VERIFY_PEER, "default verify mode")
     H.eq(cfg.peer_verify_depth, 8, "default depth")
     H.eq(cfg.protocol_min, "TLSv1.2", "default protocol_min")
-    H.eq(cfg.protocol_max, "TLSv1.2", "default protocol_max")
+    H.eq(cfg.protocol_max, "TLSv1.3", "default protocol_max")
     H.eq(cfg.ca_count, 0, "no anchors")
     H.eq(#cfg.ca_certificates, 0, "no ca_certificates")
     H.eq(cfg.local_certificate, nil, "no local certificate")
@@ -439,11 +439,10 @@ test("SslConfiguration properties", function()
     H.raises("peer_verify_depth: 0 out of range", function() cfg.peer_verify_depth = 0 end)
     cfg.protocol_min = "TLSv1.0"
     H.eq(cfg.protocol_min, "TLSv1.0", "protocol_min set")
-    H.eq(cfg.protocol_max, "TLSv1.2", "protocol_max kept")
-    cfg.protocol_max = "TLSv1.3"
-    H.eq(cfg.protocol_max, "TLSv1.3", "TLS 1.0 to 1.3")
-    H.eq(cfg.protocol_min, "TLSv1.0", "protocol_min kept")
+    H.eq(cfg.protocol_max, "TLSv1.3", "protocol_max kept")
     cfg.protocol_max = "TLSv1.2"
+    H.eq(cfg.protocol_max, "TLSv1.2", "TLS 1.0 to 1.2")
+    H.eq(cfg.protocol_min, "TLSv1.0", "protocol_min kept")
     H.raises("'SSLv3' is not one of", function() cfg.protocol_min = "SSLv3" end)
     local suites = { "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
                      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" }

@@ -44,7 +44,7 @@ socket.error_handler = function(s) io.write("error: ", s.error_string, "\n") end
 ]])
     H.check(ok, "luahost failed: " .. out)
     H.match(out, "greeting: %* OK IMAP4rev1 sslsocket test server ready\r\n", "greeting")
-    H.match(out, "encrypted: true TLSv1%.2", "encrypted")
+    H.match(out, "encrypted: true TLSv1%.3", "encrypted (TLS 1.3 by default)")
     H.kill(pid)
 end)
 
