@@ -1444,6 +1444,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_MORE               0x400000u /* the last pump stopped on its budget */
 #define SSLSOCKET__F_ABORTING           0x800000u /* finish without CLOSING */
 #define SSLSOCKET__F_T13                0x1000000u /* TLS 1.3: ctx.t13, not BearSSL's engine */
+#define SSLSOCKET__F_DOWNGRADE          0x2000000u /* server able to do TLS 1.3 serving 1.2 */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -11549,6 +11550,106 @@ sslsocket__cache_forget(sslsocket *s)
         sslsocket__wipe(e, sizeof *e);
 }
 
+/* RFC 8446 4.1.3: a server able to do TLS 1.3 that negotiates TLS 1.2
+   or older puts "DOWNGRD" and 01 (00 below TLS 1.2) in the last 8 bytes
+   of its random.  BearSSL 0.6 makes the random itself, in
+   write-ServerHello, hashing every byte as it writes it, and signs it in
+   the ServerKeyExchange: the random is replaced in the one place where
+   everything is still in reach, the signing callback of an ECDHE suite.
+   The ServerHello and Certificate then wait unsent in the engine's output
+   record; the handshake hash is restarted from its copy taken when the
+   ClientHello had been read (sslsocket__downgrade_choose keeps it in the
+   read buffer, empty during a handshake) and given the mended messages;
+   the signed hash is made again over the new random.  Suites without a
+   ServerKeyExchange (RSA and static ECDH key exchange, not in the
+   defaults) get no sentinel: nothing of theirs is called between the
+   random's making and its hashing. */
+#define SSLSOCKET__CAN_MARK (sizeof(((sslsocket *)0)->rbuf) >= sizeof(br_multihash_context))
+
+SSLSOCKET__PRIVATE int
+sslsocket__suite_ecdhe(unsigned id)
+{
+    return (id >= 0xC006 && id <= 0xC00A) || (id >= 0xC010 && id <= 0xC014) || id == 0xC023
+           || id == 0xC024 || id == 0xC027 || id == 0xC028 || (id >= 0xC02B && id <= 0xC030
+                                                                && id != 0xC02D && id != 0xC02E)
+           || (id >= 0xC0AC && id <= 0xC0AF) || id == 0xCCA8 || id == 0xCCA9;
+}
+
+/* The single-chain policy chose; ECDHE: our sign callback (sni_sign)
+   goes in front of it, and the handshake hash so far is kept. */
+SSLSOCKET__PRIVATE int
+sslsocket__downgrade_choose(sslsocket *s, br_ssl_server_context *sc,
+                            br_ssl_server_choices *choices)
+{
+    int r = (*sc->policy_vtable)->choose(sc->policy_vtable, sc, choices);
+    s->flags &= ~SSLSOCKET__F_DOWNGRADE; /* (the first handshake only) */
+    if (r && SSLSOCKET__CAN_MARK && sslsocket__suite_ecdhe(choices->cipher_suite)) {
+        memcpy(s->rbuf, &sc->eng.mhash, sizeof sc->eng.mhash);
+        sc->policy_vtable = &s->sni.vtable;
+    }
+    return r;
+}
+
+/* The sentinel in the random, before the ServerKeyExchange is signed
+   (`data`: the hash to sign, hv_len bytes, or with algo_id below 0xFF00
+   the parameters themselves).  Only when the engine's output is as
+   expected: the ServerHello then the Certificate, contiguous, unsent. */
+SSLSOCKET__PRIVATE void
+sslsocket__downgrade_mark(sslsocket *s, unsigned algo_id, unsigned char *data, size_t hv_len)
+{
+    static const unsigned char sentinel[7] = { 0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44 };
+    br_ssl_engine_context *eng = &s->ctx.server.eng;
+    unsigned char *p = eng->saved_hbuf_out, pad[64 + 4 + 133];
+    size_t w, shl, cl, pl, id = algo_id & 0xFF;
+    const br_hash_class *hf;
+    br_hash_compat_context hc;
+    if (p == NULL || eng->hbuf_out < p || (w = (size_t)(eng->hbuf_out - p)) < 4 + 38 + 4)
+        return;
+    shl = 4 + (((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3]);
+    if (p[0] != 2 || shl + 4 > w || memcmp(p + 6, eng->server_random, 32) != 0 || p[shl] != 11)
+        return;
+    cl = 4 + (((size_t)p[shl + 1] << 16) | ((size_t)p[shl + 2] << 8) | p[shl + 3]);
+    if (shl + cl != w || eng->ecdhe_point_len > 133)
+        return;
+    memcpy(eng->server_random + 24, sentinel, 7);
+    eng->server_random[31] = eng->session.version >= BR_TLS12 ? 1 : 0;
+    memcpy(p + 6 + 24, eng->server_random + 24, 8);
+    memcpy(&eng->mhash, s->rbuf, sizeof eng->mhash);
+    sslsocket__wipe(s->rbuf, sizeof eng->mhash);
+    br_multihash_update(&eng->mhash, p, w);
+    /* the signed parameters again (as BearSSL's do_ecdhe_part1 makes them) */
+    memcpy(pad, eng->client_random, 32);
+    memcpy(pad + 32, eng->server_random, 32);
+    pad[64] = 0x03;
+    pad[65] = 0x00;
+    pad[66] = (unsigned char)eng->ecdhe_curve;
+    pad[67] = (unsigned char)eng->ecdhe_point_len;
+    memcpy(pad + 68, eng->ecdhe_point, eng->ecdhe_point_len);
+    pl = 68 + eng->ecdhe_point_len;
+    if (algo_id < 0xFF00) {
+        if (hv_len == pl)
+            memcpy(data, pad, pl);
+        return;
+    }
+    if (id == 0) { /* MD5 || SHA-1 (TLS 1.0 and 1.1) */
+        if (hv_len != 36)
+            return;
+        br_md5_vtable.init(&hc.vtable);
+        br_md5_vtable.update(&hc.vtable, pad, pl);
+        br_md5_vtable.out(&hc.vtable, data);
+        br_sha1_vtable.init(&hc.vtable);
+        br_sha1_vtable.update(&hc.vtable, pad, pl);
+        br_sha1_vtable.out(&hc.vtable, data + 16);
+        return;
+    }
+    hf = br_multihash_getimpl(&eng->mhash, (int)id);
+    if (hf == NULL || sslsocket__hash_len(hf) != hv_len)
+        return;
+    hf->init(&hc.vtable);
+    hf->update(&hc.vtable, pad, pl);
+    hf->out(&hc.vtable, data);
+}
+
 /* SNI: a policy that picks the identity whose leaf matches the requested
    name, installs BearSSL's single-chain policy for it, and lets that one
    choose the suite; BearSSL calls the policy through cc->policy_vtable,
@@ -11580,29 +11681,30 @@ sslsocket__sni_choose(const br_ssl_server_policy_class **pctx, const br_ssl_serv
         br_ssl_server_set_single_ec(sc, id->chain, id->n_chain, &id->key.ec,
                                     BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, BR_KEYTYPE_EC,
                                     br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
-    return (*sc->policy_vtable)->choose(sc->policy_vtable, cc, choices);
+    if (!(s->flags & SSLSOCKET__F_DOWNGRADE))
+        return (*sc->policy_vtable)->choose(sc->policy_vtable, cc, choices);
+    return sslsocket__downgrade_choose(s, sc, choices);
 }
 
-/* Never called: choose() replaced the policy before keyx/sign happen. */
+/* Called only when sslsocket__downgrade_choose put our policy back in
+   front of the single-chain one (else choose() replaced it): the
+   downgrade sentinel goes in, then the chosen policy signs. */
 SSLSOCKET__PRIVATE uint32_t
 sslsocket__sni_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, size_t *len)
 {
-    (void)pctx;
-    (void)data;
-    (void)len;
-    return 0;
+    sslsocket *s = ((const sslsocket__sni *)(const void *)pctx)->sock;
+    const br_ssl_server_policy_class **real = &s->ctx.server.chain_handler.vtable;
+    return (*real)->do_keyx(real, data, len);
 }
 
 SSLSOCKET__PRIVATE size_t
 sslsocket__sni_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id,
                     unsigned char *data, size_t hv_len, size_t len)
 {
-    (void)pctx;
-    (void)algo_id;
-    (void)data;
-    (void)hv_len;
-    (void)len;
-    return 0;
+    sslsocket *s = ((const sslsocket__sni *)(const void *)pctx)->sock;
+    const br_ssl_server_policy_class **real = &s->ctx.server.chain_handler.vtable;
+    sslsocket__downgrade_mark(s, algo_id, data, hv_len);
+    return (*real)->do_sign(real, algo_id, data, hv_len, len);
 }
 
 static const br_ssl_server_policy_class sslsocket__sni_vtable = {
@@ -11843,6 +11945,7 @@ sslsocket__t13s_fallback(sslsocket *s, int in_hbuf)
         return;
     }
     s->deadline = deadline; /* (the handshake began with the ClientHello) */
+    s->flags |= SSLSOCKET__F_DOWNGRADE; /* (RFC 8446's sentinel: sslsocket__downgrade_mark) */
     while (done < rl && (b = br_ssl_engine_recvrec_buf(eng, &len)) != NULL && len > 0) {
         if (len > rl - done)
             len = rl - done;
@@ -11861,7 +11964,7 @@ sslsocket__begin_tls(sslsocket *s, int server)
     const char *name = s->verify_name[0] ? s->verify_name : s->host;
 
     s->verify_mode = sslsocket__resolved_verify_mode(s, server);
-    s->flags &= ~SSLSOCKET__F_T13;
+    s->flags &= ~(SSLSOCKET__F_T13 | SSLSOCKET__F_DOWNGRADE);
     if (server && cfg->version_max == SSLSOCKET_TLS13 && SSLSOCKET__T13_OK
         && !SSLSOCKET_HALF_DUPLEX)
         return sslsocket__begin_tls13_server(s, ta, n_ta);

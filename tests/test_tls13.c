@@ -1697,19 +1697,25 @@ test_server_tls12(void)
 {
     const char *out;
     unsigned port;
-    REQUIRE(srv13_config("ec.pem", "ec.key", SSLSOCKET_TLS12, SSLSOCKET_TLS13));
-    port = srv13_listen();
-    REQUIRE(port != 0);
-    out = srv13_s_client(port, "-tls1_2 -CAfile ca.pem -verify_return_error "
-                               "-servername localhost -ign_eof", "over TLS 1.2\n");
-    CHECKF(out != NULL && strstr(out, "over TLS 1.2") != NULL, "client %s; server %s (%s)",
-           peers_slurp(peers_path("s_client13.log"), NULL), s13log.text,
-           sslsocket_error_string(&s13c));
-    CHECK(!SSLSOCKET__IS13(&s13c));
-    CHECK(strcmp(sslsocket_server_name(&s13c), "localhost") == 0);
-    if (out)
-        CHECK(strstr(out, "Protocol  : TLSv1.2") != NULL);
-    sslsocket_abort(&s13l);
+    int c;
+    for (c = 0; c < 2; c++) {
+        REQUIRE(srv13_config(c ? "rsa.pem" : "ec.pem", c ? "rsa.key" : "ec.key", SSLSOCKET_TLS12,
+                             SSLSOCKET_TLS13));
+        port = srv13_listen();
+        REQUIRE(port != 0);
+        out = srv13_s_client(port, "-tls1_2 -CAfile ca.pem -verify_return_error "
+                                   "-servername localhost -ign_eof", "over TLS 1.2\n");
+        CHECKF(out != NULL && strstr(out, "over TLS 1.2") != NULL, "client %s; server %s (%s)",
+               peers_slurp(peers_path("s_client13.log"), NULL), s13log.text,
+               sslsocket_error_string(&s13c));
+        CHECK(!SSLSOCKET__IS13(&s13c));
+        CHECK(strcmp(sslsocket_server_name(&s13c), "localhost") == 0);
+        /* the sentinel went in (the signature over it checked by s_client) */
+        CHECK(memcmp(s13c.ctx.server.eng.server_random + 24, "DOWNGRD\x01", 8) == 0);
+        if (out)
+            CHECK(strstr(out, "Protocol  : TLSv1.2") != NULL);
+        sslsocket_abort(&s13l);
+    }
     {
         char portarg[32];
         char *argv[] = { "gnutls-cli", "--x509cafile=ca.pem", portarg,
@@ -1849,6 +1855,61 @@ test_server_own_client(void)
     }
 }
 
+/* The downgrade sentinel: a man in the middle strips TLS 1.3 from the
+   library's client's offer; the 1.2..1.3 server answers TLS 1.2 through
+   BearSSL's engine with RFC 8446's sentinel in its random, and the
+   client refuses.  Without the man in the middle, the same client gets
+   TLS 1.3 (and s_client -tls1_2 above checks the mended transcript and
+   signature). */
+static void
+test_server_downgrade_sentinel(void)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    drive_log lc;
+    unsigned sport;
+    int lfd, st, i;
+    pid_t mitm;
+    for (i = 0; i < 2; i++) {
+        REQUIRE(srv13_config(i ? "rsa.pem" : "ec.pem", i ? "rsa.key" : "ec.key", SSLSOCKET_TLS12,
+                             SSLSOCKET_TLS13));
+        sport = srv13_listen();
+        REQUIRE(sport != 0);
+        lfd = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        al = sizeof a;
+        REQUIRE(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 1) == 0
+                && getsockname(lfd, (struct sockaddr *)&a, &al) == 0);
+        mitm = mitm_strip_versions(lfd, sport);
+        REQUIRE(mitm > 0);
+        sslsocket_config_init(&s13ccfg, s13cstore, sizeof s13cstore);
+        REQUIRE(sslsocket_config_add_ca_file(&s13ccfg, peers_path("ca.pem")) == 1);
+        REQUIRE(sslsocket_config_set_versions(&s13ccfg, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == 0);
+        memset(&lc, 0, sizeof lc);
+        sslsocket_init(&s13cli, &s13ccfg);
+        REQUIRE(sslsocket_connect_encrypted(&s13cli, "127.0.0.1", ntohs(a.sin_port),
+                                            SSLSOCKET_READ_WRITE) == 0);
+        sslsocket_set_peer_verify_name(&s13cli, "localhost");
+        {
+            int64_t end = peers_now_ms() + 10000;
+            while (sslsocket_state(&s13cli) != SSLSOCKET_UNCONNECTED && peers_now_ms() < end) {
+                srv13_step();
+                drive_poll(&s13cli, &lc);
+            }
+        }
+        CHECK_ERR(&s13cli, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "downgrade refused");
+        CHECKF(strstr(lc.text, " E ") == NULL, "events: %s", lc.text);
+        CHECK(s13acc && !SSLSOCKET__IS13(&s13c));
+        kill(mitm, SIGTERM);
+        waitpid(mitm, &st, 0);
+        close(lfd);
+        sslsocket_abort(&s13c);
+        sslsocket_abort(&s13l);
+    }
+}
+
 static const testlib_case tests[] = {
     {"hkdf_extract", test_hkdf_extract},
     {"rfc8448_key_schedule", test_rfc8448_key_schedule},
@@ -1881,6 +1942,7 @@ static const testlib_case tests[] = {
     {"server_tls12", test_server_tls12},
     {"server_alpn_sni", test_server_alpn_sni},
     {"server_own_client", test_server_own_client},
+    {"server_downgrade_sentinel", test_server_downgrade_sentinel},
     {NULL, NULL}
 };
 
