@@ -273,7 +273,11 @@
    requires a valid client chain against the configured CAs.  The server's
    own cipher order is enforced.  Renegotiation is refused on both sides
    unless sslsocket_config_set_renegotiation() allows it (secure
-   renegotiation only).
+   renegotiation only).  With TLS 1.3 in the configuration's range
+   (sslsocket_config_set_versions) the server speaks TLS 1.3 to clients
+   that offer it, with the same identities, SNI and ALPN rules and
+   client-certificate policy, and TLS 1.2 (BearSSL's engine, the downgrade
+   sentinel in its random) to the others (>>tls13).
 
    >>memory
    ========
@@ -338,10 +342,11 @@
    >>limits
    ========
    No SSL 3, no session tickets, no OCSP, no DHE, no RSA-PSS or Ed25519
-   certificates: BearSSL 0.6.  TLS 1.3 is the library's own (>>tls13): a
-   client only so far, without resumption (every TLS 1.3 connection is a
-   full handshake), and only with a full-duplex record buffer of at least
-   20,741 bytes (the small profile speaks TLS 1.2).  POSIX
+   certificates: BearSSL 0.6.  TLS 1.3 is the library's own (>>tls13),
+   client and server, without resumption (every TLS 1.3 connection is a
+   full handshake: no tickets, no PSK, no 0-RTT), and only with a
+   full-duplex record buffer of at least 20,741 bytes (the small profile
+   speaks TLS 1.2).  POSIX
    only (Linux tested).  sslsocket_wait() handles up to 1024 descriptors;
    beyond that, use epoll with sslsocket_fds().
 */
@@ -1077,7 +1082,10 @@ SSLSOCKET_API int sslsocket_config_set_peer_verify_depth(sslsocket_config *cfg, 
 /* Protocol range, SSLSOCKET_TLS10..SSLSOCKET_TLS13 (min <= max).  A client
    whose range holds TLS 1.3 and older versions offers them all in one
    ClientHello and speaks what the server chooses (>>tls13); a server
-   serves up to TLS 1.2 (min = TLS 1.3 is refused for servers). */
+   whose range holds TLS 1.3 reads the first ClientHello itself and serves
+   TLS 1.3 to a client that offers it, anything older (within the range)
+   through BearSSL's engine, and refuses older clients with
+   protocol_version when the minimum is TLS 1.3. */
 SSLSOCKET_API int sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max);
 /* Cipher suites by IANA name, separated by ':' or ',' (e.g.
    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
@@ -8497,8 +8505,45 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
    Client certificates: the configuration's first identity, with
    ecdsa_secp256r1/384r1/521r1 or rsa_pss_rsae_* as the CertificateRequest
    allows (else an empty Certificate; the server decides).
-   Not yet: a KeyUpdate of our own asking, tickets, the server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
-   gives the four traffic secrets.
+   Not yet: a KeyUpdate of our own asking, tickets.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
+   gives the four traffic secrets (named by the client's random, on both
+   sides).
+   The server (sslsocket__t13s_*): a server socket whose range holds TLS
+   1.3 starts on the TLS 1.3 record engine and reads the first
+   ClientHello itself.  One that offers TLS 1.3 (supported_versions) is
+   served here; one that does not goes, unchanged (a hello split over
+   records: as one record), to BearSSL's TLS 1.2 server engine, started
+   then as if it had read it (sslsocket__t13s_fallback), which puts RFC
+   8446's downgrade sentinel in its random for ECDHE suites
+   (sslsocket__downgrade_mark: BearSSL 0.6 has no hook for it, see
+   there); a minimum of TLS 1.3 refuses it with protocol_version.  Suites
+   in the order of the configuration's TLS 1.2 AEAD suites (AES-128-GCM,
+   AES-256-GCM, ChaCha20-Poly1305 by default); X25519, else P-256, from
+   the client's key shares, else a HelloRetryRequest for one of them that
+   supported_groups names (the transcript restarts from message_hash, the
+   second ClientHello must keep the suite, random and session id and
+   bring the share asked for; no cookie: the server keeps its state);
+   the identity by SNI as the TLS 1.2 server picks it, with ECDSA (the
+   curve's scheme) or RSA-PSS (rsae, SHA-256 first) for its key, per the
+   client's signature_algorithms; EncryptedExtensions with the SNI
+   acknowledged and ALPN chosen as BearSSL's server chooses (our first
+   protocol the client offers; none in common: no ALPN); the session id
+   echoed and a ChangeCipherSpec after the ServerHello (or HRR) when the
+   client sent one; client certificates asked for when the verify mode
+   would ask under TLS 1.2 (not VERIFY_NONE, anchors or pins present),
+   checked through the same X.509 class, an empty Certificate refused
+   with certificate_required under VERIFY_PEER, the CertificateVerify
+   checked (ECDSA, RSA-PSS); the client's Finished; its KeyUpdate;
+   close_notify; alerts per RFC 8446 with the failure named.  No
+   certificate_authorities in the CertificateRequest (a system store
+   would not fit a record).  0-RTT is refused by ignoring early_data (its
+   records, which do not open under the handshake keys, are skipped, at
+   most 64 KiB); pre_shared_key is ignored: tickets and resumption would
+   start in sslsocket__t13s_client_finished (the resumption secret) and
+   sslsocket__t13s_client_hello (a PSK offered).  The server's flight
+   and the client's reassembled messages share the output area (nothing
+   is read while the flight waits to leave); the certificate chain must
+   leave room for the rest of the flight there (about 15 KiB).
    ========================================================================== */
 
 /* The symmetric-crypto implementations BearSSL would pick for this CPU.
@@ -8773,7 +8818,7 @@ SSLSOCKET__PRIVATE void
 sslsocket__mgf1_xor(const br_hash_class *h, const unsigned char *seed, size_t seed_len,
                     unsigned char *out, size_t len)
 {
-    unsigned char t[SSLSOCKET__TLS13_MAX_HASH], c[4];
+    unsigned char t[64], c[4]; /* (SHA-512 too: rsa_pss_rsae_sha512) */
     br_hash_compat_context hc;
     size_t hlen = sslsocket__hash_len(h), done = 0, i;
     uint32_t counter = 0;
@@ -8816,7 +8861,7 @@ sslsocket__pss_check(const br_hash_class *h, const unsigned char *mhash, unsigne
                      size_t em_len, size_t em_bits)
 {
     size_t hlen = sslsocket__hash_len(h), db_len, i;
-    unsigned char top = (unsigned char)(0xFF >> (8 * em_len - em_bits)), hh[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char top = (unsigned char)(0xFF >> (8 * em_len - em_bits)), hh[64]; /* (SHA-512) */
     br_hash_compat_context hc;
     unsigned diff = 0;
     static const unsigned char zeros[8] = {0};
@@ -10612,7 +10657,7 @@ sslsocket__t13s_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t
             /* 0-RTT data we refused: skipped, bounded, until the first
                record under the handshake keys opens */
             if (t->early && seq == 0 && t->state != SSLSOCKET__T13_CONNECTED
-                && t->early_skipped + len <= 4 * 16384) {
+                && t->early_skipped + len <= (size_t)65536) {
                 t->rk.seq = seq;
                 t->early_skipped += len;
                 return 0;
