@@ -1045,9 +1045,11 @@ lss_cfg_replay(lua_State *L, int uv, lss_config *cfg)
         || sslsocket_config_set_peer_verify_depth(&cfg->c,
                                                   lss_intfield(L, uv, "verify_depth", 8)) < 0)
         return -1;
-    vmin = (unsigned)lss_intfield(L, uv, "vmin", LSS_VMIN);
-    vmax = (unsigned)lss_intfield(L, uv, "vmax", LSS_VMAX);
-    if (sslsocket_config_set_versions(&cfg->c, vmin, vmax) < 0)
+    vmin = (unsigned)lss_intfield(L, uv, "vmin", 0);
+    vmax = (unsigned)lss_intfield(L, uv, "vmax", 0);
+    /* (only a range that was set: the default one serves TLS 1.2) */
+    if ((vmin || vmax) && sslsocket_config_set_versions(&cfg->c, vmin ? vmin : LSS_VMIN,
+                                                        vmax ? vmax : LSS_VMAX) < 0)
         return -1;
     lua_getfield(L, uv, "ciphers_str");
     if (lua_isstring(L, -1))

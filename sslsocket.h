@@ -273,7 +273,11 @@
    requires a valid client chain against the configured CAs.  The server's
    own cipher order is enforced.  Renegotiation is refused on both sides
    unless sslsocket_config_set_renegotiation() allows it (secure
-   renegotiation only).
+   renegotiation only).  With TLS 1.3 in the configuration's range
+   (sslsocket_config_set_versions) the server speaks TLS 1.3 to clients
+   that offer it, with the same identities, SNI and ALPN rules and
+   client-certificate policy, and TLS 1.2 (BearSSL's engine, the downgrade
+   sentinel in its random) to the others (>>tls13).
 
    >>memory
    ========
@@ -340,8 +344,9 @@
    ========
    No SSL 3, no TLS 1.2 session tickets, no OCSP, no DHE, no RSA-PSS or
    Ed25519 certificates: BearSSL 0.6.  TLS 1.3 is the library's own
-   (>>tls13): a client only so far (with tickets, no 0-RTT), and only with
-   a full-duplex record buffer of at least 20,741 bytes (the small profile
+   (>>tls13), client and server (client tickets; the server issues none
+   yet; no 0-RTT), and only with a full-duplex record buffer of at least
+   20,741 bytes (the small profile
    speaks TLS 1.2).  POSIX
    only (Linux tested).  sslsocket_wait() handles up to 1024 descriptors;
    beyond that, use epoll with sslsocket_fds().
@@ -757,6 +762,7 @@ typedef struct sslsocket_config {
     size_t n_suites;
     uint16_t suites13[3];           /* TLS 1.3 (>>tls13) */
     size_t n_suites13;
+    int server_tls13;               /* set_versions put TLS 1.3 in the range: servers serve it */
     const char *alpn[SSLSOCKET_MAX_ALPN];
     char alpn_store[128];
     size_t n_alpn;
@@ -861,6 +867,12 @@ typedef struct sslsocket__tls13_keys {
 #define SSLSOCKET__T13_CONNECTED 6
 #define SSLSOCKET__T13_FAILED 7
 #define SSLSOCKET__T13_FALLBACK 8  /* the server chose TLS 1.2: BearSSL's engine takes over */
+/* the server's states (FALLBACK: the client offered no TLS 1.3) */
+#define SSLSOCKET__T13_S_WAIT_CH 9    /* the first ClientHello */
+#define SSLSOCKET__T13_S_WAIT_CH2 10  /* the second, after our HelloRetryRequest */
+#define SSLSOCKET__T13_S_WAIT_CERT 11 /* the client's Certificate (we asked) */
+#define SSLSOCKET__T13_S_WAIT_CV 12   /* its CertificateVerify */
+#define SSLSOCKET__T13_S_WAIT_FIN 13  /* its Finished */
 
 typedef struct sslsocket__t13 {
     int state;
@@ -923,6 +935,20 @@ typedef struct sslsocket__t13 {
     unsigned char res[SSLSOCKET__TLS13_MAX_HASH]; /* resumption_master_secret */
     sslsocket__ticket *nst;         /* where a NewSessionTicket goes, or NULL */
     int nst_new;                    /* one came */
+    /* the server (sslsocket__t13s_*): the client's random is in random
+       (key logging names the connection by it), its legacy session id in
+       session_id, the SNI name in host, our identity in id, its flight
+       at fl */
+    int server;
+    const sslsocket_config *cfg;    /* identities, ALPN list, suite order */
+    unsigned char s_random[32];     /* our ServerHello random */
+    int sig_scheme;                 /* our CertificateVerify's */
+    int want_cert;                  /* CertificateRequest: 0 none, 1 ask, 2 require */
+    int allow12;                    /* no TLS 1.3 offered: BearSSL's engine takes the hello */
+    int early;                      /* early_data offered: records that do not open are skipped */
+    size_t early_skipped;
+    int ccs_seen, ccs_sent;         /* middlebox compatibility ChangeCipherSpecs */
+    int pref[3], n_pref;            /* our suites, in our order */
 } sslsocket__t13;
 
 /* What a ClientHello offering TLS 1.2 next to 1.3 takes from BearSSL's
@@ -1094,7 +1120,12 @@ SSLSOCKET_API int sslsocket_config_set_peer_verify_depth(sslsocket_config *cfg, 
    TLS12..TLS13).  A client
    whose range holds TLS 1.3 and older versions offers them all in one
    ClientHello and speaks what the server chooses (>>tls13); a server
-   serves up to TLS 1.2 (min = TLS 1.3 is refused for servers). */
+   whose range this call set to hold TLS 1.3 reads the first ClientHello
+   itself and serves TLS 1.3 to a client that offers it, anything older
+   (within the range) through BearSSL's engine, and refuses older clients
+   with protocol_version when the minimum is TLS 1.3.  (With the default
+   range a server serves TLS 1.2: it issues no TLS 1.3 tickets yet, and
+   TLS 1.2 resumes sessions.) */
 SSLSOCKET_API int sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max);
 /* Cipher suites by IANA name, separated by ':' or ',' (e.g.
    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
@@ -1472,6 +1503,7 @@ SSLSOCKET_API int sslsocket_pipe_connect(sslsocket_pipe *p, sslsocket *client, s
 #define SSLSOCKET__F_MORE               0x400000u /* the last pump stopped on its budget */
 #define SSLSOCKET__F_ABORTING           0x800000u /* finish without CLOSING */
 #define SSLSOCKET__F_T13                0x1000000u /* TLS 1.3: ctx.t13, not BearSSL's engine */
+#define SSLSOCKET__F_DOWNGRADE          0x2000000u /* server able to do TLS 1.3 serving 1.2 */
 
 #define SSLSOCKET__HAPPY_EYEBALLS_MS 250 /* RFC 8305 connection attempt delay */
 #define SSLSOCKET__WAIT_MAX_FDS 1024
@@ -6382,6 +6414,7 @@ sslsocket_config_set_versions(sslsocket_config *cfg, unsigned min, unsigned max)
             "(TLS 1.0 = 0x0301 .. TLS 1.3 = 0x0304; SSL 3 is not supported)", min, max);
     cfg->version_min = min;
     cfg->version_max = max;
+    cfg->server_tls13 = max == SSLSOCKET_TLS13;
     return 0;
 }
 
@@ -8561,8 +8594,44 @@ sslsocket_bind(sslsocket *s, const char *address, unsigned port)
    certificate refuses an empty one after the client's handshake is over
    (TLS 1.3 gives the client no answer to wait for): ENCRYPTED, then the
    error with alert 116 certificate_required.
-   Not yet: the server.  Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog)
-   gives the four traffic secrets.
+   Key logging (SSLKEYLOGFILE, sslsocket_config_set_keylog) gives the
+   four traffic secrets (named by the client's random, on both sides).
+   The server (sslsocket__t13s_*): a server socket whose range holds TLS
+   1.3 starts on the TLS 1.3 record engine and reads the first
+   ClientHello itself.  One that offers TLS 1.3 (supported_versions) is
+   served here; one that does not goes, unchanged (a hello split over
+   records: as one record), to BearSSL's TLS 1.2 server engine, started
+   then as if it had read it (sslsocket__t13s_fallback), which puts RFC
+   8446's downgrade sentinel in its random for ECDHE suites
+   (sslsocket__downgrade_mark: BearSSL 0.6 has no hook for it, see
+   there); a minimum of TLS 1.3 refuses it with protocol_version.  Suites
+   in the order of the configuration's TLS 1.2 AEAD suites (AES-128-GCM,
+   AES-256-GCM, ChaCha20-Poly1305 by default); X25519, else P-256, from
+   the client's key shares, else a HelloRetryRequest for one of them that
+   supported_groups names (the transcript restarts from message_hash, the
+   second ClientHello must keep the suite, random and session id and
+   bring the share asked for; no cookie: the server keeps its state);
+   the identity by SNI as the TLS 1.2 server picks it, with ECDSA (the
+   curve's scheme) or RSA-PSS (rsae, SHA-256 first) for its key, per the
+   client's signature_algorithms; EncryptedExtensions with the SNI
+   acknowledged and ALPN chosen as BearSSL's server chooses (our first
+   protocol the client offers; none in common: no ALPN); the session id
+   echoed and a ChangeCipherSpec after the ServerHello (or HRR) when the
+   client sent one; client certificates asked for when the verify mode
+   would ask under TLS 1.2 (not VERIFY_NONE, anchors or pins present),
+   checked through the same X.509 class, an empty Certificate refused
+   with certificate_required under VERIFY_PEER, the CertificateVerify
+   checked (ECDSA, RSA-PSS); the client's Finished; its KeyUpdate;
+   close_notify; alerts per RFC 8446 with the failure named.  No
+   certificate_authorities in the CertificateRequest (a system store
+   would not fit a record).  0-RTT is refused by ignoring early_data (its
+   records, which do not open under the handshake keys, are skipped, at
+   most 64 KiB); pre_shared_key is ignored: tickets and resumption would
+   start in sslsocket__t13s_client_finished (the resumption secret) and
+   sslsocket__t13s_client_hello (a PSK offered).  The server's flight
+   and the client's reassembled messages share the output area (nothing
+   is read while the flight waits to leave); the certificate chain must
+   leave room for the rest of the flight there (about 15 KiB).
    ========================================================================== */
 
 /* The symmetric-crypto implementations BearSSL would pick for this CPU.
@@ -8837,7 +8906,7 @@ SSLSOCKET__PRIVATE void
 sslsocket__mgf1_xor(const br_hash_class *h, const unsigned char *seed, size_t seed_len,
                     unsigned char *out, size_t len)
 {
-    unsigned char t[SSLSOCKET__TLS13_MAX_HASH], c[4];
+    unsigned char t[64], c[4]; /* (SHA-512 too: rsa_pss_rsae_sha512) */
     br_hash_compat_context hc;
     size_t hlen = sslsocket__hash_len(h), done = 0, i;
     uint32_t counter = 0;
@@ -8880,7 +8949,7 @@ sslsocket__pss_check(const br_hash_class *h, const unsigned char *mhash, unsigne
                      size_t em_len, size_t em_bits)
 {
     size_t hlen = sslsocket__hash_len(h), db_len, i;
-    unsigned char top = (unsigned char)(0xFF >> (8 * em_len - em_bits)), hh[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char top = (unsigned char)(0xFF >> (8 * em_len - em_bits)), hh[64]; /* (SHA-512) */
     br_hash_compat_context hc;
     unsigned diff = 0;
     static const unsigned char zeros[8] = {0};
@@ -9820,7 +9889,7 @@ SSLSOCKET__PRIVATE int
 sslsocket__t13_key_update(sslsocket__t13 *t, const unsigned char *m, size_t len)
 {
     if (len != 5 || m[1] != 0 || m[2] != 0 || m[3] != 1 || m[4] > 1)
-        return sslsocket__t13_fail(t, m[4] > 1 ? 47 : 50, "malformed KeyUpdate");
+        return sslsocket__t13_fail(t, len == 5 && m[4] > 1 ? 47 : 50, "malformed KeyUpdate");
     sslsocket__t13_next_keys(t, t->s_ap, &t->rk);
     t->key_updates++;
     if (m[4] == 1 && t->out_len + 5 + 5 + 17 <= sizeof t->out) {
@@ -9998,6 +10067,897 @@ sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t 
 }
 
 
+/* ---- the TLS 1.3 server handshake, without I/O ----
+   sslsocket__t13s_start() readies t for one connection and
+   sslsocket__t13s_record() takes each record received, as
+   sslsocket__t13_record() does for the client.  The first ClientHello
+   decides: one that offers TLS 1.3 (supported_versions) is served here;
+   one that does not goes to BearSSL's TLS 1.2 engine when the range
+   allows it (1: it is the record at rec, unchanged; 2: it was
+   reassembled at t->hbuf, t->hlen_in bytes), else protocol_version.
+   Our flight (ServerHello, one ChangeCipherSpec for middleboxes, then
+   EncryptedExtensions, CertificateRequest, Certificate, CertificateVerify
+   and Finished under the handshake keys) is written at t->fl.  Not yet:
+   tickets and PSK resumption (the resumption secret would be derived in
+   sslsocket__t13s_client_finished, from the transcript through the
+   client's Finished; a NewSessionTicket would follow it); 0-RTT is
+   refused by ignoring early_data and skipping the records that do not
+   open under the handshake keys (RFC 8446 4.2.10). */
+
+/* What the server reads from a ClientHello (pointers into it). */
+typedef struct sslsocket__t13_ch {
+    const unsigned char *random, *sid, *suites, *comp;
+    size_t sid_len, suites_len, comp_len;
+    const unsigned char *sni, *groups, *sigs, *alpn, *x25519, *p256;
+    size_t sni_len, groups_len, sigs_len, alpn_len;
+    int offers13, has_shares, early, psk;
+} sslsocket__t13_ch;
+
+/* Parse a ClientHello (m: the handshake message, len bytes, its header
+   checked by the caller).  0, or the alert to send with *why. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_parse_ch(const unsigned char *m, size_t len, sslsocket__t13_ch *ch,
+                         const char **why)
+{
+    static const int known[] = { 0x00, 0x0a, 0x0d, 0x10, 0x2b, 0x33, 0x29, 0x2a, 0x2c, 0x2d };
+    const unsigned char *p = m + 4, *end = m + len;
+    unsigned seen = 0;
+    size_t el, i, k, nl;
+    memset(ch, 0, sizeof *ch);
+    *why = "malformed ClientHello";
+    if (len < 4 + 2 + 32 + 1)
+        return 50;
+    ch->random = p + 2;
+    p += 34;
+    ch->sid_len = *p++;
+    if (ch->sid_len > 32 || (size_t)(end - p) < ch->sid_len + 2)
+        return 50;
+    ch->sid = p;
+    p += ch->sid_len;
+    ch->suites_len = ((size_t)p[0] << 8) | p[1];
+    p += 2;
+    if (ch->suites_len < 2 || (ch->suites_len & 1) || (size_t)(end - p) < ch->suites_len + 1)
+        return 50;
+    ch->suites = p;
+    p += ch->suites_len;
+    ch->comp_len = *p++;
+    if (ch->comp_len < 1 || (size_t)(end - p) < ch->comp_len)
+        return 50;
+    ch->comp = p;
+    p += ch->comp_len;
+    if (p == end)
+        return 0; /* no extensions: not TLS 1.3 */
+    if ((size_t)(end - p) < 2 || (((size_t)p[0] << 8) | p[1]) != (size_t)(end - p) - 2)
+        return 50;
+    for (p += 2; p < end; p += el) {
+        const unsigned char *v;
+        int type;
+        if ((size_t)(end - p) < 4)
+            return 50;
+        type = (p[0] << 8) | p[1];
+        el = ((size_t)p[2] << 8) | p[3];
+        p += 4;
+        v = p;
+        if (el > (size_t)(end - p))
+            return 50;
+        if (ch->psk) {
+            *why = "pre_shared_key is not the last extension of the ClientHello";
+            return 47;
+        }
+        for (k = 0; k < sizeof known / sizeof known[0]; k++) {
+            if (known[k] != type)
+                continue;
+            if (seen & (1u << k)) {
+                *why = "the same extension twice in the ClientHello";
+                return 47;
+            }
+            seen |= 1u << k;
+        }
+        switch (type) {
+        case 0x00: /* server_name: the first host_name */
+            if (el < 2 || (((size_t)v[0] << 8) | v[1]) != el - 2)
+                return 50;
+            for (i = 2; i < el; i += 3 + nl) {
+                if (el - i < 3)
+                    return 50;
+                nl = ((size_t)v[i + 1] << 8) | v[i + 2];
+                if (nl > el - i - 3)
+                    return 50;
+                if (v[i] == 0 && ch->sni == NULL) {
+                    if (nl == 0 || memchr(v + i + 3, 0, nl) != NULL)
+                        return 50;
+                    ch->sni = v + i + 3;
+                    ch->sni_len = nl;
+                }
+            }
+            break;
+        case 0x0a: /* supported_groups */
+        case 0x0d: /* signature_algorithms */
+            if (el < 4 || (((size_t)v[0] << 8) | v[1]) != el - 2 || (el & 1))
+                return 50;
+            if (type == 0x0a) {
+                ch->groups = v + 2;
+                ch->groups_len = el - 2;
+            } else {
+                ch->sigs = v + 2;
+                ch->sigs_len = el - 2;
+            }
+            break;
+        case 0x10: /* ALPN */
+            if (el < 3 || (((size_t)v[0] << 8) | v[1]) != el - 2)
+                return 50;
+            for (i = 2; i < el; i += 1 + (size_t)v[i])
+                if (v[i] == 0 || v[i] > el - i - 1)
+                    return 50;
+            ch->alpn = v + 2;
+            ch->alpn_len = el - 2;
+            break;
+        case 0x2b: /* supported_versions */
+            if (el < 3 || v[0] != el - 1 || (el & 1) == 0)
+                return 50;
+            for (i = 1; i < el; i += 2)
+                ch->offers13 |= v[i] == 3 && v[i + 1] == 4;
+            break;
+        case 0x33: /* key_share: X25519 and P-256 are taken */
+            if (el < 2 || (((size_t)v[0] << 8) | v[1]) != el - 2)
+                return 50;
+            ch->has_shares = 1;
+            for (i = 2; i < el; i += 4 + nl) {
+                int g;
+                if (el - i < 4)
+                    return 50;
+                g = (v[i] << 8) | v[i + 1];
+                nl = ((size_t)v[i + 2] << 8) | v[i + 3];
+                if (nl == 0 || nl > el - i - 4)
+                    return 50;
+                *why = "bad key share in the ClientHello";
+                if (g == 0x1d) {
+                    if (nl != 32 || ch->x25519 != NULL)
+                        return 47;
+                    ch->x25519 = v + i + 4;
+                } else if (g == 0x17) {
+                    if (nl != 65 || v[i + 4] != 4 || ch->p256 != NULL)
+                        return 47;
+                    ch->p256 = v + i + 4;
+                }
+                *why = "malformed ClientHello";
+            }
+            break;
+        case 0x2a: /* early_data: refused, by ignoring it */
+            ch->early = 1;
+            break;
+        case 0x29: /* pre_shared_key: no resumption yet, ignored */
+            ch->psk = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Our TLS 1.3 suites: the configuration's, in its order
+   (sslsocket_config_set_ciphers); all three, AES-GCM first, without one. */
+SSLSOCKET__PRIVATE void
+sslsocket__t13s_order(sslsocket__t13 *t, const sslsocket_config *cfg)
+{
+    size_t i;
+    t->n_pref = 0;
+    for (i = 0; cfg != NULL && i < cfg->n_suites13 && i < 3; i++)
+        t->pref[t->n_pref++] = cfg->suites13[i];
+    if (t->n_pref == 0) {
+        t->pref[0] = 0x1301;
+        t->pref[1] = 0x1302;
+        t->pref[2] = 0x1303;
+        t->n_pref = 3;
+    }
+}
+
+/* Ready t to serve one connection.  `rnd` is 96 random bytes (our random,
+   the X25519 and P-256 private keys); want_cert 0 (none), 1 (ask), 2
+   (require) with `xc` the client chain's verifier; allow12: a ClientHello
+   without TLS 1.3 is for BearSSL's engine; our flight goes to fl (cap
+   bytes), where messages are also reassembled (nothing is read while a
+   flight waits to leave). */
+SSLSOCKET__PRIVATE void
+sslsocket__t13s_start(sslsocket__t13 *t, const sslsocket_config *cfg, const unsigned char *rnd,
+                      int want_cert, int allow12, const br_x509_class **xc, unsigned char *fl,
+                      size_t cap)
+{
+    memset(t, 0, sizeof *t);
+    t->server = 1;
+    t->cfg = cfg;
+    memcpy(t->s_random, rnd, 32);
+    memcpy(t->x25519, rnd + 32, 32);
+    memcpy(t->p256, rnd + 64, 32);
+    t->want_cert = want_cert;
+    t->allow12 = allow12;
+    t->xc = xc;
+    t->fl = t->hbuf = fl;
+    t->fl_cap = t->hcap = cap;
+    sslsocket__t13s_order(t, cfg);
+    br_sha256_init(&t->th256);
+    br_sha384_init(&t->th384);
+    t->state = SSLSOCKET__T13_S_WAIT_CH;
+}
+
+/* A ServerHello at out: TLS 1.3, t->suite, the client's session id
+   echoed, our key share `pub` of t->group; with pub NULL and the HRR
+   random, a HelloRetryRequest naming the group.  Returns its length. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__t13s_write_sh(const sslsocket__t13 *t, const unsigned char *random,
+                         const unsigned char *pub, size_t kl, unsigned char *out)
+{
+    size_t n = 4, ext = pub ? 6 + 8 + kl : 6 + 6;
+    out[0] = 2;
+    out[n++] = 3;
+    out[n++] = 3;
+    memcpy(out + n, random, 32);
+    n += 32;
+    out[n++] = (unsigned char)t->sid_len;
+    memcpy(out + n, t->session_id, t->sid_len);
+    n += t->sid_len;
+    out[n++] = (unsigned char)(t->suite >> 8);
+    out[n++] = (unsigned char)t->suite;
+    out[n++] = 0;
+    out[n++] = (unsigned char)(ext >> 8);
+    out[n++] = (unsigned char)ext;
+    out[n++] = 0x00; out[n++] = 0x2b; out[n++] = 0; out[n++] = 2; out[n++] = 3; out[n++] = 4;
+    out[n++] = 0x00; out[n++] = 0x33;
+    out[n++] = 0;
+    out[n++] = (unsigned char)(pub ? 4 + kl : 2);
+    out[n++] = 0;
+    out[n++] = (unsigned char)t->group;
+    if (pub) {
+        out[n++] = 0;
+        out[n++] = (unsigned char)kl;
+        memcpy(out + n, pub, kl);
+        n += kl;
+    }
+    out[1] = 0;
+    out[2] = (unsigned char)((n - 4) >> 8);
+    out[3] = (unsigned char)(n - 4);
+    return n;
+}
+
+/* HelloRetryRequest (4.1.4): no key share we take, but a group we take
+   is supported.  The transcript restarts from message_hash(ClientHello1);
+   the second ClientHello is checked against the first. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_hello_retry(sslsocket__t13 *t, const unsigned char *m, size_t len, int group)
+{
+    static const unsigned char hrr[32] = {
+        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+        0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C
+    };
+    static const unsigned char ccs[6] = { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 };
+    unsigned char h1[4 + SSLSOCKET__TLS13_MAX_HASH], *o = t->fl;
+    size_t n;
+    if (t->fl_cap < 5 + 4 + 2 + 32 + 1 + 32 + 3 + 2 + 12 + 6)
+        return sslsocket__t13_fail(t, 80, "no room for a HelloRetryRequest");
+    t->hrr = 1;
+    t->group = group;
+    sslsocket__t13_hash(t, m, len);
+    h1[0] = 254;
+    h1[1] = h1[2] = 0;
+    h1[3] = (unsigned char)t->hlen;
+    sslsocket__t13_thash(t, h1 + 4);
+    br_sha256_init(&t->th256);
+    br_sha384_init(&t->th384);
+    sslsocket__t13_hash(t, h1, 4 + t->hlen);
+    n = sslsocket__t13s_write_sh(t, hrr, NULL, 0, o + 5);
+    sslsocket__t13_hash(t, o + 5, n);
+    o[0] = 22;
+    o[1] = 3;
+    o[2] = 3;
+    o[3] = (unsigned char)(n >> 8);
+    o[4] = (unsigned char)n;
+    n += 5;
+    if (t->sid_len > 0) { /* middlebox compatibility: after our first message */
+        memcpy(o + n, ccs, sizeof ccs);
+        n += sizeof ccs;
+        t->ccs_sent = 1;
+    }
+    t->out_len = n;
+    t->fl_used = 1;
+    t->state = SSLSOCKET__T13_S_WAIT_CH2;
+    return 0;
+}
+
+/* EncryptedExtensions: the SNI name acknowledged, the ALPN choice. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__t13s_write_ee(const sslsocket__t13 *t, unsigned char *out)
+{
+    size_t n = 6, al = strlen(t->alpn);
+    out[0] = 8;
+    if (t->host[0]) {
+        out[n++] = 0; out[n++] = 0; out[n++] = 0; out[n++] = 0;
+    }
+    if (al > 0) {
+        out[n++] = 0x00; out[n++] = 0x10;
+        out[n++] = 0; out[n++] = (unsigned char)(al + 3);
+        out[n++] = 0; out[n++] = (unsigned char)(al + 1);
+        out[n++] = (unsigned char)al;
+        memcpy(out + n, t->alpn, al);
+        n += al;
+    }
+    out[1] = 0;
+    out[2] = (unsigned char)((n - 4) >> 8);
+    out[3] = (unsigned char)(n - 4);
+    out[4] = (unsigned char)((n - 6) >> 8);
+    out[5] = (unsigned char)(n - 6);
+    return n;
+}
+
+/* Seal `len` bytes of handshake messages at rec + 5 into records of at
+   most 16 KiB, in place: the tail moves 22 bytes on per record (header
+   and tag; the caller leaves the room).  Returns the records' length. */
+SSLSOCKET__PRIVATE size_t
+sslsocket__t13s_seal_all(sslsocket__tls13_keys *k, unsigned char *rec, size_t len)
+{
+    size_t done = 0;
+    while (len > 0) {
+        size_t chunk = len > 16384 ? 16384 : len;
+        if (len > chunk)
+            memmove(rec + done + 5 + chunk + 22, rec + done + 5 + chunk, len - chunk);
+        done += sslsocket__tls13_seal(k, 22, rec + done, chunk);
+        len -= chunk;
+    }
+    return done;
+}
+
+/* The flight that answers a ClientHello we take (`share`: the client's
+   key share, overwritten): ServerHello, a ChangeCipherSpec when the
+   client sent a session id (middlebox compatibility, once), then under
+   the handshake keys EncryptedExtensions, CertificateRequest (asking),
+   Certificate, CertificateVerify, Finished; then the application keys
+   for writing (the client's come with its Finished). */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_flight(sslsocket__t13 *t, unsigned char *share)
+{
+    static const unsigned char ccs[6] = { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 };
+    /* CertificateRequest: empty context; the schemes we check for
+       CertificateVerify, and for the chain PKCS#1 too (BearSSL checks
+       those in certificates) */
+    static const unsigned char cr[] = {
+        13, 0, 0, 45, 0, 0, 42,
+        0x00, 0x0d, 0x00, 0x0e, 0x00, 0x0c, 0x04, 0x03, 0x05, 0x03, 0x06, 0x03,
+        0x08, 0x04, 0x08, 0x05, 0x08, 0x06,
+        0x00, 0x32, 0x00, 0x14, 0x00, 0x12, 0x04, 0x03, 0x05, 0x03, 0x06, 0x03,
+        0x08, 0x04, 0x08, 0x05, 0x08, 0x06, 0x04, 0x01, 0x05, 0x01, 0x06, 0x01
+    };
+    const sslsocket__identity *id = t->id;
+    unsigned char pub[65], th[SSLSOCKET__TLS13_MAX_HASH], early[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned char ms[SSLSOCKET__TLS13_MAX_HASH], mh[64];
+    unsigned char content[64 + 34 + SSLSOCKET__TLS13_MAX_HASH], *o = t->fl, *hs;
+    const br_hash_class *sh = sslsocket__t13_scheme_hash(t->sig_scheme);
+    br_hash_compat_context hc;
+    size_t kl, n, i, list = 0, at, sl, need;
+    unsigned diff = 0;
+    for (i = 0; i < id->n_chain; i++)
+        list += 3 + id->chain[i].data_len + 2;
+    at = (6 + 4 + 7 + 64) + sizeof cr + (8 + list) + (8 + 512) + (4 + 48);
+    need = 5 + 4 + 2 + 32 + 1 + 32 + 3 + 2 + 14 + 65 + 6 + at + 22 * (at / 16384 + 1);
+    if (need > t->fl_cap || sh == NULL)
+        return sslsocket__t13_fail(t, 80, "our certificate chain does not fit the record buffer");
+    /* our key share; the shared secret (P-256: the point's X coordinate) */
+    if (t->group == 0x17) {
+        kl = br_ec_get_default()->mulgen(pub, t->p256, 32, BR_EC_secp256r1);
+        if (kl != 65 || !br_ec_get_default()->mul(share, 65, t->p256, 32, BR_EC_secp256r1))
+            return sslsocket__t13_fail(t, 47, "bad P-256 key share");
+        memmove(share, share + 1, 32);
+    } else {
+        kl = br_ec_c25519_m31.mulgen(pub, t->x25519, 32, BR_EC_curve25519);
+        if (kl != 32 || !br_ec_c25519_m31.mul(share, 32, t->x25519, 32, BR_EC_curve25519))
+            return sslsocket__t13_fail(t, 47, "bad X25519 key share");
+        for (i = 0; i < 32; i++)
+            diff |= share[i];
+        if (diff == 0)
+            return sslsocket__t13_fail(t, 47, "X25519 key share of low order");
+    }
+    sslsocket__wipe(t->x25519, sizeof t->x25519);
+    sslsocket__wipe(t->p256, sizeof t->p256);
+    n = sslsocket__t13s_write_sh(t, t->s_random, pub, kl, o + 5);
+    sslsocket__t13_hash(t, o + 5, n);
+    o[0] = 22;
+    o[1] = 3;
+    o[2] = 3;
+    o[3] = (unsigned char)(n >> 8);
+    o[4] = (unsigned char)n;
+    n += 5;
+    if (t->sid_len > 0 && !t->ccs_sent) {
+        memcpy(o + n, ccs, sizeof ccs);
+        n += sizeof ccs;
+        t->ccs_sent = 1;
+    }
+    /* the handshake secrets, over ClientHello .. ServerHello */
+    sslsocket__t13_thash(t, th);
+    sslsocket__tls13_next_secret(t->h, NULL, NULL, 0, early);
+    sslsocket__tls13_next_secret(t->h, early, share, 32, t->hs_secret);
+    sslsocket__wipe(share, 32);
+    sslsocket__tls13_derive(t->h, t->hs_secret, "c hs traffic", th, t->c_hs);
+    sslsocket__tls13_derive(t->h, t->hs_secret, "s hs traffic", th, t->s_hs);
+    sslsocket__t13_keys(t, t->s_hs, &t->wk);
+    sslsocket__t13_keys(t, t->c_hs, &t->rk);
+    t->keys_in = 1;
+    /* the protected messages at hs, sealed below */
+    hs = o + n + 5;
+    at = sslsocket__t13s_write_ee(t, hs);
+    sslsocket__t13_hash(t, hs, at);
+    if (t->want_cert) {
+        memcpy(hs + at, cr, sizeof cr);
+        sslsocket__t13_hash(t, hs + at, sizeof cr);
+        at += sizeof cr;
+    }
+    i = at;
+    hs[at++] = 11;
+    hs[at++] = (unsigned char)((4 + list) >> 16);
+    hs[at++] = (unsigned char)((4 + list) >> 8);
+    hs[at++] = (unsigned char)(4 + list);
+    hs[at++] = 0; /* no context */
+    hs[at++] = (unsigned char)(list >> 16);
+    hs[at++] = (unsigned char)(list >> 8);
+    hs[at++] = (unsigned char)list;
+    for (kl = 0; kl < id->n_chain; kl++) {
+        size_t cl = id->chain[kl].data_len;
+        hs[at++] = (unsigned char)(cl >> 16);
+        hs[at++] = (unsigned char)(cl >> 8);
+        hs[at++] = (unsigned char)cl;
+        memcpy(hs + at, id->chain[kl].data, cl);
+        at += cl;
+        hs[at++] = 0; /* no extensions */
+        hs[at++] = 0;
+    }
+    sslsocket__t13_hash(t, hs + i, at - i);
+    /* CertificateVerify over the transcript through our Certificate */
+    memset(content, 0x20, 64);
+    memcpy(content + 64, "TLS 1.3, server CertificateVerify", 34); /* with its 0 */
+    sslsocket__t13_thash(t, content + 98);
+    sh->init(&hc.vtable);
+    sh->update(&hc.vtable, content, 98 + t->hlen);
+    sh->out(&hc.vtable, mh);
+    if (id->key.type == BR_KEYTYPE_EC) {
+        sl = br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), sh, mh, &id->key.ec,
+                                              hs + at + 8);
+    } else {
+        /* the salt: HashLen bytes from our handshake secret, unknown to
+           anyone else (PSS needs it unpredictable, not secret) */
+        unsigned char salt[64];
+        sslsocket__hkdf_expand_label(t->h, t->s_hs, "pss salt", content + 98, t->hlen, salt,
+                                     sslsocket__hash_len(sh));
+        sl = sslsocket__rsa_pss_sign(&id->key.rsa, sh, mh, salt, hs + at + 8, 512);
+    }
+    if (sl == 0) {
+        t->keys_in = 0; /* (the alert goes in plaintext: the client has no keys yet) */
+        return sslsocket__t13_fail(t, 80, "signing our CertificateVerify failed");
+    }
+    hs[at] = 15;
+    hs[at + 1] = 0;
+    hs[at + 2] = (unsigned char)((4 + sl) >> 8);
+    hs[at + 3] = (unsigned char)(4 + sl);
+    hs[at + 4] = (unsigned char)(t->sig_scheme >> 8);
+    hs[at + 5] = (unsigned char)t->sig_scheme;
+    hs[at + 6] = (unsigned char)(sl >> 8);
+    hs[at + 7] = (unsigned char)sl;
+    sslsocket__t13_hash(t, hs + at, 8 + sl);
+    at += 8 + sl;
+    /* Finished */
+    sslsocket__t13_thash(t, th);
+    hs[at] = 20;
+    hs[at + 1] = hs[at + 2] = 0;
+    hs[at + 3] = (unsigned char)t->hlen;
+    sslsocket__tls13_finished(t->h, t->s_hs, th, hs + at + 4);
+    sslsocket__t13_hash(t, hs + at, 4 + t->hlen);
+    at += 4 + t->hlen;
+    n += sslsocket__t13s_seal_all(&t->wk, o + n, at);
+    /* the application secrets over ClientHello .. our Finished */
+    sslsocket__t13_thash(t, th);
+    sslsocket__tls13_next_secret(t->h, t->hs_secret, NULL, 0, ms);
+    sslsocket__tls13_derive(t->h, ms, "s ap traffic", th, t->s_ap);
+    sslsocket__tls13_derive(t->h, ms, "c ap traffic", th, t->c_ap);
+    sslsocket__t13_keys(t, t->s_ap, &t->wk);
+    sslsocket__wipe(ms, sizeof ms);
+    sslsocket__wipe(t->hs_secret, sizeof t->hs_secret);
+    t->out_len = n;
+    t->fl_used = 1;
+    t->state = t->want_cert ? SSLSOCKET__T13_S_WAIT_CERT : SSLSOCKET__T13_S_WAIT_FIN;
+    return 0;
+}
+
+/* A ClientHello: TLS 1.3 offered (else BearSSL's engine, or
+   protocol_version); our suite; the identity by SNI as the TLS 1.2
+   server picks it (sslsocket__sni_choose) and a signature scheme for its
+   key; X25519, else P-256, from the key shares, else a
+   HelloRetryRequest for one of them the client supports; ALPN as
+   BearSSL's server chooses (our first protocol the client offers; none
+   in common: no ALPN).  The second ClientHello must keep to the first. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_client_hello(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    const sslsocket_config *cfg = t->cfg;
+    const sslsocket__identity *id;
+    sslsocket__t13_ch ch;
+    const char *why;
+    unsigned char share[65];
+    int second = t->state == SSLSOCKET__T13_S_WAIT_CH2, suite = 0, group = 0, scheme = 0, k;
+    int r = sslsocket__t13s_parse_ch(m, len, &ch, &why);
+    size_t i, j;
+    if (r != 0 || !ch.offers13) {
+        if (!second && t->allow12) {
+            t->state = SSLSOCKET__T13_FALLBACK;
+            return 1;
+        }
+        if (r != 0)
+            return sslsocket__t13_fail(t, r, why);
+        return sslsocket__t13_fail(t, second ? 47 : 70, second
+                                   ? "the second ClientHello does not offer TLS 1.3"
+                                   : "the client does not offer TLS 1.3 (the server's minimum)");
+    }
+    if (ch.comp_len != 1 || ch.comp[0] != 0)
+        return sslsocket__t13_fail(t, 47, "compression offered in a TLS 1.3 ClientHello");
+    for (k = 0; k < t->n_pref && suite == 0; k++)
+        for (i = 0; i < ch.suites_len; i += 2)
+            if (((ch.suites[i] << 8) | ch.suites[i + 1]) == t->pref[k])
+                suite = t->pref[k];
+    if (suite == 0)
+        return sslsocket__t13_fail(t, 40, "no TLS 1.3 cipher suite in common with the client");
+    if (ch.sigs == NULL)
+        return sslsocket__t13_fail(t, 109, "ClientHello without signature_algorithms");
+    if (ch.groups == NULL || !ch.has_shares)
+        return sslsocket__t13_fail(t, 109, "ClientHello without supported_groups or key_share");
+    t->host[0] = 0;
+    if (ch.sni != NULL && ch.sni_len < sizeof t->host) {
+        memcpy(t->host, ch.sni, ch.sni_len);
+        t->host[ch.sni_len] = 0;
+    }
+    id = &cfg->ids[0];
+    for (i = 0; t->host[0] && cfg->n_ids > 1 && i < cfg->n_ids; i++) {
+        const br_x509_certificate *leaf = &cfg->ids[i].chain[0];
+        if (sslsocket__cert_check_host(leaf->data, leaf->data_len, t->host) == 0) {
+            id = &cfg->ids[i];
+            break;
+        }
+    }
+    for (i = 0; i < ch.sigs_len; i += 2) {
+        int sc = (ch.sigs[i] << 8) | ch.sigs[i + 1];
+        if (id->key.type == BR_KEYTYPE_EC && sc == sslsocket__t13_ecdsa_scheme(id->key.ec.curve))
+            scheme = sc;
+        else if (id->key.type == BR_KEYTYPE_RSA && sc >= 0x0804 && sc <= 0x0806
+                 && (scheme == 0 || sc < scheme)) /* SHA-256 first */
+            scheme = sc;
+    }
+    if (scheme == 0)
+        return sslsocket__t13_fail(t, 40, "no signature scheme in common with the client for "
+                                          "our certificate");
+    group = ch.x25519 != NULL ? 0x1d : ch.p256 != NULL ? 0x17 : 0;
+    if (second && (suite != t->suite || group != t->group || ch.early || ch.sid_len != t->sid_len
+                   || memcmp(ch.sid, t->session_id, t->sid_len) != 0
+                   || memcmp(ch.random, t->random, 32) != 0))
+        return sslsocket__t13_fail(t, 47, "the second ClientHello does not follow the "
+                                          "HelloRetryRequest");
+    if (!second) {
+        t->suite = suite;
+        t->h = suite == 0x1302 ? &br_sha384_vtable : &br_sha256_vtable;
+        t->hlen = sslsocket__hash_len(t->h);
+        memcpy(t->random, ch.random, 32);
+        memcpy(t->session_id, ch.sid, ch.sid_len);
+        t->sid_len = ch.sid_len;
+    }
+    if (group == 0) {
+        for (i = 0; i < ch.groups_len; i += 2) {
+            int g = (ch.groups[i] << 8) | ch.groups[i + 1];
+            if (g == 0x1d || (g == 0x17 && group == 0))
+                group = g;
+        }
+        if (group == 0)
+            return sslsocket__t13_fail(t, 40, "no key exchange group in common with the client "
+                                              "(X25519, P-256)");
+        return sslsocket__t13s_hello_retry(t, m, len, group);
+    }
+    t->alpn[0] = 0;
+    for (j = 0; ch.alpn != NULL && j < cfg->n_alpn && !t->alpn[0]; j++) {
+        size_t l = strlen(cfg->alpn[j]);
+        for (i = 0; i < ch.alpn_len && l < sizeof t->alpn; i += 1 + (size_t)ch.alpn[i])
+            if (ch.alpn[i] == l && memcmp(ch.alpn + i + 1, cfg->alpn[j], l) == 0) {
+                memcpy(t->alpn, cfg->alpn[j], l + 1);
+                break;
+            }
+    }
+    memcpy(share, group == 0x1d ? ch.x25519 : ch.p256, group == 0x1d ? 32 : 65);
+    t->group = group;
+    t->early = ch.early;
+    t->id = id;
+    t->sig_scheme = scheme;
+    sslsocket__t13_hash(t, m, len); /* (everything needed is copied: the flight may go over it) */
+    r = sslsocket__t13s_flight(t, share);
+    sslsocket__wipe(share, sizeof share);
+    return r;
+}
+
+/* The client's Certificate (we asked): its chain to the X.509 class, as
+   BearSSL's engine hands it; an empty one refused when required
+   (certificate_required). */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_certificate(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    const br_x509_class **xc = t->xc;
+    size_t at, list;
+    unsigned err;
+    if (len < 8 || m[4] != 0)
+        return sslsocket__t13_fail(t, len < 8 ? 50 : 47, "malformed client Certificate");
+    list = ((size_t)m[5] << 16) | ((size_t)m[6] << 8) | m[7];
+    if (list != len - 8)
+        return sslsocket__t13_fail(t, 50, "malformed client Certificate");
+    if (list == 0) {
+        if (t->want_cert == 2) {
+            (*xc)->start_chain(xc, NULL); /* (NO_PEER_CERTIFICATE is listed) */
+            (*xc)->end_chain(xc);
+            sslsocket__t13_fail(t, 116, "certificate required: the client sent none");
+            t->br_err = BR_ERR_NO_CLIENT_AUTH;
+            return -1;
+        }
+        t->state = SSLSOCKET__T13_S_WAIT_FIN;
+        return 0;
+    }
+    (*xc)->start_chain(xc, NULL);
+    for (at = 8; at < len;) {
+        size_t cl, el;
+        if (len - at < 3)
+            return sslsocket__t13_fail(t, 50, "malformed client Certificate");
+        cl = ((size_t)m[at] << 16) | ((size_t)m[at + 1] << 8) | m[at + 2];
+        if (cl == 0 || cl > len - at - 3 || len - at - 3 - cl < 2)
+            return sslsocket__t13_fail(t, 50, "malformed client Certificate");
+        (*xc)->start_cert(xc, (uint32_t)cl);
+        (*xc)->append(xc, m + at + 3, cl);
+        (*xc)->end_cert(xc);
+        at += 3 + cl;
+        el = ((size_t)m[at] << 8) | m[at + 1];
+        if (el > len - at - 2)
+            return sslsocket__t13_fail(t, 50, "malformed client Certificate");
+        at += 2 + el;
+    }
+    err = (*xc)->end_chain(xc);
+    if (err != 0) {
+        /* the alert for the problem, as sslsocket__send_cert_alert picks it */
+        sslsocket__t13_fail(t, err == BR_ERR_X509_EXPIRED ? 45 : err == BR_ERR_X509_NOT_TRUSTED ? 48
+                               : err == BR_ERR_X509_FORBIDDEN_KEY_USAGE ? 43 : 42,
+                            "client certificate verification failed");
+        t->br_err = (int)err; /* the socket names the problem */
+        return -1;
+    }
+    t->state = SSLSOCKET__T13_S_WAIT_CV;
+    return 0;
+}
+
+/* The client's CertificateVerify: a scheme we asked for, for its key. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_certificate_verify(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    unsigned char content[64 + 34 + SSLSOCKET__TLS13_MAX_HASH], mh[64];
+    const br_x509_pkey *pk = (*t->xc)->get_pkey(t->xc, NULL);
+    const br_hash_class *sh;
+    br_hash_compat_context hc;
+    size_t sl;
+    int scheme, ok = 0;
+    if (len < 8 || (sl = ((size_t)m[6] << 8) | m[7]) != len - 8)
+        return sslsocket__t13_fail(t, 50, "malformed client CertificateVerify");
+    if (pk == NULL)
+        return sslsocket__t13_fail(t, 43, "the client certificate's key cannot be used");
+    scheme = (m[4] << 8) | m[5];
+    sh = sslsocket__t13_scheme_hash(scheme);
+    if (sh == NULL || !(pk->key_type == BR_KEYTYPE_EC
+                        ? scheme == sslsocket__t13_ecdsa_scheme(pk->key.ec.curve)
+                        : pk->key_type == BR_KEYTYPE_RSA && scheme >= 0x0804))
+        return sslsocket__t13_fail(t, 47, "client CertificateVerify with a scheme that was not "
+                                          "asked for, or not for its key");
+    memset(content, 0x20, 64);
+    memcpy(content + 64, "TLS 1.3, client CertificateVerify", 34); /* with its 0 */
+    sslsocket__t13_thash(t, content + 98);
+    sh->init(&hc.vtable);
+    sh->update(&hc.vtable, content, 98 + t->hlen);
+    sh->out(&hc.vtable, mh);
+    if (pk->key_type == BR_KEYTYPE_EC)
+        ok = br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), mh, sslsocket__hash_len(sh),
+                                              &pk->key.ec, m + 8, sl) == 1;
+    else
+        ok = sslsocket__rsa_pss_verify(&pk->key.rsa, sh, mh, m + 8, sl);
+    if (!ok)
+        return sslsocket__t13_fail(t, 51, "the client's CertificateVerify signature is invalid");
+    t->state = SSLSOCKET__T13_S_WAIT_FIN;
+    return 0;
+}
+
+/* The client's Finished: checked; then its application keys. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_client_finished(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    unsigned char th[SSLSOCKET__TLS13_MAX_HASH], want[SSLSOCKET__TLS13_MAX_HASH];
+    unsigned diff = 0;
+    size_t i;
+    if (len != 4 + t->hlen)
+        return sslsocket__t13_fail(t, 50, "malformed client Finished");
+    sslsocket__t13_thash(t, th);
+    sslsocket__tls13_finished(t->h, t->c_hs, th, want);
+    for (i = 0; i < t->hlen; i++)
+        diff |= (unsigned)(want[i] ^ m[4 + i]);
+    if (diff != 0)
+        return sslsocket__t13_fail(t, 51, "the client's Finished is wrong");
+    sslsocket__t13_hash(t, m, len); /* (tickets: the resumption secret over this transcript) */
+    sslsocket__t13_keys(t, t->c_ap, &t->rk);
+    t->state = SSLSOCKET__T13_CONNECTED;
+    return 0;
+}
+
+/* The client's KeyUpdate: new read keys; asked, ours too (into t->out). */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_key_update(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    if (len != 5 || m[4] > 1)
+        return sslsocket__t13_fail(t, len != 5 ? 50 : 47, "malformed KeyUpdate");
+    sslsocket__t13_next_keys(t, t->c_ap, &t->rk);
+    t->key_updates++;
+    if (m[4] == 1 && t->out_len + 5 + 5 + 17 <= sizeof t->out) {
+        unsigned char *r = t->out + t->out_len;
+        r[5] = 24; /* KeyUpdate, length 1, update_not_requested */
+        r[6] = r[7] = 0;
+        r[8] = 1;
+        r[9] = 0;
+        t->out_len += sslsocket__tls13_seal(&t->wk, 22, r, 5);
+        sslsocket__t13_next_keys(t, t->s_ap, &t->wk);
+    }
+    return 0;
+}
+
+/* One handshake message from the client. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
+{
+    int type = m[0];
+    switch (t->state) {
+    case SSLSOCKET__T13_S_WAIT_CH:
+    case SSLSOCKET__T13_S_WAIT_CH2:
+        return type == 1 ? sslsocket__t13s_client_hello(t, m, len)
+                         : sslsocket__t13_fail(t, 10, "expected ClientHello");
+    case SSLSOCKET__T13_S_WAIT_CERT:
+        if (type != 11)
+            return sslsocket__t13_fail(t, 10, "expected the client's Certificate");
+        if (sslsocket__t13s_certificate(t, m, len) < 0)
+            return -1;
+        break;
+    case SSLSOCKET__T13_S_WAIT_CV:
+        if (type != 15)
+            return sslsocket__t13_fail(t, 10, "expected the client's CertificateVerify");
+        if (sslsocket__t13s_certificate_verify(t, m, len) < 0)
+            return -1;
+        break;
+    case SSLSOCKET__T13_S_WAIT_FIN:
+        return type == 20 ? sslsocket__t13s_client_finished(t, m, len)
+                          : sslsocket__t13_fail(t, 10, "expected the client's Finished");
+    case SSLSOCKET__T13_CONNECTED:
+        return type == 24 ? sslsocket__t13s_key_update(t, m, len)
+                          : sslsocket__t13_fail(t, 10, "unexpected handshake message");
+    default:
+        return -1;
+    }
+    sslsocket__t13_hash(t, m, len);
+    return 0;
+}
+
+/* Does this message come right before a key change (so must end its
+   record, 5.1)? */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_keys_change(const sslsocket__t13 *t, int type)
+{
+    return type == 1 || (type == 20 && t->state == SSLSOCKET__T13_S_WAIT_FIN) || type == 24;
+}
+
+/* One record from the client (header included, in place): as
+   sslsocket__t13_record for the client.  0, -1 (t->alert, t->why), or
+   1 / 2 for BearSSL's engine (see above). */
+SSLSOCKET__PRIVATE int
+sslsocket__t13s_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t *app_len)
+{
+    int type = rec[0], r, hello = t->state == SSLSOCKET__T13_S_WAIT_CH
+                                  || t->state == SSLSOCKET__T13_S_WAIT_CH2;
+    size_t n = len - 5, at;
+    const unsigned char *p = rec + 5;
+    *app_len = 0;
+    if (t->state == SSLSOCKET__T13_FAILED || t->state == SSLSOCKET__T13_FALLBACK)
+        return -1;
+    if (type == 20 && t->state != SSLSOCKET__T13_S_WAIT_CH && t->state != SSLSOCKET__T13_CONNECTED
+        && !t->ccs_seen && n == 1 && p[0] == 1) {
+        t->ccs_seen = 1; /* the client's compatibility ChangeCipherSpec */
+        return 0;
+    }
+    if (type == 21 && n == 2 && t->state != SSLSOCKET__T13_CONNECTED) {
+        sslsocket__t13_fail(t, 0, "the client sent an alert");
+        t->br_err = BR_ERR_RECV_FATAL_ALERT + p[1];
+        return -1;
+    }
+    if (t->keys_in && type == 23) {
+        uint64_t seq = t->rk.seq;
+        if (sslsocket__tls13_open(&t->rk, rec, len, &type, &n) < 0) {
+            /* 0-RTT data we refused: skipped, bounded, until the first
+               record under the handshake keys opens */
+            if (t->early && seq == 0 && t->state != SSLSOCKET__T13_CONNECTED
+                && t->early_skipped + len <= (size_t)65536) {
+                t->rk.seq = seq;
+                t->early_skipped += len;
+                return 0;
+            }
+            return sslsocket__t13_fail(t, 20, "bad record MAC");
+        }
+    } else if (t->keys_in || type != 22 || !hello) {
+        return sslsocket__t13_fail(t, 10, "unexpected record");
+    }
+    if (type == 23) {
+        if (t->state != SSLSOCKET__T13_CONNECTED)
+            return sslsocket__t13_fail(t, 10, "application data before the handshake ended");
+        *app_len = n;
+        return 0;
+    }
+    if (type == 21) {
+        sslsocket__t13_fail(t, 0, n == 2 && rec[6] == 0 ? "close_notify"
+                                                        : "the client sent an alert");
+        t->br_err = n == 2 && rec[6] == 0 ? 0 : BR_ERR_RECV_FATAL_ALERT + (n == 2 ? rec[6] : 0);
+        return -1;
+    }
+    if (type != 22 || n == 0)
+        return sslsocket__t13_fail(t, 10, "unexpected record");
+    /* whole messages straight from the record; a message that spans
+       records is reassembled in hbuf */
+    while (t->hlen_in == 0 && n >= 4) {
+        size_t ml = ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
+        int last = sslsocket__t13s_keys_change(t, p[0]);
+        if (n < 4 + ml)
+            break;
+        if (last && n != 4 + ml && !hello)
+            return sslsocket__t13_fail(t, 10, "data after a key change in its record");
+        if ((r = sslsocket__t13s_message(t, p, 4 + ml)) != 0)
+            return r;
+        if (last && n != 4 + ml) {
+            t->out_len = 0;
+            return sslsocket__t13_fail(t, 10, "data after ClientHello in its record");
+        }
+        p += 4 + ml;
+        n -= 4 + ml;
+    }
+    if (n == 0)
+        return 0;
+    if (t->hbuf == NULL || t->hlen_in + n > t->hcap)
+        return sslsocket__t13_fail(t, 80, "handshake message too large");
+    memcpy(t->hbuf + t->hlen_in, p, n);
+    t->hlen_in += n;
+    at = 0;
+    while (t->hlen_in - at >= 4) {
+        size_t ml = ((size_t)t->hbuf[at + 1] << 16) | ((size_t)t->hbuf[at + 2] << 8)
+                    | t->hbuf[at + 3];
+        int last = sslsocket__t13s_keys_change(t, t->hbuf[at]);
+        size_t rest;
+        if (t->hlen_in - at < 4 + ml)
+            break;
+        rest = t->hlen_in - at - 4 - ml;
+        if (last && rest != 0 && !hello)
+            return sslsocket__t13_fail(t, 10, "data after a key change in its record");
+        if ((r = sslsocket__t13s_message(t, t->hbuf + at, 4 + ml)) != 0)
+            return r < 0 ? r : 2;
+        if (hello) {
+            /* (our flight was written over it: nothing may follow) */
+            t->hlen_in = 0;
+            if (rest != 0) {
+                t->out_len = 0;
+                return sslsocket__t13_fail(t, 10, "data after ClientHello in its record");
+            }
+            return 0;
+        }
+        at += 4 + ml;
+    }
+    memmove(t->hbuf, t->hbuf + at, t->hlen_in - at);
+    t->hlen_in -= at;
+    return 0;
+}
+
+
 /* ---- the TLS 1.3 record engine: BearSSL's engine interface over the
    core, on the socket's record buffer (records in at its start, out after
    SSLSOCKET__T13_IN).  sslsocket__e_* call it or BearSSL's engine. ---- */
@@ -10083,12 +11043,105 @@ sslsocket__t13_ticket_in(sslsocket *s)
     sslsocket__csession_update(s, 1);
 }
 
+SSLSOCKET__PRIVATE void sslsocket__t13s_fallback(sslsocket *s, int in_hbuf);
+
+/* The server's alert: protected once the client has our handshake keys,
+   in plaintext before (a ClientHello refused). */
+SSLSOCKET__PRIVATE void
+sslsocket__t13s_queue_alert(sslsocket *s, int desc)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    unsigned char *o;
+    if (t->keys_in) {
+        sslsocket__t13_queue_alert(s, 2, desc);
+        return;
+    }
+    if (t->q_len == 0)
+        t->q_off = 0;
+    if (t->q_off + t->q_len + 7 > SSLSOCKET__T13_OUT_CAP)
+        return;
+    o = SSLSOCKET__T13_OUT(s) + t->q_off + t->q_len;
+    o[0] = 21;
+    o[1] = 3;
+    o[2] = 3;
+    o[3] = 0;
+    o[4] = 2;
+    o[5] = 2;
+    o[6] = (unsigned char)desc;
+    t->q_len += 7;
+}
+
+/* sslsocket__e13_recvrec_ack for a server. */
+SSLSOCKET__PRIVATE void
+sslsocket__e13s_recvrec_ack(sslsocket *s, size_t n)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    size_t app, rl;
+    int was = t->state, r;
+    t->in_len += n;
+    if (t->in_len < 5)
+        return;
+    rl = ((size_t)s->iobuf[3] << 8) | s->iobuf[4];
+    if (rl > 16384 + 256 || (s->iobuf[0] != 23 && rl > 16384)) {
+        sslsocket__t13_fail_br(t, 22, BR_ERR_TOO_LARGE, "record too large");
+        sslsocket__t13s_queue_alert(s, 22);
+        return;
+    }
+    if (t->in_len < 5 + rl)
+        return;
+    if ((r = sslsocket__t13s_record(t, s->iobuf, t->in_len, &app)) < 0) {
+        t->out_len = 0;
+        t->fl_used = 0;
+        if (t->alert)
+            sslsocket__t13s_queue_alert(s, t->alert);
+        else if (t->br_err == 0 && !t->close_sent && t->keys_in)
+            t->close_sent = sslsocket__t13_queue_alert(s, 1, 0); /* ours answers theirs */
+        t->in_len = 0;
+        return;
+    }
+    if (r > 0) {
+        sslsocket__t13s_fallback(s, r == 2);
+        return;
+    }
+    if (t->out_len > 0 && t->fl_used) {
+        /* our flight (or HelloRetryRequest), written in place */
+        t->q_off = 0;
+        t->q_len = t->out_len;
+        t->out_len = 0;
+        t->fl_used = 0;
+    } else if (t->out_len > 0) {
+        /* our KeyUpdate, behind what waits to leave */
+        if (t->q_len == 0)
+            t->q_off = 0;
+        if (t->q_off + t->q_len + t->out_len <= SSLSOCKET__T13_OUT_CAP) {
+            memcpy(SSLSOCKET__T13_OUT(s) + t->q_off + t->q_len, t->out, t->out_len);
+            t->q_len += t->out_len;
+        }
+        t->out_len = 0;
+    }
+    if (was != SSLSOCKET__T13_CONNECTED && t->state == SSLSOCKET__T13_CONNECTED) {
+        t->hbuf = t->post; /* post-handshake messages split across records */
+        t->hcap = sizeof t->post;
+        t->hlen_in = 0;
+    }
+    if (app > 0) {
+        t->app_off = 5;
+        t->app_len = app;
+    } else {
+        t->in_len = 0;
+    }
+}
+
 SSLSOCKET__PRIVATE void
 sslsocket__e13_recvrec_ack(sslsocket *s, size_t n)
 {
     sslsocket__t13 *t = &s->ctx.t13;
     size_t app, rl;
     int was = t->state, r;
+    if (t->server) {
+        sslsocket__e13s_recvrec_ack(s, n);
+        return;
+    }
     t->in_len += n;
     if (t->in_len < 5)
         return;
@@ -10813,6 +11866,106 @@ sslsocket__cache_forget(sslsocket *s)
         sslsocket__wipe(e, sizeof *e);
 }
 
+/* RFC 8446 4.1.3: a server able to do TLS 1.3 that negotiates TLS 1.2
+   or older puts "DOWNGRD" and 01 (00 below TLS 1.2) in the last 8 bytes
+   of its random.  BearSSL 0.6 makes the random itself, in
+   write-ServerHello, hashing every byte as it writes it, and signs it in
+   the ServerKeyExchange: the random is replaced in the one place where
+   everything is still in reach, the signing callback of an ECDHE suite.
+   The ServerHello and Certificate then wait unsent in the engine's output
+   record; the handshake hash is restarted from its copy taken when the
+   ClientHello had been read (sslsocket__downgrade_choose keeps it in the
+   read buffer, empty during a handshake) and given the mended messages;
+   the signed hash is made again over the new random.  Suites without a
+   ServerKeyExchange (RSA and static ECDH key exchange, not in the
+   defaults) get no sentinel: nothing of theirs is called between the
+   random's making and its hashing. */
+#define SSLSOCKET__CAN_MARK (sizeof(((sslsocket *)0)->rbuf) >= sizeof(br_multihash_context))
+
+SSLSOCKET__PRIVATE int
+sslsocket__suite_ecdhe(unsigned id)
+{
+    return (id >= 0xC006 && id <= 0xC00A) || (id >= 0xC010 && id <= 0xC014) || id == 0xC023
+           || id == 0xC024 || id == 0xC027 || id == 0xC028 || (id >= 0xC02B && id <= 0xC030
+                                                                && id != 0xC02D && id != 0xC02E)
+           || (id >= 0xC0AC && id <= 0xC0AF) || id == 0xCCA8 || id == 0xCCA9;
+}
+
+/* The single-chain policy chose; ECDHE: our sign callback (sni_sign)
+   goes in front of it, and the handshake hash so far is kept. */
+SSLSOCKET__PRIVATE int
+sslsocket__downgrade_choose(sslsocket *s, br_ssl_server_context *sc,
+                            br_ssl_server_choices *choices)
+{
+    int r = (*sc->policy_vtable)->choose(sc->policy_vtable, sc, choices);
+    s->flags &= ~SSLSOCKET__F_DOWNGRADE; /* (the first handshake only) */
+    if (r && SSLSOCKET__CAN_MARK && sslsocket__suite_ecdhe(choices->cipher_suite)) {
+        memcpy(s->rbuf, &sc->eng.mhash, sizeof sc->eng.mhash);
+        sc->policy_vtable = &s->sni.vtable;
+    }
+    return r;
+}
+
+/* The sentinel in the random, before the ServerKeyExchange is signed
+   (`data`: the hash to sign, hv_len bytes, or with algo_id below 0xFF00
+   the parameters themselves).  Only when the engine's output is as
+   expected: the ServerHello then the Certificate, contiguous, unsent. */
+SSLSOCKET__PRIVATE void
+sslsocket__downgrade_mark(sslsocket *s, unsigned algo_id, unsigned char *data, size_t hv_len)
+{
+    static const unsigned char sentinel[7] = { 0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44 };
+    br_ssl_engine_context *eng = &s->ctx.server.eng;
+    unsigned char *p = eng->saved_hbuf_out, pad[64 + 4 + 133];
+    size_t w, shl, cl, pl, id = algo_id & 0xFF;
+    const br_hash_class *hf;
+    br_hash_compat_context hc;
+    if (p == NULL || eng->hbuf_out < p || (w = (size_t)(eng->hbuf_out - p)) < 4 + 38 + 4)
+        return;
+    shl = 4 + (((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3]);
+    if (p[0] != 2 || shl + 4 > w || memcmp(p + 6, eng->server_random, 32) != 0 || p[shl] != 11)
+        return;
+    cl = 4 + (((size_t)p[shl + 1] << 16) | ((size_t)p[shl + 2] << 8) | p[shl + 3]);
+    if (shl + cl != w || eng->ecdhe_point_len > 133)
+        return;
+    memcpy(eng->server_random + 24, sentinel, 7);
+    eng->server_random[31] = eng->session.version >= BR_TLS12 ? 1 : 0;
+    memcpy(p + 6 + 24, eng->server_random + 24, 8);
+    memcpy(&eng->mhash, s->rbuf, sizeof eng->mhash);
+    sslsocket__wipe(s->rbuf, sizeof eng->mhash);
+    br_multihash_update(&eng->mhash, p, w);
+    /* the signed parameters again (as BearSSL's do_ecdhe_part1 makes them) */
+    memcpy(pad, eng->client_random, 32);
+    memcpy(pad + 32, eng->server_random, 32);
+    pad[64] = 0x03;
+    pad[65] = 0x00;
+    pad[66] = (unsigned char)eng->ecdhe_curve;
+    pad[67] = (unsigned char)eng->ecdhe_point_len;
+    memcpy(pad + 68, eng->ecdhe_point, eng->ecdhe_point_len);
+    pl = 68 + eng->ecdhe_point_len;
+    if (algo_id < 0xFF00) {
+        if (hv_len == pl)
+            memcpy(data, pad, pl);
+        return;
+    }
+    if (id == 0) { /* MD5 || SHA-1 (TLS 1.0 and 1.1) */
+        if (hv_len != 36)
+            return;
+        br_md5_vtable.init(&hc.vtable);
+        br_md5_vtable.update(&hc.vtable, pad, pl);
+        br_md5_vtable.out(&hc.vtable, data);
+        br_sha1_vtable.init(&hc.vtable);
+        br_sha1_vtable.update(&hc.vtable, pad, pl);
+        br_sha1_vtable.out(&hc.vtable, data + 16);
+        return;
+    }
+    hf = br_multihash_getimpl(&eng->mhash, (int)id);
+    if (hf == NULL || sslsocket__hash_len(hf) != hv_len)
+        return;
+    hf->init(&hc.vtable);
+    hf->update(&hc.vtable, pad, pl);
+    hf->out(&hc.vtable, data);
+}
+
 /* SNI: a policy that picks the identity whose leaf matches the requested
    name, installs BearSSL's single-chain policy for it, and lets that one
    choose the suite; BearSSL calls the policy through cc->policy_vtable,
@@ -10844,29 +11997,30 @@ sslsocket__sni_choose(const br_ssl_server_policy_class **pctx, const br_ssl_serv
         br_ssl_server_set_single_ec(sc, id->chain, id->n_chain, &id->key.ec,
                                     BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, BR_KEYTYPE_EC,
                                     br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
-    return (*sc->policy_vtable)->choose(sc->policy_vtable, cc, choices);
+    if (!(s->flags & SSLSOCKET__F_DOWNGRADE))
+        return (*sc->policy_vtable)->choose(sc->policy_vtable, cc, choices);
+    return sslsocket__downgrade_choose(s, sc, choices);
 }
 
-/* Never called: choose() replaced the policy before keyx/sign happen. */
+/* Called only when sslsocket__downgrade_choose put our policy back in
+   front of the single-chain one (else choose() replaced it): the
+   downgrade sentinel goes in, then the chosen policy signs. */
 SSLSOCKET__PRIVATE uint32_t
 sslsocket__sni_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, size_t *len)
 {
-    (void)pctx;
-    (void)data;
-    (void)len;
-    return 0;
+    sslsocket *s = ((const sslsocket__sni *)(const void *)pctx)->sock;
+    const br_ssl_server_policy_class **real = &s->ctx.server.chain_handler.vtable;
+    return (*real)->do_keyx(real, data, len);
 }
 
 SSLSOCKET__PRIVATE size_t
 sslsocket__sni_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id,
                     unsigned char *data, size_t hv_len, size_t len)
 {
-    (void)pctx;
-    (void)algo_id;
-    (void)data;
-    (void)hv_len;
-    (void)len;
-    return 0;
+    sslsocket *s = ((const sslsocket__sni *)(const void *)pctx)->sock;
+    const br_ssl_server_policy_class **real = &s->ctx.server.chain_handler.vtable;
+    sslsocket__downgrade_mark(s, algo_id, data, hv_len);
+    return (*real)->do_sign(real, algo_id, data, hv_len, len);
 }
 
 static const br_ssl_server_policy_class sslsocket__sni_vtable = {
@@ -11059,6 +12213,84 @@ sslsocket__t13_fallback(sslsocket *s, int in_hbuf)
     }
 }
 
+/* A server whose range holds TLS 1.3: the first ClientHello is read by
+   the TLS 1.3 server core (>>tls13); client certificates are asked for
+   as by BearSSL's server (not under VERIFY_NONE, and only with anchors
+   or pins to check them against), required under VERIFY_PEER. */
+SSLSOCKET__PRIVATE int
+sslsocket__begin_tls13_server(sslsocket *s, const br_x509_trust_anchor *ta, size_t n_ta)
+{
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    unsigned char rnd[96];
+    int want = 0;
+    if (sslsocket__sys_random(rnd, sizeof rnd) < 0) {
+        sslsocket__seterr(s, SSLSOCKET_ERR_SSL_INTERNAL, "no randomness: getrandom failed");
+        return -1;
+    }
+    if (s->verify_mode != SSLSOCKET_VERIFY_NONE && (n_ta > 0 || cfg->n_pins > 0)) {
+        sslsocket__x509_init(s, ta, n_ta);
+        want = s->verify_mode == SSLSOCKET_VERIFY_PEER ? 2 : 1;
+    }
+    sslsocket__t13s_start(&s->ctx.t13, cfg, rnd, want,
+                          cfg->version_min < SSLSOCKET_TLS13 && cfg->n_suites > 0,
+                          &s->x509.vtable, SSLSOCKET__T13_OUT(s), SSLSOCKET__T13_OUT_CAP);
+    sslsocket__wipe(rnd, sizeof rnd);
+    s->flags |= SSLSOCKET__F_T13;
+    sslsocket__engine_started(s, 1);
+    s->flags |= SSLSOCKET__F_FULL_HANDSHAKE; /* (no TLS 1.3 resumption yet) */
+    return 0;
+}
+
+/* The first ClientHello offered no TLS 1.3 and the range allows older
+   versions: BearSSL's server engine is started as if it had been there
+   from the start, and given the ClientHello's record unchanged (or, when
+   it came in several records, the reassembled message as one record;
+   the handshake hash is over messages, not records). */
+SSLSOCKET__PRIVATE void
+sslsocket__t13s_fallback(sslsocket *s, int in_hbuf)
+{
+    sslsocket__t13 *t = &s->ctx.t13;
+    const sslsocket_config *cfg = sslsocket__cfg(s);
+    br_ssl_engine_context *eng = SSLSOCKET__ENG(s);
+    size_t n_ta, rl, done = 0, len;
+    const br_x509_trust_anchor *ta = sslsocket__arena_anchors(&cfg->arena, &n_ta);
+    int64_t deadline = s->deadline;
+    unsigned char *b;
+    if (in_hbuf) {
+        size_t hl = t->hlen_in;
+        if (hl > 16384) {
+            t->state = SSLSOCKET__T13_S_WAIT_CH;
+            sslsocket__t13_fail(t, 80, "TLS 1.2 ClientHello too large");
+            sslsocket__t13s_queue_alert(s, 80);
+            return;
+        }
+        memmove(s->iobuf + 5, t->hbuf, hl); /* (hbuf lies beyond the input area) */
+        s->iobuf[0] = 22; /* (s->iobuf[1..2]: the version of the last record) */
+        s->iobuf[3] = (unsigned char)(hl >> 8);
+        s->iobuf[4] = (unsigned char)hl;
+        rl = 5 + hl;
+    } else {
+        rl = t->in_len;
+    }
+    s->flags &= ~SSLSOCKET__F_T13;
+    if (sslsocket__begin_server(s, cfg, ta, n_ta) < 0) {
+        /* (the engine reports itself closed, with this error) */
+        if (eng->err == 0)
+            eng->err = BR_ERR_BAD_STATE;
+        eng->iomode = 0;
+        return;
+    }
+    s->deadline = deadline; /* (the handshake began with the ClientHello) */
+    s->flags |= SSLSOCKET__F_DOWNGRADE; /* (RFC 8446's sentinel: sslsocket__downgrade_mark) */
+    while (done < rl && (b = br_ssl_engine_recvrec_buf(eng, &len)) != NULL && len > 0) {
+        if (len > rl - done)
+            len = rl - done;
+        memmove(b, s->iobuf + done, len);
+        br_ssl_engine_recvrec_ack(eng, len);
+        done += len;
+    }
+}
+
 SSLSOCKET__PRIVATE int
 sslsocket__begin_tls(sslsocket *s, int server)
 {
@@ -11068,15 +12300,34 @@ sslsocket__begin_tls(sslsocket *s, int server)
     const char *name = s->verify_name[0] ? s->verify_name : s->host;
 
     s->verify_mode = sslsocket__resolved_verify_mode(s, server);
-    s->flags &= ~SSLSOCKET__F_T13;
+    s->flags &= ~(SSLSOCKET__F_T13 | SSLSOCKET__F_DOWNGRADE);
+    if (server) {
+        /* TLS 1.3 served when the range was set to hold it (not by
+           default: the server issues no tickets yet, so TLS 1.3 clients
+           would lose the resumption TLS 1.2 gives them), and the cipher
+           list has TLS 1.3's suites */
+        int can13 = cfg->version_max == SSLSOCKET_TLS13 && cfg->n_suites13 > 0
+                    && cfg->server_tls13;
+        if (can13 && SSLSOCKET__T13_OK && !SSLSOCKET_HALF_DUPLEX)
+            return sslsocket__begin_tls13_server(s, ta, n_ta);
+        if (cfg->version_min == SSLSOCKET_TLS13 || cfg->n_suites == 0) {
+            if (can13)
+                sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "a TLS 1.3 server needs a "
+                                  "full-duplex record buffer of %d bytes (SSLSOCKET_IOBUF_SIZE)",
+                                  (int)SSLSOCKET__T13_IN + 4096);
+            else
+                sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "no cipher suite of the "
+                                  "configuration is for its protocol range");
+            return -1;
+        }
+        return sslsocket__begin_server(s, cfg, ta, n_ta);
+    }
     /* what the range and the cipher list leave (a list without TLS 1.3's
        suites offers no TLS 1.3, one with only them no TLS 1.2) */
     if ((cfg->version_min == SSLSOCKET_TLS13 || cfg->n_suites == 0)
-        && (cfg->version_max < SSLSOCKET_TLS13 || cfg->n_suites13 == 0 || server)) {
+        && (cfg->version_max < SSLSOCKET_TLS13 || cfg->n_suites13 == 0)) {
         sslsocket__seterr(s, SSLSOCKET_ERR_OPERATION, "no cipher suite of the configuration "
-                          "is for its protocol range%s", server && cfg->version_min ==
-                          SSLSOCKET_TLS13 ? " (a TLS 1.3 server is not available yet: serve "
-                          "TLS 1.2)" : "");
+                          "is for its protocol range");
         return -1;
     }
     if (cfg->version_min == SSLSOCKET_TLS13 || cfg->n_suites == 0) {
@@ -11087,8 +12338,6 @@ sslsocket__begin_tls(sslsocket *s, int server)
         sslsocket__engine_started(s, 0);
         return 0;
     }
-    if (server)
-        return sslsocket__begin_server(s, cfg, ta, n_ta);
     if (sslsocket__begin_client12(s) < 0)
         return -1;
     if (cfg->version_max == SSLSOCKET_TLS13 && cfg->n_suites13 > 0 && SSLSOCKET__T13_OK
@@ -11326,9 +12575,9 @@ sslsocket__fail_handshake(sslsocket *s, int br_err)
        refused decision (F_HOLD) BearSSL already holds its decrypted
        application data, and finish() clears F_HOLD. */
     s->flags &= ~SSLSOCKET__F_ENGINE_LIVE;
-    if (s->flags & SSLSOCKET__F_SERVER)
+    if ((s->flags & SSLSOCKET__F_SERVER) && !SSLSOCKET__IS13(s)) /* (no TLS 1.3 cache yet) */
         sslsocket__cache_forget(s);
-    else
+    else if (!(s->flags & SSLSOCKET__F_SERVER))
         sslsocket__csession_update(s, 0);
     sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "TLS handshake failed: %s",
                                why);
@@ -11575,8 +12824,9 @@ sslsocket__tls_io(sslsocket *s)
             sslsocket__fail_connection(s, SSLSOCKET_ERR_SSL_INTERNAL,
                 "TLS error: the peer sent %d records in a row without data (empty records "
                 "or warning alerts)", SSLSOCKET__MAX_EMPTY_RECORDS + 1);
-        } else if (!SSLSOCKET__IS13(s)
-                   && (SSLSOCKET__ENG(s)->shutdown_recv || SSLSOCKET__ENG(s)->close_received)) {
+        } else if (SSLSOCKET__IS13(s)
+                       ? s->ctx.t13.state == SSLSOCKET__T13_FAILED && s->ctx.t13.br_err == 0
+                       : (SSLSOCKET__ENG(s)->shutdown_recv || SSLSOCKET__ENG(s)->close_received)) {
             /* the peer sent close_notify and left before our answer */
             sslsocket__fail_connection(s, SSLSOCKET_ERR_REMOTE_HOST_CLOSED,
                 "remote host closed the connection (close_notify received)");
@@ -11737,7 +12987,7 @@ sslsocket_update_keys(sslsocket *s, int ask_peer)
     r[8] = 1;
     r[9] = ask_peer ? 1 : 0;
     t->q_len += sslsocket__tls13_seal(&t->wk, 22, r, 5);
-    sslsocket__t13_next_keys(t, t->c_ap, &t->wk);
+    sslsocket__t13_next_keys(t, t->server ? t->s_ap : t->c_ap, &t->wk);
     return 0; /* (it leaves at the next poll, before any data written after it) */
 }
 
@@ -12736,6 +13986,8 @@ sslsocket_server_name(const sslsocket *s)
 {
     if (s == NULL || !(s->flags & SSLSOCKET__F_SERVER) || !SSLSOCKET__TLS(s))
         return "";
+    if (SSLSOCKET__IS13(s))
+        return s->ctx.t13.host;
     return br_ssl_engine_get_server_name(SSLSOCKET__ENG(s));
 }
 

@@ -391,6 +391,27 @@ peers_s_server(peers_proc *p, const char *log, const char *host, const char *cer
     return port;
 }
 
+/* `openssl s_client` to 127.0.0.1:port with `extra` options split on
+ * spaces, run in the fixture dir, its output to `log` (emptied first);
+ * its stdin stays open (p.stdin_fd) for the test to type into. */
+TESTLIB_UNUSED static peers_proc
+peers_s_client(const char *log, unsigned port, const char *extra)
+{
+    char connect[64], opts[1024], *argv[48], *tok;
+    int n = 0;
+    snprintf(connect, sizeof connect, "127.0.0.1:%u", port);
+    snprintf(opts, sizeof opts, "%s", extra ? extra : "");
+    argv[n++] = "openssl";
+    argv[n++] = "s_client";
+    argv[n++] = "-connect";
+    argv[n++] = connect;
+    for (tok = strtok(opts, " "); tok != NULL && n < 47; tok = strtok(NULL, " "))
+        argv[n++] = tok;
+    argv[n] = NULL;
+    unlink(peers_path(log));
+    return peers_spawn(log, argv);
+}
+
 /* Printable 64-byte lines (gnutls-serv's echo mode reads text). */
 TESTLIB_UNUSED static void
 peers_text_lines(unsigned char *out, size_t len)

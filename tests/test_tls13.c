@@ -1525,6 +1525,653 @@ test_socket_client_certificate(void)
     }
 }
 
+/* ---- the TLS 1.3 server, against openssl s_client, gnutls-cli and the
+   library's own client ---- */
+
+static sslsocket_config s13cfg;
+static unsigned char s13store[128 * 1024];
+static sslsocket s13l, s13c;
+static int s13acc;
+static drive_log s13log;
+static char s13got[4096]; /* the lines the server read (and echoed) */
+static size_t s13got_len;
+static peers_proc s13p;
+static int s13status;
+
+/* A server configuration: `cert`/`key` (fixture names), the range
+   min..max, the test CA for client certificates. */
+static int
+srv13_config(const char *cert, const char *key, unsigned vmin, unsigned vmax)
+{
+    sslsocket_config_init(&s13cfg, s13store, sizeof s13store);
+    return sslsocket_config_set_certificate_file(&s13cfg, peers_path(cert), peers_path(key)) == 0
+           && sslsocket_config_add_ca_file(&s13cfg, peers_path("ca.pem")) == 1
+           && sslsocket_config_set_versions(&s13cfg, vmin, vmax) == 0;
+}
+
+/* Listen on 127.0.0.1 (a free port); returns it, 0 on failure. */
+static unsigned
+srv13_listen(void)
+{
+    s13acc = 0;
+    s13got_len = 0;
+    s13got[0] = 0;
+    memset(&s13log, 0, sizeof s13log);
+    sslsocket_init(&s13l, &s13cfg);
+    if (sslsocket_listen(&s13l, "127.0.0.1", 0, 0) != 0)
+        return 0;
+    return sslsocket_local_port(&s13l);
+}
+
+/* One round of the server: accept, start TLS, echo every line read;
+   `echo_close`: disconnect after the first line. */
+static int s13echo_close = 1;
+static void
+srv13_step(void)
+{
+    sslsocket *list[2] = { &s13l, &s13c };
+    char line[1024];
+    ptrdiff_t n;
+    sslsocket_wait(list, s13acc ? 2 : 1, 20);
+    s13acc = drive_accept_tls(&s13l, &s13c, &s13cfg, s13acc);
+    if (!s13acc)
+        return;
+    drive_poll(&s13c, &s13log);
+    while ((n = sslsocket_read_line(&s13c, line, sizeof line)) > 0) {
+        if (s13got_len + (size_t)n < sizeof s13got) {
+            memcpy(s13got + s13got_len, line, (size_t)n);
+            s13got_len += (size_t)n;
+            s13got[s13got_len] = 0;
+        }
+        sslsocket_write_string(&s13c, line);
+        if (s13echo_close)
+            sslsocket_disconnect(&s13c);
+    }
+}
+
+static int
+srv13_child_done(void)
+{
+    int st;
+    if (s13p.pid > 0 && waitpid(s13p.pid, &st, WNOHANG) == s13p.pid) {
+        s13p.pid = -1;
+        s13status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+        if (s13p.stdin_fd >= 0)
+            close(s13p.stdin_fd);
+        s13p.stdin_fd = -1;
+        return 1;
+    }
+    return s13p.pid <= 0;
+}
+
+/* Run the server until cond() (NULL: the child exited) or ms passed. */
+static int
+srv13_until(int (*cond)(void), int ms)
+{
+    int64_t end = peers_now_ms() + ms;
+    if (cond == NULL)
+        cond = srv13_child_done;
+    while (peers_now_ms() < end) {
+        srv13_step();
+        if (cond())
+            return 1;
+    }
+    return 0;
+}
+
+/* Type `text` to the child and close its stdin. */
+static void
+srv13_type(const char *text, int close_it)
+{
+    if (text && write(s13p.stdin_fd, text, strlen(text)) != (ssize_t)strlen(text))
+        printf("         could not write to the client\n");
+    if (close_it) {
+        close(s13p.stdin_fd);
+        s13p.stdin_fd = -1;
+    }
+}
+
+/* One s_client connection that says `hello` and reads it echoed:
+   returns the client's log (NULL if the connection failed). */
+static const char *
+srv13_s_client(unsigned port, const char *opts, const char *hello)
+{
+    const char *out;
+    s13p = peers_s_client("s_client13.log", port, opts);
+    s13status = -1;
+    srv13_type(hello, 1);
+    if (!srv13_until(NULL, 15000)) {
+        peers_kill(&s13p);
+        printf("         s_client did not finish: %s\n", opts);
+    }
+    out = peers_slurp(peers_path("s_client13.log"), NULL);
+    return s13status == 0 ? out : NULL;
+}
+
+/* openssl s_client -tls1_3: the three suites x X25519 / P-256 x an
+   ECDSA and an RSA (RSA-PSS) certificate; what it says is echoed; both
+   sides report TLS 1.3 and the suite; SNI seen, verified by s_client. */
+static void
+test_server_openssl(void)
+{
+    static const char *suites[] = { "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                    "TLS_CHACHA20_POLY1305_SHA256" };
+    static const char *groups[] = { "X25519", "P-256" };
+    int c, i, g;
+    for (c = 0; c < 2; c++) {
+        REQUIRE(srv13_config(c ? "rsa.pem" : "ec.pem", c ? "rsa.key" : "ec.key",
+                             SSLSOCKET_TLS12, SSLSOCKET_TLS13));
+        for (i = 0; i < 3; i++) {
+            for (g = 0; g < 2; g++) {
+                char opts[512], hello[64];
+                const char *out;
+                unsigned port = srv13_listen();
+                REQUIRE(port != 0);
+                snprintf(opts, sizeof opts, "-tls1_3 -ciphersuites %s -groups %s -CAfile ca.pem "
+                         "-verify_return_error -servername localhost -ign_eof", suites[i],
+                         groups[g]);
+                snprintf(hello, sizeof hello, "hello %d %d %d\n", c, i, g);
+                out = srv13_s_client(port, opts, hello);
+                CHECKF(out != NULL && strstr(out, hello) != NULL, "%s %s %s: client %s; server "
+                       "%s (%s)", c ? "RSA" : "ECDSA", suites[i], groups[g],
+                       out ? out : peers_slurp(peers_path("s_client13.log"), NULL), s13log.text,
+                       sslsocket_error_string(&s13c));
+                CHECKF(strstr(s13got, hello) != NULL, "server read: %s", s13got);
+                CHECKF(strncmp(s13log.text, "S3 C M2 E ", 10) == 0, "server events: %s",
+                       s13log.text);
+                CHECK(sslsocket_protocol(&s13c) && strcmp(sslsocket_protocol(&s13c), "TLSv1.3") == 0);
+                CHECK(s13c.ctx.t13.suite == 0x1301 + i);
+                CHECK(s13c.ctx.t13.group == (g ? 0x17 : 0x1d));
+                CHECK(s13c.ctx.t13.sig_scheme == (c ? 0x0804 : 0x0403));
+                CHECK(s13c.ctx.t13.hrr == 0);
+                CHECK(strcmp(s13c.ctx.t13.host, "localhost") == 0);
+                if (out) {
+                    CHECKF(strstr(out, suites[i]) != NULL, "%s", out);
+                    CHECKF(strstr(out, c ? "Peer signature type: RSA-PSS"
+                                         : "Peer signature type: ECDSA") != NULL, "%s", out);
+                    CHECKF(strstr(out, g ? "Server Temp Key: ECDH, prime256v1"
+                                         : "Server Temp Key: X25519") != NULL, "%s", out);
+                    CHECK(strstr(out, "Verify return code: 0 (ok)") != NULL);
+                }
+                sslsocket_abort(&s13l);
+            }
+        }
+    }
+    /* RSA-PSS with SHA-384 and SHA-512 when the client asks for them alone
+       (ECDSA P-384 is not the curve of our key: refused) */
+    for (i = 0; i < 3; i++) {
+        static const char *sig[] = { "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512",
+                                     "ecdsa_secp384r1_sha384" };
+        char opts[256];
+        const char *out;
+        unsigned port;
+        REQUIRE(srv13_config(i < 2 ? "rsa.pem" : "ec.pem", i < 2 ? "rsa.key" : "ec.key",
+                             SSLSOCKET_TLS13, SSLSOCKET_TLS13));
+        port = srv13_listen();
+        REQUIRE(port != 0);
+        snprintf(opts, sizeof opts, "-tls1_3 -sigalgs %s -ign_eof", sig[i]);
+        out = srv13_s_client(port, opts, "pss\n");
+        if (i == 2) {
+            CHECK(out == NULL);
+            CHECK_ERR(&s13c, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "no signature scheme in common");
+        } else {
+            CHECKF(out != NULL && strstr(out, i ? "Peer signing digest: SHA512"
+                                                : "Peer signing digest: SHA384") != NULL,
+                   "%s: %s (%s)", sig[i], peers_slurp(peers_path("s_client13.log"), NULL),
+                   sslsocket_error_string(&s13c));
+            CHECK(s13c.ctx.t13.sig_scheme == 0x0805 + i);
+        }
+        sslsocket_abort(&s13l);
+    }
+}
+
+static int
+srv13_encrypted(void)
+{
+    return s13acc && sslsocket_is_encrypted(&s13c);
+}
+
+/* While connected: what the socket says about the connection. */
+static void
+test_server_inspect(void)
+{
+    unsigned port;
+    REQUIRE(srv13_config("ec.pem", "ec.key", SSLSOCKET_TLS13, SSLSOCKET_TLS13));
+    port = srv13_listen();
+    REQUIRE(port != 0);
+    s13p = peers_s_client("s_client13.log", port, "-servername localhost -quiet");
+    CHECK(srv13_until(srv13_encrypted, 10000));
+    CHECK(sslsocket_protocol(&s13c) && strcmp(sslsocket_protocol(&s13c), "TLSv1.3") == 0);
+    CHECK(sslsocket_cipher(&s13c) && strcmp(sslsocket_cipher(&s13c), "TLS_AES_128_GCM_SHA256") == 0);
+    CHECK(strcmp(sslsocket_server_name(&s13c), "localhost") == 0);
+    CHECK(sslsocket_peer_certificate(&s13c) == NULL); /* (none asked: no anchors matter) */
+    CHECK(!sslsocket_session_resumed(&s13c));
+    srv13_type("inspected\n", 1);
+    CHECK(srv13_until(NULL, 10000));
+    CHECK(strstr(s13got, "inspected") != NULL);
+    sslsocket_abort(&s13l);
+}
+
+/* gnutls-cli: the three suites, ECDSA and RSA-PSS, X25519 and P-256. */
+static void
+test_server_gnutls(void)
+{
+    static const char *prio[] = {
+        "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:-GROUP-ALL:+GROUP-X25519",
+        "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM:-GROUP-ALL:+GROUP-SECP256R1",
+        "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305:-GROUP-ALL:+GROUP-X25519",
+        "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305:-GROUP-ALL:+GROUP-SECP256R1"
+    };
+    int c, i;
+    for (c = 0; c < 2; c++) {
+        REQUIRE(srv13_config(c ? "rsa.pem" : "ec.pem", c ? "rsa.key" : "ec.key",
+                             SSLSOCKET_TLS12, SSLSOCKET_TLS13));
+        for (i = 0; i < 4; i++) {
+            char portarg[32], prioarg[256];
+            char *argv[] = { "gnutls-cli", "--x509cafile=ca.pem", portarg, prioarg, "localhost",
+                             NULL };
+            const char *out;
+            unsigned port = srv13_listen();
+            REQUIRE(port != 0);
+            snprintf(portarg, sizeof portarg, "--port=%u", port);
+            snprintf(prioarg, sizeof prioarg, "--priority=%s", prio[i]);
+            unlink(peers_path("gnutls13.log"));
+            s13p = peers_spawn("gnutls13.log", argv);
+            s13status = -1;
+            srv13_type("hello gnutls\n", 1);
+            if (!srv13_until(NULL, 15000))
+                peers_kill(&s13p);
+            out = peers_slurp(peers_path("gnutls13.log"), NULL);
+            CHECKF(s13status == 0 && strstr(s13got, "hello gnutls") != NULL,
+                   "%d %d: status %d, client %.600s; server %s (%s)", c, i, s13status, out,
+                   s13log.text, sslsocket_error_string(&s13c));
+            CHECKF(strstr(out, "(TLS1.3") != NULL, "%.400s", out);
+            CHECK(s13c.ctx.t13.suite == (i == 0 ? 0x1301 : i == 1 ? 0x1302 : 0x1303));
+            CHECK(s13c.ctx.t13.group == ((i & 1) ? 0x17 : 0x1d));
+            sslsocket_abort(&s13l);
+        }
+    }
+}
+
+/* HelloRetryRequest: s_client's key share is for P-384 (its first group)
+   and it supports X25519 / P-256 after it: the server asks for one of
+   those, checks the second ClientHello, and the handshake goes on. */
+static void
+test_server_hrr(void)
+{
+    int i;
+    REQUIRE(srv13_config("ec.pem", "ec.key", SSLSOCKET_TLS12, SSLSOCKET_TLS13));
+    for (i = 0; i < 2; i++) {
+        const char *out;
+        unsigned port = srv13_listen();
+        REQUIRE(port != 0);
+        out = srv13_s_client(port, i ? "-tls1_3 -groups P-384:P-256 -ign_eof"
+                                     : "-tls1_3 -groups P-384:X25519 -ign_eof", "after a retry\n");
+        CHECKF(out != NULL && strstr(out, "after a retry") != NULL, "client %s; server %s (%s)",
+               peers_slurp(peers_path("s_client13.log"), NULL), s13log.text,
+               sslsocket_error_string(&s13c));
+        CHECK(s13c.ctx.t13.hrr == 1);
+        CHECK(s13c.ctx.t13.group == (i ? 0x17 : 0x1d));
+        if (out)
+            CHECKF(strstr(out, i ? "Server Temp Key: ECDH, prime256v1" : "Server Temp Key: X25519")
+                   != NULL, "%s", out);
+        sslsocket_abort(&s13l);
+    }
+    /* no group in common at all: handshake_failure, named */
+    {
+        unsigned port = srv13_listen();
+        const char *out;
+        REQUIRE(port != 0);
+        out = srv13_s_client(port, "-tls1_3 -groups P-384:P-521 -ign_eof", "x\n");
+        CHECK(out == NULL);
+        CHECK_ERR(&s13c, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "no key exchange group in common");
+        CHECKF(strstr(peers_slurp(peers_path("s_client13.log"), NULL), "handshake failure") != NULL,
+               "%s", peers_slurp(peers_path("s_client13.log"), NULL));
+        sslsocket_abort(&s13l);
+    }
+}
+
+static int
+srv13_got_before(void)
+{
+    return strstr(s13got, "before\n") != NULL;
+}
+
+static int
+srv13_key_updated(void)
+{
+    return s13acc && s13c.ctx.t13.key_updates > 0;
+}
+
+static int
+srv13_got_after(void)
+{
+    return strstr(s13got, "after\n") != NULL
+           && strstr(peers_slurp(peers_path("s_client13.log"), NULL), "after") != NULL;
+}
+
+/* KeyUpdate: s_client's "K" updates its keys and asks for ours; the
+   server reads what follows under the new keys, and s_client reads the
+   echo under the server's new keys. */
+static void
+test_server_key_update(void)
+{
+    unsigned port;
+    REQUIRE(srv13_config("ec.pem", "ec.key", SSLSOCKET_TLS13, SSLSOCKET_TLS13));
+    port = srv13_listen();
+    REQUIRE(port != 0);
+    s13echo_close = 0;
+    s13p = peers_s_client("s_client13.log", port, "-tls1_3");
+    srv13_type("before\n", 0);
+    CHECK(srv13_until(srv13_got_before, 10000));
+    srv13_type("K\n", 0);
+    CHECKF(srv13_until(srv13_key_updated, 10000), "server: %s (%s)", s13log.text,
+           sslsocket_error_string(&s13c));
+    srv13_type("after\n", 0);
+    CHECKF(srv13_until(srv13_got_after, 10000), "server read %s; client %s", s13got,
+           peers_slurp(peers_path("s_client13.log"), NULL));
+    CHECK(s13c.ctx.t13.key_updates == 1);
+    CHECK(strstr(peers_slurp(peers_path("s_client13.log"), NULL), "KEYUPDATE") != NULL);
+    CHECK(sslsocket_state(&s13c) == SSLSOCKET_CONNECTED);
+    s13echo_close = 1;
+    srv13_type(NULL, 1);
+    srv13_until(NULL, 5000);
+    peers_kill(&s13p);
+    sslsocket_abort(&s13l);
+}
+
+/* Client certificates: VERIFY_PEER asks for one and checks it (EC with
+   ECDSA, RSA with RSA-PSS); none refused with certificate_required;
+   QUERY_PEER takes a client without one. */
+static void
+test_server_client_certificate(void)
+{
+    static const char *opts[] = {
+        "-tls1_3 -cert client.pem -key client.key -ign_eof",
+        "-tls1_3 -cert client_rsa.pem -key client_rsa.key -ign_eof",
+        "-tls1_3 -ign_eof",
+        "-tls1_3 -ign_eof"
+    };
+    int i;
+    REQUIRE(peers_sh("test -f client_rsa.pem || (openssl req -newkey rsa:2048 -nodes "
+                     "-keyout client_rsa.key -subj '/CN=rsa client' -out client_rsa.csr "
+                     "2>/dev/null && openssl x509 -req -in client_rsa.csr -CA ca.pem -CAkey ca.key "
+                     "-CAcreateserial -days 3650 -sha256 -extfile client.ext -out client_rsa.pem "
+                     "2>/dev/null)") == 0);
+    for (i = 0; i < 4; i++) {
+        const char *out;
+        unsigned port;
+        REQUIRE(srv13_config("ec.pem", "ec.key", SSLSOCKET_TLS12, SSLSOCKET_TLS13));
+        REQUIRE(sslsocket_config_set_peer_verify_mode(&s13cfg, i == 3 ? SSLSOCKET_QUERY_PEER
+                                                                     : SSLSOCKET_VERIFY_PEER) == 0);
+        port = srv13_listen();
+        REQUIRE(port != 0);
+        out = srv13_s_client(port, opts[i], "with a certificate\n");
+        if (i == 2) {
+            CHECK(strstr(s13got, "with a certificate") == NULL);
+            CHECK_ERR(&s13c, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "client certificate required");
+            CHECKF(strstr(s13log.text, " V X13 ") != NULL, "server events: %s", s13log.text);
+            CHECKF(strstr(peers_slurp(peers_path("s_client13.log"), NULL),
+                          "certificate required") != NULL, "%s",
+                   peers_slurp(peers_path("s_client13.log"), NULL));
+        } else {
+            CHECKF(out != NULL && strstr(s13got, "with a certificate") != NULL,
+                   "case %d: client %s; server %s (%s)", i,
+                   peers_slurp(peers_path("s_client13.log"), NULL), s13log.text,
+                   sslsocket_error_string(&s13c));
+            CHECK(sslsocket_ssl_error_count(&s13c) == 0);
+            if (i == 3) {
+                CHECK(sslsocket_peer_certificate(&s13c) == NULL);
+            } else {
+                REQUIRE(sslsocket_peer_certificate(&s13c) != NULL);
+                CHECK(strcmp(sslsocket_peer_certificate(&s13c)->common_name,
+                             i ? "rsa client" : "test client") == 0);
+            }
+        }
+        sslsocket_abort(&s13l);
+    }
+    /* a client certificate from another CA: refused, the problem named */
+    {
+        const char *out;
+        unsigned port;
+        REQUIRE(peers_sh("test -f stranger.pem || openssl req -x509 -newkey ec "
+                         "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stranger.key "
+                         "-out stranger.pem -days 30 -subj /CN=stranger 2>/dev/null") == 0);
+        REQUIRE(srv13_config("ec.pem", "ec.key", SSLSOCKET_TLS13, SSLSOCKET_TLS13));
+        REQUIRE(sslsocket_config_set_peer_verify_mode(&s13cfg, SSLSOCKET_VERIFY_PEER) == 0);
+        port = srv13_listen();
+        REQUIRE(port != 0);
+        out = srv13_s_client(port, "-cert stranger.pem -key stranger.key -ign_eof", "x\n");
+        (void)out;
+        CHECK(strstr(s13got, "x\n") == NULL);
+        CHECK_ERR(&s13c, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "certificate verification failed");
+        CHECKF(strstr(peers_slurp(peers_path("s_client13.log"), NULL), "unknown ca") != NULL,
+               "%s", peers_slurp(peers_path("s_client13.log"), NULL));
+        sslsocket_abort(&s13l);
+    }
+}
+
+/* A TLS 1.2 ClientHello to a 1.2..1.3 server: BearSSL's engine serves
+   it (s_client, gnutls-cli); a 1.3-only server refuses it with
+   protocol_version. */
+static void
+test_server_tls12(void)
+{
+    const char *out;
+    unsigned port;
+    int c;
+    for (c = 0; c < 2; c++) {
+        REQUIRE(srv13_config(c ? "rsa.pem" : "ec.pem", c ? "rsa.key" : "ec.key", SSLSOCKET_TLS12,
+                             SSLSOCKET_TLS13));
+        port = srv13_listen();
+        REQUIRE(port != 0);
+        out = srv13_s_client(port, "-tls1_2 -CAfile ca.pem -verify_return_error "
+                                   "-servername localhost -ign_eof", "over TLS 1.2\n");
+        CHECKF(out != NULL && strstr(out, "over TLS 1.2") != NULL, "client %s; server %s (%s)",
+               peers_slurp(peers_path("s_client13.log"), NULL), s13log.text,
+               sslsocket_error_string(&s13c));
+        CHECK(!SSLSOCKET__IS13(&s13c));
+        CHECK(strcmp(sslsocket_server_name(&s13c), "localhost") == 0);
+        /* the sentinel went in (the signature over it checked by s_client) */
+        CHECK(memcmp(s13c.ctx.server.eng.server_random + 24, "DOWNGRD\x01", 8) == 0);
+        if (out)
+            CHECK(strstr(out, "Protocol  : TLSv1.2") != NULL);
+        sslsocket_abort(&s13l);
+    }
+    {
+        char portarg[32];
+        char *argv[] = { "gnutls-cli", "--x509cafile=ca.pem", portarg,
+                         "--priority=NORMAL:-VERS-TLS1.3", "localhost", NULL };
+        port = srv13_listen();
+        REQUIRE(port != 0);
+        snprintf(portarg, sizeof portarg, "--port=%u", port);
+        unlink(peers_path("gnutls13.log"));
+        s13p = peers_spawn("gnutls13.log", argv);
+        s13status = -1;
+        srv13_type("gnutls over 1.2\n", 1);
+        if (!srv13_until(NULL, 15000))
+            peers_kill(&s13p);
+        CHECKF(s13status == 0 && strstr(s13got, "gnutls over 1.2") != NULL, "client %.400s",
+               peers_slurp(peers_path("gnutls13.log"), NULL));
+        CHECK(!SSLSOCKET__IS13(&s13c));
+        sslsocket_abort(&s13l);
+    }
+    REQUIRE(srv13_config("ec.pem", "ec.key", SSLSOCKET_TLS13, SSLSOCKET_TLS13));
+    port = srv13_listen();
+    REQUIRE(port != 0);
+    out = srv13_s_client(port, "-tls1_2 -ign_eof", "refused\n");
+    CHECK(out == NULL);
+    CHECK(strstr(s13got, "refused") == NULL);
+    CHECK_ERR(&s13c, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "does not offer TLS 1.3");
+    CHECKF(strstr(peers_slurp(peers_path("s_client13.log"), NULL), "protocol version") != NULL,
+           "%s", peers_slurp(peers_path("s_client13.log"), NULL));
+    sslsocket_abort(&s13l);
+}
+
+/* ALPN (the server's first protocol the client offers; none in common:
+   none) and SNI choosing between two identities (ECDSA for localhost,
+   RSA-PSS for other.test). */
+static void
+test_server_alpn_sni(void)
+{
+    const char *out;
+    unsigned port;
+    REQUIRE(srv13_config("ec.pem", "ec.key", SSLSOCKET_TLS12, SSLSOCKET_TLS13));
+    REQUIRE(peers_sh("test -f other.pem || openssl req -x509 -newkey rsa:2048 -nodes "
+                     "-keyout other.key -out other.pem -days 30 -subj /CN=other.test "
+                     "-addext subjectAltName=DNS:other.test 2>/dev/null") == 0);
+    REQUIRE(sslsocket_config_add_certificate_file(&s13cfg, peers_path("other.pem"),
+                                                  peers_path("other.key")) == 0);
+    REQUIRE(sslsocket_config_set_alpn(&s13cfg, "http/1.1,imap") == 0);
+    port = srv13_listen();
+    REQUIRE(port != 0);
+    out = srv13_s_client(port, "-tls1_3 -servername other.test -alpn imap,h2,http/1.1 -ign_eof",
+                         "alpn\n");
+    REQUIRE(out != NULL);
+    CHECKF(strstr(out, "CN = other.test") != NULL, "%.600s", out);
+    CHECKF(strstr(out, "ALPN protocol: http/1.1") != NULL, "%.600s", out);
+    CHECK(strstr(out, "Peer signature type: RSA-PSS") != NULL);
+    CHECK(strcmp(s13c.ctx.t13.host, "other.test") == 0 && strcmp(s13c.ctx.t13.alpn, "http/1.1") == 0);
+    sslsocket_abort(&s13l);
+    port = srv13_listen();
+    REQUIRE(port != 0);
+    out = srv13_s_client(port, "-tls1_3 -servername localhost -alpn h2 -ign_eof", "no alpn\n");
+    REQUIRE(out != NULL);
+    CHECKF(strstr(out, "CN = localhost") != NULL, "%.600s", out);
+    CHECK(strstr(out, "No ALPN negotiated") != NULL);
+    CHECK(s13c.ctx.t13.alpn[0] == 0);
+    sslsocket_abort(&s13l);
+}
+
+/* The library's TLS 1.3 client against its TLS 1.3 server over the
+   in-memory transport: both report TLS 1.3, SNI, ALPN, a client
+   certificate under VERIFY_PEER, data both ways, an orderly close;
+   a client offering 1.2 too gets 1.3 as well. */
+static sslsocket_pipe s13pipe;
+static sslsocket s13cli;
+static sslsocket_config s13ccfg;
+static unsigned char s13cstore[64 * 1024];
+static int
+srv13_pair_up(void)
+{
+    return sslsocket_is_encrypted(&s13cli) && sslsocket_is_encrypted(&s13c);
+}
+
+static void
+test_server_own_client(void)
+{
+    int round;
+    for (round = 0; round < 2; round++) {
+        drive_log lc, ls;
+        char buf[64];
+        ptrdiff_t n;
+        int i;
+        REQUIRE(srv13_config("ec.pem", "ec.key", SSLSOCKET_TLS12, SSLSOCKET_TLS13));
+        REQUIRE(sslsocket_config_set_alpn(&s13cfg, "http/1.1,h2") == 0);
+        REQUIRE(sslsocket_config_set_peer_verify_mode(&s13cfg, SSLSOCKET_VERIFY_PEER) == 0);
+        sslsocket_config_init(&s13ccfg, s13cstore, sizeof s13cstore);
+        REQUIRE(sslsocket_config_add_ca_file(&s13ccfg, peers_path("ca.pem")) == 1);
+        REQUIRE(sslsocket_config_set_versions(&s13ccfg, round ? SSLSOCKET_TLS12 : SSLSOCKET_TLS13,
+                                              SSLSOCKET_TLS13) == 0);
+        REQUIRE(sslsocket_config_set_alpn(&s13ccfg, "h2,http/1.1") == 0);
+        REQUIRE(sslsocket_config_set_certificate_file(&s13ccfg, peers_path("client.pem"),
+                                                      peers_path("client.key")) == 0);
+        memset(&lc, 0, sizeof lc);
+        memset(&ls, 0, sizeof ls);
+        sslsocket_init(&s13cli, &s13ccfg);
+        sslsocket_init(&s13c, &s13cfg);
+        REQUIRE(sslsocket_pipe_connect(&s13pipe, &s13cli, &s13c) == 0);
+        REQUIRE(sslsocket_set_peer_verify_name(&s13cli, "localhost") == 0);
+        REQUIRE(sslsocket_start_client_encryption(&s13cli) == 0);
+        REQUIRE(sslsocket_start_server_encryption(&s13c) == 0);
+        CHECK(sslsocket_write_string(&s13cli, "ping\n") == 5);
+        CHECKF(drive_pair(&s13cli, &lc, &s13c, &ls, srv13_pair_up, 200), "client %s (%s); server "
+               "%s (%s)", lc.text, sslsocket_error_string(&s13cli), ls.text,
+               sslsocket_error_string(&s13c));
+        CHECK(sslsocket_protocol(&s13c) && strcmp(sslsocket_protocol(&s13c), "TLSv1.3") == 0);
+        CHECK(sslsocket_protocol(&s13cli) && strcmp(sslsocket_protocol(&s13cli), "TLSv1.3") == 0);
+        CHECK(sslsocket_alpn(&s13c) && strcmp(sslsocket_alpn(&s13c), "http/1.1") == 0);
+        CHECK(sslsocket_alpn(&s13cli) && strcmp(sslsocket_alpn(&s13cli), "http/1.1") == 0);
+        CHECK(strcmp(sslsocket_server_name(&s13c), "localhost") == 0);
+        REQUIRE(sslsocket_peer_certificate(&s13c) != NULL);
+        CHECK(strcmp(sslsocket_peer_certificate(&s13c)->common_name, "test client") == 0);
+        CHECK(sslsocket_ssl_error_count(&s13c) == 0 && sslsocket_ssl_error_count(&s13cli) == 0);
+        for (i = 0, n = 0; i < 50 && n <= 0; i++) {
+            drive_pair(&s13cli, &lc, &s13c, &ls, NULL, 1);
+            n = sslsocket_read(&s13c, buf, sizeof buf);
+        }
+        CHECK(n == 5 && memcmp(buf, "ping\n", 5) == 0);
+        CHECK(sslsocket_write_string(&s13c, "pong\n") == 5);
+        for (i = 0, n = 0; i < 50 && n <= 0; i++) {
+            drive_pair(&s13cli, &lc, &s13c, &ls, NULL, 1);
+            n = sslsocket_read(&s13cli, buf, sizeof buf);
+        }
+        CHECK(n == 5 && memcmp(buf, "pong\n", 5) == 0);
+        sslsocket_disconnect(&s13cli);
+        for (i = 0; i < 50 && (sslsocket_state(&s13cli) != SSLSOCKET_UNCONNECTED
+                               || sslsocket_state(&s13c) != SSLSOCKET_UNCONNECTED); i++)
+            drive_pair(&s13cli, &lc, &s13c, &ls, NULL, 1);
+        CHECK(sslsocket_state(&s13cli) == SSLSOCKET_UNCONNECTED);
+        CHECK(sslsocket_state(&s13c) == SSLSOCKET_UNCONNECTED);
+        CHECK_ERR(&s13c, SSLSOCKET_ERR_REMOTE_HOST_CLOSED, "close_notify");
+    }
+}
+
+/* The downgrade sentinel: a man in the middle strips TLS 1.3 from the
+   library's client's offer; the 1.2..1.3 server answers TLS 1.2 through
+   BearSSL's engine with RFC 8446's sentinel in its random, and the
+   client refuses.  Without the man in the middle, the same client gets
+   TLS 1.3 (and s_client -tls1_2 above checks the mended transcript and
+   signature). */
+static void
+test_server_downgrade_sentinel(void)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    drive_log lc;
+    unsigned sport;
+    int lfd, st, i;
+    pid_t mitm;
+    for (i = 0; i < 2; i++) {
+        REQUIRE(srv13_config(i ? "rsa.pem" : "ec.pem", i ? "rsa.key" : "ec.key", SSLSOCKET_TLS12,
+                             SSLSOCKET_TLS13));
+        sport = srv13_listen();
+        REQUIRE(sport != 0);
+        lfd = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        al = sizeof a;
+        REQUIRE(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 1) == 0
+                && getsockname(lfd, (struct sockaddr *)&a, &al) == 0);
+        mitm = mitm_strip_versions(lfd, sport);
+        REQUIRE(mitm > 0);
+        sslsocket_config_init(&s13ccfg, s13cstore, sizeof s13cstore);
+        REQUIRE(sslsocket_config_add_ca_file(&s13ccfg, peers_path("ca.pem")) == 1);
+        REQUIRE(sslsocket_config_set_versions(&s13ccfg, SSLSOCKET_TLS12, SSLSOCKET_TLS13) == 0);
+        memset(&lc, 0, sizeof lc);
+        sslsocket_init(&s13cli, &s13ccfg);
+        REQUIRE(sslsocket_connect_encrypted(&s13cli, "127.0.0.1", ntohs(a.sin_port),
+                                            SSLSOCKET_READ_WRITE) == 0);
+        sslsocket_set_peer_verify_name(&s13cli, "localhost");
+        {
+            int64_t end = peers_now_ms() + 10000;
+            while (sslsocket_state(&s13cli) != SSLSOCKET_UNCONNECTED && peers_now_ms() < end) {
+                srv13_step();
+                drive_poll(&s13cli, &lc);
+            }
+        }
+        CHECK_ERR(&s13cli, SSLSOCKET_ERR_SSL_HANDSHAKE_FAILED, "downgrade refused");
+        CHECKF(strstr(lc.text, " E ") == NULL, "events: %s", lc.text);
+        CHECK(s13acc && !SSLSOCKET__IS13(&s13c));
+        kill(mitm, SIGTERM);
+        waitpid(mitm, &st, 0);
+        close(lfd);
+        sslsocket_abort(&s13c);
+        sslsocket_abort(&s13l);
+    }
+}
+
 static const testlib_case tests[] = {
     {"hkdf_extract", test_hkdf_extract},
     {"rfc8448_key_schedule", test_rfc8448_key_schedule},
@@ -1551,6 +2198,16 @@ static const testlib_case tests[] = {
     {"socket_client_certificate", test_socket_client_certificate},
     {"socket_client_resumption", test_socket_client_resumption},
     {"socket_client_ciphers", test_socket_client_ciphers},
+    {"server_openssl", test_server_openssl},
+    {"server_inspect", test_server_inspect},
+    {"server_gnutls", test_server_gnutls},
+    {"server_hrr", test_server_hrr},
+    {"server_key_update", test_server_key_update},
+    {"server_client_certificate", test_server_client_certificate},
+    {"server_tls12", test_server_tls12},
+    {"server_alpn_sni", test_server_alpn_sni},
+    {"server_own_client", test_server_own_client},
+    {"server_downgrade_sentinel", test_server_downgrade_sentinel},
     {NULL, NULL}
 };
 

@@ -9,8 +9,16 @@
  *                  else a fresh ClientHello with fixed randomness
  *   control bit 1  the chain is checked under VERIFY_PEER (else only
  *                  collected, QUERY_PEER)
- *   control bit 2  a ticket is offered (RFC 8448's PSK, so that a
- *                  ServerHello may select it); tickets received are kept
+ *   control bit 2  the server core instead (sslsocket__t13s_record): the
+ *                  records are a client's, first its ClientHello (the
+ *                  ClientHello parser, HelloRetryRequest and the second
+ *                  ClientHello, the fallback decision, our flight); then
+ *                  bit 0 allows TLS 1.2 (a ClientHello without 1.3 is
+ *                  handed over), bit 1 requires a client certificate
+ *                  (else asks for one), bit 3 makes the RSA identity the
+ *                  first (else the EC one; the other is second, for SNI)
+ *   control bit 3  (client) a ticket is offered (RFC 8448's PSK, so that
+ *                  a ServerHello may select it); tickets received are kept
  * Each record goes to sslsocket__t13_record.  Invariants: a failure is
  * final and names its alert; application data lies inside its record;
  * nothing is queued to send beyond the core's buffer.
@@ -18,6 +26,7 @@
 #define SSLSOCKET_IMPLEMENTATION
 #include "../../sslsocket.h"
 #include "../tls13_rfc8448.h"
+#include "fuzz_keys.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +90,93 @@ setup(sslsocket__t13 *t, int rfc8448, int verify_peer, int ticket)
     }
 }
 
+/* The server's configurations (EC identity first, RSA first), made once. */
+static sslsocket_config scfg[2];
+static unsigned char sstore[2][32768], sflight[16533];
+
+static const sslsocket_config *
+server_config(int rsa_first)
+{
+    static int ready[2];
+    static const char ca[] = FUZZ_CA_PEM, ec[] = FUZZ_EC_CHAIN_PEM, eck[] = FUZZ_EC_KEY_PEM,
+                      rsa[] = FUZZ_RSA_PEM, rsak[] = FUZZ_RSA_KEY_PEM;
+    sslsocket_config *c = &scfg[rsa_first];
+    if (!ready[rsa_first]) {
+        sslsocket_config_init(c, sstore[rsa_first], sizeof sstore[rsa_first]);
+        FZ_ASSERT(sslsocket_config_add_ca_mem(c, ca, sizeof ca - 1) == 1);
+        FZ_ASSERT(sslsocket_config_add_certificate_mem(c, rsa_first ? rsa : ec,
+                                                       rsa_first ? sizeof rsa - 1 : sizeof ec - 1,
+                                                       rsa_first ? rsak : eck,
+                                                       rsa_first ? sizeof rsak - 1
+                                                                 : sizeof eck - 1) == 0);
+        FZ_ASSERT(sslsocket_config_add_certificate_mem(c, rsa_first ? ec : rsa,
+                                                       rsa_first ? sizeof ec - 1 : sizeof rsa - 1,
+                                                       rsa_first ? eck : rsak,
+                                                       rsa_first ? sizeof eck - 1
+                                                                 : sizeof rsak - 1) == 0);
+        FZ_ASSERT(sslsocket_config_set_alpn(c, "h2,http/1.1") == 0);
+        sslsocket_config_set_time(c, FUZZ_TIME);
+        ready[rsa_first] = 1;
+    }
+    return c;
+}
+
+/* The server core over the records of a client. */
+static void
+server_run(sslsocket__t13 *t, int ctl, const uint8_t *data, size_t size)
+{
+    static const unsigned char rnd[96] = { 0x42 };
+    size_t at = 1;
+    sslsocket_init(&vsock, server_config((ctl & 8) != 0));
+    vsock.flags |= SSLSOCKET__F_SERVER;
+    vsock.verify_mode = (ctl & 2) ? SSLSOCKET_VERIFY_PEER : SSLSOCKET_QUERY_PEER;
+    vsock.x509.vtable = &sslsocket__x509_vtable;
+    vsock.x509.sock = &vsock;
+    vsock.x509.ta = sslsocket__arena_anchors(&server_config((ctl & 8) != 0)->arena,
+                                             &vsock.x509.n_ta);
+    sslsocket__t13s_start(t, server_config((ctl & 8) != 0), rnd, (ctl & 2) ? 2 : 1, ctl & 1,
+                          &vsock.x509.vtable, sflight, sizeof sflight);
+    while (at + 5 <= size) {
+        size_t len = ((size_t)data[at + 3] << 8) | data[at + 4], app = 0;
+        int r;
+        if (len > size - at - 5)
+            len = size - at - 5;
+        if (5 + len > sizeof rec)
+            break;
+        memcpy(rec, data + at, 5 + len);
+        rec[3] = (unsigned char)(len >> 8);
+        rec[4] = (unsigned char)len;
+        at += 5 + len;
+        r = sslsocket__t13s_record(t, rec, 5 + len, &app);
+        FZ_ASSERT(t->out_len <= (t->fl_used ? sizeof sflight : sizeof t->out));
+        if (r < 0) {
+            FZ_ASSERT(t->state == SSLSOCKET__T13_FAILED && t->why != NULL);
+            FZ_ASSERT(sslsocket__t13s_record(t, rec, 5 + len, &app) == -1); /* final */
+            break;
+        }
+        if (r > 0) { /* for BearSSL's engine: the ClientHello whole, where it says */
+            FZ_ASSERT((ctl & 1) && t->state == SSLSOCKET__T13_FALLBACK);
+            FZ_ASSERT(r == 1 || (t->hlen_in >= 4 && t->hlen_in <= t->hcap));
+            break;
+        }
+        FZ_ASSERT(app <= len);
+        FZ_ASSERT(app == 0 || t->state == SSLSOCKET__T13_CONNECTED);
+        if (t->fl_used) { /* our flight: ServerHello (or HRR) first, in plaintext */
+            FZ_ASSERT(t->out_len > 5 + 4 && sflight[0] == 22 && sflight[5] == 2);
+            FZ_ASSERT(t->state == SSLSOCKET__T13_S_WAIT_CH2 || t->keys_in);
+        }
+        t->out_len = 0; /* (sent) */
+        t->fl_used = 0;
+        if (t->state == SSLSOCKET__T13_CONNECTED) {
+            t->hbuf = t->post;
+            t->hcap = sizeof t->post;
+        }
+    }
+    if (getenv("FUZZ_VERBOSE"))
+        fprintf(stderr, "server: state %d suite %04x group %02x hrr %d: %s\n", t->state, t->suite,
+                t->group, t->hrr, t->why ? t->why : "-");
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -88,7 +184,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t at = 1;
     if (size < 1)
         return 0;
-    setup(&t, data[0] & 1, (data[0] & 2) != 0, (data[0] & 4) != 0);
+    if (data[0] & 4) {
+        server_run(&t, data[0], data, size);
+        return 0;
+    }
+    setup(&t, data[0] & 1, (data[0] & 2) != 0, (data[0] & 8) != 0);
     while (at + 5 <= size) {
         size_t len = ((size_t)data[at + 3] << 8) | data[at + 4], app = 0;
         int r, was_connected = t.state == SSLSOCKET__T13_CONNECTED;

@@ -355,16 +355,16 @@ w('rfc8448-conversation', b'\x01' + sh + ccs + flight + nst + app + alert)
 w('rfc8448-verify-peer', b'\x03' + sh + flight)
 w('rfc8448-truncated-flight', b'\x01' + sh + flight[:5 + 300])
 w('fresh-wrong-session', b'\x00' + sh)
-# a ticket offered (control bit 2): the full handshake, then one that the
+# a ticket offered (control bit 3): the full handshake, then one that the
 # ServerHello selects (pre_shared_key added: the flight then fails its MAC)
-w('rfc8448-ticket-offered', b'\x05' + sh + ccs + flight + nst + app)
+w('rfc8448-ticket-offered', b'\x09' + sh + ccs + flight + nst + app)
 hs = sh[5:]
 body = hs[4:]
 exts_at = 2 + 32 + 1 + body[34] + 3
 ext = body[exts_at + 2:] + bytes.fromhex('002900020000')
 body = body[:exts_at] + len(ext).to_bytes(2, 'big') + ext
 msg = b'\x02' + len(body).to_bytes(3, 'big') + body
-w('rfc8448-psk-selected', b'\x05' + b'\x16\x03\x03' + len(msg).to_bytes(2, 'big') + msg + flight)
+w('rfc8448-psk-selected', b'\x09' + b'\x16\x03\x03' + len(msg).to_bytes(2, 'big') + msg + flight)
 # a HelloRetryRequest for the fresh client (session id 32 x 0x5a): P-256 and a cookie
 hrr_random = bytes.fromhex('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c')
 exts = bytes.fromhex('002b00020304') + bytes.fromhex('003300020017') + bytes.fromhex('002c0006000463616b65')
@@ -372,6 +372,89 @@ body = b'\x03\x03' + hrr_random + b'\x20' + b'\x5a' * 32 + b'\x13\x01\x00' + len
 msg = b'\x02' + len(body).to_bytes(3, 'big') + body
 w('fresh-hrr', b'\x00' + b'\x16\x03\x03' + len(msg).to_bytes(2, 'big') + msg + ccs + b'\x16\x03\x03\x00\x04\x02\x00\x00\x00')
 EOF
+
+# ---- TLS 1.3 server records (control byte | 4, see fuzz_tls13.c): client
+# hellos made here (TLS 1.3, 1.2 and 1.3, 1.2 alone, one that forces a
+# HelloRetryRequest then the second hello, one split over two records),
+# each followed by what a client sends next (a ChangeCipherSpec, a record
+# that does not open, an alert); openssl s_client's own hellos when it runs
+python3 - "$CORPUS/fuzz_tls13" <<'EOF2'
+import os, socket, subprocess, sys
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+def w(name, data): open(os.path.join(out, name), 'wb').write(data)
+def ext(t, body): return t.to_bytes(2, 'big') + len(body).to_bytes(2, 'big') + body
+def v16(b): return len(b).to_bytes(2, 'big') + b
+def ch(versions=(0x0304,), share_group=0x1d, groups=(0x1d, 0x17), sigs=(0x0403, 0x0804, 0x0805),
+       sni=b'localhost', alpn=(b'h2', b'http/1.1'), early=False, suites=(0x1301, 0x1302, 0x1303)):
+    e = ext(0, v16(b'\x00' + v16(sni)))
+    e += ext(0x0a, v16(b''.join(g.to_bytes(2, 'big') for g in groups)))
+    e += ext(0x0d, v16(b''.join(s.to_bytes(2, 'big') for s in sigs)))
+    e += ext(0x10, v16(b''.join(bytes([len(a)]) + a for a in alpn)))
+    e += ext(0x2b, bytes([2 * len(versions)]) + b''.join(v.to_bytes(2, 'big') for v in versions))
+    e += ext(0x2d, b'\x01\x01')
+    kl = 65 if share_group == 0x17 else 32
+    p256_g = bytes.fromhex('046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296'
+                           '4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5')
+    key = p256_g if share_group == 0x17 else b'\x09' * 32
+    e += ext(0x33, v16(share_group.to_bytes(2, 'big') + v16(key)))
+    if early:
+        e += ext(0x2a, b'')
+    body = b'\x03\x03' + b'\x5a' * 32 + b'\x20' + b'\x33' * 32
+    body += v16(b''.join(s.to_bytes(2, 'big') for s in suites + (0xc02b, 0xc02f)))
+    body += b'\x01\x00' + v16(e)
+    return b'\x01' + len(body).to_bytes(3, 'big') + body
+def rec(t, data, v=b'\x03\x03'): return bytes([t]) + v + len(data).to_bytes(2, 'big') + data
+ccs = rec(20, b'\x01')
+junk = rec(23, b'\x17' * 40)
+alert = rec(21, b'\x02\x28')
+w('server-tls13', b'\x04' + rec(22, ch(), b'\x03\x01') + ccs + junk)
+w('server-tls13-p256', b'\x06' + rec(22, ch(share_group=0x17, sigs=(0x0403,))) + alert)
+w('server-tls13-rsa', b'\x0c' + rec(22, ch(sigs=(0x0804, 0x0806))) + ccs + junk)
+w('server-rsa-pss-sha512', b'\x0c' + rec(22, ch(sigs=(0x0806,))) + ccs + junk)
+w('server-early-data', b'\x04' + rec(22, ch(early=True)) + ccs + junk + junk)
+w('server-tls12-and-13', b'\x05' + rec(22, ch(versions=(0x0304, 0x0303))) + ccs)
+w('server-tls12-only', b'\x05' + rec(22, ch(versions=(0x0303,))))
+w('server-tls12-refused', b'\x04' + rec(22, ch(versions=(0x0303,))))
+w('server-hrr', b'\x04' + rec(22, ch(share_group=0x18)) + ccs + rec(22, ch()) + junk)
+w('server-hrr-p256', b'\x04' + rec(22, ch(share_group=0x18, groups=(0x18, 0x17)))
+  + rec(22, ch(share_group=0x17, groups=(0x18, 0x17))))
+m = ch()
+w('server-split-hello', b'\x04' + rec(22, m[:100]) + rec(22, m[100:]) + ccs + junk)
+w('server-split-tls12', b'\x05' + rec(22, m[:60].replace(b'\x03\x04', b'\x03\x03')) + rec(22, m[60:]))
+w('server-no-common', b'\x04' + rec(22, ch(groups=(0x18,), share_group=0x18, suites=(0x1304,))))
+# openssl s_client's own first records (when it is there)
+def capture(name, ctl, args):
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    s.listen(1)
+    s.settimeout(5)
+    try:
+        p = subprocess.Popen(['openssl', 's_client', '-connect', '127.0.0.1:%d' % s.getsockname()[1]]
+                             + args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    except OSError:
+        return
+    try:
+        c, _ = s.accept()
+        c.settimeout(5)
+        data = b''
+        while len(data) < 5 or len(data) < 5 + int.from_bytes(data[3:5], 'big'):
+            b = c.recv(20000)
+            if not b:
+                break
+            data += b
+        w(name, bytes([ctl]) + data + ccs + junk)
+        c.close()
+    except OSError:
+        pass
+    p.kill()
+    p.wait()
+    s.close()
+capture('server-s_client-tls13', 0x04, ['-tls1_3', '-servername', 'localhost', '-alpn', 'h2'])
+capture('server-s_client-hrr', 0x06, ['-tls1_3', '-groups', 'P-384:X25519'])
+capture('server-s_client-tls12', 0x05, ['-tls1_2'])
+EOF2
 
 echo "corpus sizes:"
 for h in fuzz_client fuzz_server fuzz_certs fuzz_dns fuzz_lines fuzz_tls13; do
