@@ -9983,6 +9983,28 @@ sslsocket__t13_message(sslsocket__t13 *t, const unsigned char *m, size_t len)
     return 0;
 }
 
+/* A protected record that is not a handshake's (its inner type, n bytes
+   of content at rec + 5): application data (0, *app_len), an alert or
+   close_notify (-1, t->br_err 0 for close_notify), anything else refused.
+   Shared by the client and the server. */
+SSLSOCKET__PRIVATE int
+sslsocket__t13_inner(sslsocket__t13 *t, int type, const unsigned char *rec, size_t n,
+                     size_t *app_len, const char *alert_why)
+{
+    if (type == 23) {
+        if (t->state != SSLSOCKET__T13_CONNECTED)
+            return sslsocket__t13_fail(t, 10, "application data before the handshake ended");
+        *app_len = n;
+        return 0;
+    }
+    if (type == 21) {
+        sslsocket__t13_fail(t, 0, n == 2 && rec[6] == 0 ? "close_notify" : alert_why);
+        t->br_err = n == 2 && rec[6] == 0 ? 0 : BR_ERR_RECV_FATAL_ALERT + (n == 2 ? rec[6] : 0);
+        return -1;
+    }
+    return sslsocket__t13_fail(t, 10, "unexpected record");
+}
+
 /* One record received (header included, in place).  Handshake bytes are
    reassembled into messages; application data is left at rec + 5,
    *app_len bytes.  0, or -1 (t->alert, t->why); offering TLS 1.2 too, a
@@ -10010,19 +10032,9 @@ sslsocket__t13_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t 
     } else if (t->keys_in || type != 22) {
         return sslsocket__t13_fail(t, 10, "unexpected record");
     }
-    if (type == 23) {
-        if (t->state != SSLSOCKET__T13_CONNECTED)
-            return sslsocket__t13_fail(t, 10, "application data before the handshake ended");
-        *app_len = n;
-        return 0;
-    }
-    if (type == 21) {
-        sslsocket__t13_fail(t, 0, n == 2 && rec[6] == 0 ? "close_notify"
-                                                        : "the server sent an alert");
-        t->br_err = n == 2 && rec[6] == 0 ? 0 : BR_ERR_RECV_FATAL_ALERT + (n == 2 ? rec[6] : 0);
-        return -1;
-    }
-    if (type != 22 || n == 0)
+    if (type != 22)
+        return sslsocket__t13_inner(t, type, rec, n, app_len, "the server sent an alert");
+    if (n == 0)
         return sslsocket__t13_fail(t, 10, "unexpected record");
     /* whole messages straight from the record; a message that spans
        records is reassembled in hbuf */
@@ -10890,19 +10902,9 @@ sslsocket__t13s_record(sslsocket__t13 *t, unsigned char *rec, size_t len, size_t
     } else if (t->keys_in || type != 22 || !hello) {
         return sslsocket__t13_fail(t, 10, "unexpected record");
     }
-    if (type == 23) {
-        if (t->state != SSLSOCKET__T13_CONNECTED)
-            return sslsocket__t13_fail(t, 10, "application data before the handshake ended");
-        *app_len = n;
-        return 0;
-    }
-    if (type == 21) {
-        sslsocket__t13_fail(t, 0, n == 2 && rec[6] == 0 ? "close_notify"
-                                                        : "the client sent an alert");
-        t->br_err = n == 2 && rec[6] == 0 ? 0 : BR_ERR_RECV_FATAL_ALERT + (n == 2 ? rec[6] : 0);
-        return -1;
-    }
-    if (type != 22 || n == 0)
+    if (type != 22)
+        return sslsocket__t13_inner(t, type, rec, n, app_len, "the client sent an alert");
+    if (n == 0)
         return sslsocket__t13_fail(t, 10, "unexpected record");
     /* whole messages straight from the record; a message that spans
        records is reassembled in hbuf */
